@@ -1,0 +1,46 @@
+using Radiant.AspNetCore.Hosting;
+using Radiant.Hosting;
+using Radiant.Postgres.Hosting;
+using Radiant.Sample.Host;
+using Scalar.AspNetCore;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// ConnectionStrings:Radiant, or a local cluster under ./.data that the sample starts itself.
+var (connectionString, localPostgres) = await SamplePostgres.ResolveAsync(builder.Configuration, builder.Environment.ContentRootPath);
+
+builder.Services.AddAuthentication(DemoBasicAuthentication.SchemeName)
+    .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, DemoBasicAuthentication>(DemoBasicAuthentication.SchemeName, null);
+
+builder.Services.AddRadiant()
+    .UsePostgres(connectionString)
+    .AddFocusModes()
+    .AddPersonas()
+    .AddHttpApi();
+
+builder.Services.AddHostedService<DemoSeeder>();
+builder.Services.AddOpenApi();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapRadiant();
+app.MapHealthChecks("/health");
+app.MapOpenApi();
+app.MapScalarApiReference();
+app.MapGet("/", () => Results.Redirect("/scalar/v1")).ExcludeFromDescription();
+
+app.Lifetime.ApplicationStarted.Register(() => SampleBanner.Print(app.Urls, localPostgres));
+if (localPostgres is not null)
+{
+    app.Lifetime.ApplicationStopped.Register(() => localPostgres.DisposeAsync().AsTask().GetAwaiter().GetResult());
+}
+
+await app.RunAsync();
+
+/// <summary>Entry point, visible to integration tests through <c>WebApplicationFactory&lt;Program&gt;</c>.</summary>
+public partial class Program;

@@ -1,0 +1,37 @@
+using System.Globalization;
+using Radiant.Dev;
+
+namespace Radiant.Sample.Host;
+
+internal static class SampleBanner
+{
+    public static void Print(ICollection<string> urls, LocalPostgresServer? localPostgres)
+    {
+        var url = urls.FirstOrDefault(u => u.StartsWith("http://", StringComparison.Ordinal)) ?? urls.FirstOrDefault() ?? "http://localhost:5000";
+        var admin = DemoUsers.All.First(u => u.IsAdmin);
+        var user = DemoUsers.All.First(u => !u.IsAdmin);
+        var database = localPostgres is null
+            ? "ConnectionStrings:Radiant"
+            : string.Create(CultureInfo.InvariantCulture, $"local PostgreSQL on port {localPostgres.Port}, data in {localPostgres.DataDirectory}");
+        var users = string.Join(Environment.NewLine, DemoUsers.All.Select(u =>
+            $"  {u.Email,-18} password {u.Password,-12} tenant {u.TenantName,-7}{(u.IsAdmin ? " admin" : "")}"));
+        const string persona = """{"name":"Sage","systemPrompt":"You are wise.","traits":["calm"]}""";
+
+        Console.WriteLine($"""
+
+            Radiant sample is running at {url}
+              API reference:  {url}/scalar/v1      OpenAPI: {url}/openapi/v1.json      Health: {url}/health
+              Database:       {database}
+
+            Demo users (HTTP Basic):
+            {users}
+
+            Try it:
+              curl -u {user.Email}:{user.Password} {url}/api/focus-modes
+              curl -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{persona}' {url}/api/personas
+              curl -u {user.Email}:{user.Password} {url}/api/personas
+              curl -u {admin.Email}:{admin.Password} {url}/api/admin/focus-modes
+
+            """);
+    }
+}

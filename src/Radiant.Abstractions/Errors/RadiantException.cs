@@ -1,0 +1,55 @@
+namespace Radiant.Errors;
+
+/// <summary>
+/// Base type of the errors Radiant services raise on purpose. Each subtype maps to one HTTP status in
+/// <c>Radiant.AspNetCore</c>; anything else escaping a service is a bug or an infrastructure failure.
+/// </summary>
+public abstract class RadiantException : Exception
+{
+    /// <summary>Creates the exception with a message meant for the caller.</summary>
+    protected RadiantException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>The input is invalid. <see cref="Errors"/> names each offending field; nothing was written.</summary>
+public sealed class RadiantValidationException : RadiantException
+{
+    /// <summary>Creates the exception from field errors (field name → messages).</summary>
+    public RadiantValidationException(IReadOnlyDictionary<string, string[]> errors)
+        : base(BuildMessage(errors))
+    {
+        Errors = errors;
+    }
+
+    /// <summary>Creates the exception for a single field.</summary>
+    public RadiantValidationException(string field, string message)
+        : this(new Dictionary<string, string[]> { [field] = [message] })
+    {
+    }
+
+    /// <summary>Field name (camelCase, as in the JSON payload) → error messages.</summary>
+    public IReadOnlyDictionary<string, string[]> Errors { get; }
+
+    private static string BuildMessage(IReadOnlyDictionary<string, string[]> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        return "Validation failed: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}"));
+    }
+}
+
+/// <summary>The resource does not exist for this tenant (resources of other tenants are reported the same way).</summary>
+public sealed class RadiantNotFoundException(string resource, object id)
+    : RadiantException($"{resource} '{id}' was not found.")
+{
+    /// <summary>The kind of resource, for example "persona".</summary>
+    public string Resource { get; } = resource;
+}
+
+/// <summary>The caller may see the resource but not perform this operation on it (for example, edit another user's persona).</summary>
+public sealed class RadiantForbiddenException(string message) : RadiantException(message);
+
+/// <summary>The operation conflicts with the current state (for example, a duplicate name).</summary>
+public sealed class RadiantConflictException(string message, Exception? innerException = null)
+    : RadiantException(message, innerException);

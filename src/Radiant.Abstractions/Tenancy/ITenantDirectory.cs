@@ -1,0 +1,24 @@
+namespace Radiant.Tenancy;
+
+/// <summary>
+/// Radiant's own minimal record of tenants and users. Hosts own identity; Radiant provisions a tenant and user
+/// just in time from the authenticated principal so that its tables can reference them.
+/// </summary>
+public interface ITenantDirectory
+{
+    /// <summary>
+    /// Creates the tenant and user when missing and refreshes the user's email and display name when they changed.
+    /// Safe to call concurrently for the same user.
+    /// </summary>
+    Task EnsureUserAsync(UserProfile profile, CancellationToken cancellationToken = default);
+
+    /// <summary>Returns the user's stored profile, or null when the user is unknown in that tenant.</summary>
+    Task<UserProfile?> FindUserAsync(TenantUser user, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A user as Radiant stores it.</summary>
+/// <param name="User">Tenant and user ids.</param>
+/// <param name="Email">The user's email, if the identity provider gives one.</param>
+/// <param name="DisplayName">The user's display name, if given.</param>
+/// <param name="TenantName">The tenant's display name, used only when the tenant is first created.</param>
+public sealed record UserProfile(TenantUser User, string? Email = null, string? DisplayName = null, string? TenantName = null);

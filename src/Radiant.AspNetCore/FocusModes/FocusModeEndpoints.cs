@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Radiant.AspNetCore.Http;
+using Radiant.FocusModes;
+
+namespace Radiant.AspNetCore.FocusModes;
+
+/// <summary>Maps the focus mode routes.</summary>
+public static class FocusModeEndpoints
+{
+    /// <summary>
+    /// Maps <c>GET /api/focus-modes</c> for users and <c>/api/admin/focus-modes</c> (list, create, update,
+    /// deactivate) for tenant admins. Returns the group so the host can add conventions.
+    /// </summary>
+    public static RouteGroupBuilder MapRadiantFocusModes(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapFeatureGroup("Focus modes");
+
+        group.MapGet("/api/focus-modes", async (HttpContext http, IFocusModeService modes, CancellationToken ct) =>
+                TypedResults.Ok(await modes.ListAsync(http.Caller().TenantId, includeInactive: false, ct)))
+            .WithName("ListFocusModes")
+            .WithSummary("Lists the active focus modes the caller can use: system modes first, then the tenant's, by name.");
+
+        var admin = group.MapAdminGroup();
+
+        admin.MapGet("/api/admin/focus-modes", async (HttpContext http, IFocusModeService modes, CancellationToken ct, bool includeInactive = true) =>
+                TypedResults.Ok(await modes.ListAsync(http.Caller().TenantId, includeInactive, ct)))
+            .WithName("AdminListFocusModes")
+            .WithSummary("Lists system and tenant focus modes, inactive ones included unless includeInactive=false.");
+
+        admin.MapPost("/api/admin/focus-modes", async Task<Created<FocusMode>> (FocusModeCreate input, HttpContext http, IFocusModeService modes, CancellationToken ct) =>
+            {
+                var mode = await modes.CreateAsync(http.Caller().TenantId, input, ct);
+                return TypedResults.Created($"/api/admin/focus-modes/{mode.Id}", mode);
+            })
+            .WithName("CreateFocusMode")
+            .WithSummary("Creates a tenant focus mode.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        admin.MapGet("/api/admin/focus-modes/{id:guid}", async (Guid id, HttpContext http, IFocusModeService modes, CancellationToken ct) =>
+                TypedResults.Ok(await modes.GetAsync(http.Caller().TenantId, id, ct)))
+            .WithName("GetFocusMode")
+            .WithSummary("Returns a system mode or one of the tenant's modes.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        admin.MapPut("/api/admin/focus-modes/{id:guid}", async (Guid id, FocusModeUpdate update, HttpContext http, IFocusModeService modes, CancellationToken ct) =>
+                TypedResults.Ok(await modes.UpdateAsync(http.Caller().TenantId, id, update, ct)))
+            .WithName("UpdateFocusMode")
+            .WithSummary("Partially updates a tenant focus mode: absent fields stay, null clears optional ones. System modes are read-only (403).")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        admin.MapDelete("/api/admin/focus-modes/{id:guid}", async (Guid id, HttpContext http, IFocusModeService modes, CancellationToken ct) =>
+                TypedResults.Ok(await modes.DeactivateAsync(http.Caller().TenantId, id, ct)))
+            .WithName("DeactivateFocusMode")
+            .WithSummary("Deactivates a tenant focus mode (kept for history, hidden from users).")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        return group;
+    }
+}

@@ -1,0 +1,31 @@
+using System.Security.Claims;
+
+namespace Radiant.AspNetCore.Hosting;
+
+/// <summary>How the HTTP endpoints read the caller from the authenticated principal.</summary>
+public sealed class RadiantHttpOptions
+{
+    /// <summary>Name of the authorization policy guarding <c>/api/admin/...</c> routes. Redefine it to change who is an admin.</summary>
+    public const string AdminPolicy = "RadiantAdmin";
+
+    /// <summary>Claim holding the tenant id (a GUID). Default <c>tenant_id</c>.</summary>
+    public string TenantIdClaimType { get; set; } = "tenant_id";
+
+    /// <summary>Claim holding the user id (a GUID). Default <c>sub</c>, falling back to <see cref="ClaimTypes.NameIdentifier"/>.</summary>
+    public string UserIdClaimType { get; set; } = "sub";
+
+    /// <summary>Claim holding the user's email. Default <c>email</c>, falling back to <see cref="ClaimTypes.Email"/>.</summary>
+    public string EmailClaimType { get; set; } = "email";
+
+    /// <summary>Claim holding the user's display name. Default <c>name</c>, falling back to <see cref="ClaimTypes.Name"/>.</summary>
+    public string NameClaimType { get; set; } = "name";
+
+    /// <summary>Optional claim holding the tenant's display name, used when the tenant is first provisioned. Default <c>tenant_name</c>.</summary>
+    public string TenantNameClaimType { get; set; } = "tenant_name";
+
+    /// <summary>
+    /// Role required by the default <see cref="AdminPolicy"/> (checked with <see cref="ClaimsPrincipal.IsInRole"/>).
+    /// Default <c>admin</c>. Ignored when the host defines the policy itself.
+    /// </summary>
+    public string AdminRole { get; set; } = "admin";
+}

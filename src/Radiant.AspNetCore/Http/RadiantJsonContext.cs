@@ -1,0 +1,32 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Radiant.Common;
+using Radiant.FocusModes;
+using Radiant.Personas;
+
+namespace Radiant.AspNetCore.Http;
+
+/// <summary>Source-generated JSON metadata for every type Radiant's endpoints read or write.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(FocusMode))]
+[JsonSerializable(typeof(IReadOnlyList<FocusMode>))]
+[JsonSerializable(typeof(FocusModeCreate))]
+[JsonSerializable(typeof(FocusModeUpdate))]
+[JsonSerializable(typeof(Persona))]
+[JsonSerializable(typeof(Page<Persona>))]
+[JsonSerializable(typeof(PersonaCreate))]
+[JsonSerializable(typeof(PersonaUpdate))]
+[JsonSerializable(typeof(PersonaUsage))]
+[JsonSerializable(typeof(PersonaUsageLogged))]
+[JsonSerializable(typeof(PersonaPrompt))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(bool?))]
+[JsonSerializable(typeof(JsonElement?))]
+[JsonSerializable(typeof(IReadOnlyList<string>))]
+public sealed partial class RadiantJsonContext : JsonSerializerContext;
+
+/// <summary>The body of <c>GET /api/personas/{id}/prompt</c>.</summary>
+/// <param name="PersonaId">The persona.</param>
+/// <param name="FocusMode">The focus mode's name, when one was requested.</param>
+/// <param name="Prompt">The composed system prompt.</param>
+public sealed record PersonaPrompt(Guid PersonaId, string? FocusMode, string Prompt);

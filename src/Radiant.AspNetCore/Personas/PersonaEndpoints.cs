@@ -1,0 +1,75 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Radiant.AspNetCore.Http;
+using Radiant.Common;
+using Radiant.Personas;
+
+namespace Radiant.AspNetCore.Personas;
+
+/// <summary>Maps the persona routes.</summary>
+public static class PersonaEndpoints
+{
+    /// <summary>
+    /// Maps <c>/api/personas</c>: list, create, read, partial update, delete, log a use and build the prompt.
+    /// Returns the group so the host can add conventions.
+    /// </summary>
+    public static RouteGroupBuilder MapRadiantPersonas(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapFeatureGroup("Personas");
+
+        group.MapGet("/api/personas", async (HttpContext http, IPersonaService personas, CancellationToken ct, int offset = 0, int limit = PageRequest.DefaultLimit) =>
+                TypedResults.Ok(await personas.ListAsync(http.Caller(), new PageRequest(offset, limit), ct)))
+            .WithName("ListPersonas")
+            .WithSummary("Lists the caller's personas and the tenant's public ones, most used first.")
+            .ProducesValidationProblem();
+
+        group.MapPost("/api/personas", async Task<Created<Persona>> (PersonaCreate input, HttpContext http, IPersonaService personas, CancellationToken ct) =>
+            {
+                var persona = await personas.CreateAsync(http.Caller(), input, ct);
+                return TypedResults.Created($"/api/personas/{persona.Id}", persona);
+            })
+            .WithName("CreatePersona")
+            .WithSummary("Creates a persona owned by the caller.")
+            .ProducesValidationProblem();
+
+        group.MapGet("/api/personas/{id:guid}", async (Guid id, HttpContext http, IPersonaService personas, CancellationToken ct) =>
+                TypedResults.Ok(await personas.GetAsync(http.Caller(), id, ct)))
+            .WithName("GetPersona")
+            .WithSummary("Returns one of the caller's personas or a public persona of the tenant.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPut("/api/personas/{id:guid}", async (Guid id, PersonaUpdate update, HttpContext http, IPersonaService personas, CancellationToken ct) =>
+                TypedResults.Ok(await personas.UpdateAsync(http.Caller(), id, update, ct)))
+            .WithName("UpdatePersona")
+            .WithSummary("Partially updates a persona the caller owns: absent fields stay, null clears optional ones.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapDelete("/api/personas/{id:guid}", async Task<NoContent> (Guid id, HttpContext http, IPersonaService personas, CancellationToken ct) =>
+            {
+                await personas.DeleteAsync(http.Caller(), id, ct);
+                return TypedResults.NoContent();
+            })
+            .WithName("DeletePersona")
+            .WithSummary("Deletes a persona the caller owns, with its usage log.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPost("/api/personas/{id:guid}/usage", async (Guid id, PersonaUsage? usage, HttpContext http, IPersonaService personas, CancellationToken ct) =>
+                TypedResults.Ok(await personas.LogUsageAsync(http.Caller(), id, usage ?? new PersonaUsage(), ct)))
+            .WithName("LogPersonaUsage")
+            .WithSummary("Records one use of a persona and returns its new usage count.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapGet("/api/personas/{id:guid}/prompt", async (Guid id, HttpContext http, IPersonaService personas, CancellationToken ct, string? focusMode = null) =>
+                TypedResults.Ok(new PersonaPrompt(id, focusMode, await personas.BuildPromptAsync(http.Caller(), id, focusMode, ct))))
+            .WithName("GetPersonaPrompt")
+            .WithSummary("Builds the persona's system prompt (traits, expertise and, when given, a focus mode by name).")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        return group;
+    }
+}

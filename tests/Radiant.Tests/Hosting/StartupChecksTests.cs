@@ -1,0 +1,150 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Radiant.Hosting;
+using Radiant.Personas;
+using Radiant.Postgres.Hosting;
+using Radiant.Tests.Infrastructure;
+
+namespace Radiant.Tests.Hosting;
+
+public sealed class StartupChecksTests(PostgresServer server)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_superuser_login_without_role_switching_is_refused_with_a_fix()
+    {
+        var connectionString = await server.CreateDatabaseAsync("guard_super", Ct);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            RadiantDatabase.BuildAsync(connectionString, o => o.SwitchToApplicationRole = false));
+
+        Assert.Contains("superuser", error.Message, StringComparison.Ordinal);
+        Assert.Contains("row-level security", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_application_role_with_bypassrls_is_refused()
+    {
+        var connectionString = await server.CreateDatabaseAsync("guard_bypass", Ct);
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync(Ct);
+            await using var command = new NpgsqlCommand(
+                """
+                DO $$ BEGIN
+                    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'radiant_bypass_test') THEN
+                        CREATE ROLE radiant_bypass_test NOLOGIN BYPASSRLS;
+                    END IF;
+                END $$;
+                """, connection);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            RadiantDatabase.BuildAsync(connectionString, o => o.ApplicationRole = "radiant_bypass_test"));
+
+        Assert.Contains("BYPASSRLS", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_dedicated_restricted_login_works_without_role_switching()
+    {
+        var connectionString = await server.CreateDatabaseAsync("guard_login", Ct);
+        var password = Guid.NewGuid().ToString("N");
+        var login = "radiant_login_" + Guid.NewGuid().ToString("N")[..8];
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync(Ct);
+            await using var command = new NpgsqlCommand($"CREATE ROLE {login} LOGIN PASSWORD '{password}'", connection);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        // Migrate as the owner, then grant the application role to the dedicated login.
+        await using (var owner = await RadiantDatabase.BuildAsync(connectionString))
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync(Ct);
+            await using var grant = new NpgsqlCommand($"GRANT radiant_app TO {login}", connection);
+            await grant.ExecuteNonQueryAsync(Ct);
+        }
+
+        var restricted = new NpgsqlConnectionStringBuilder(connectionString) { Username = login, Password = password }.ConnectionString;
+        await using var services = await RadiantDatabase.BuildAsync(restricted, o =>
+        {
+            o.SwitchToApplicationRole = false;
+            o.MigrationConnectionString = connectionString;
+        });
+        var user = new Radiant.Tenancy.TenantUser(Guid.NewGuid(), Guid.NewGuid());
+        await services.GetRequiredService<Radiant.Tenancy.ITenantDirectory>().EnsureUserAsync(new Radiant.Tenancy.UserProfile(user), Ct);
+        var persona = await services.GetRequiredService<IPersonaService>().CreateAsync(user, new PersonaCreate("A", "p"), Ct);
+        Assert.Equal(user.TenantId, persona.TenantId);
+    }
+
+    [Theory]
+    [InlineData("Bad-Schema", "radiant_app", "Schema")]
+    [InlineData("radiant", "1role", "ApplicationRole")]
+    public async Task Invalid_options_fail_at_start_with_a_message_naming_the_setting(string schema, string role, string setting)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddRadiant().UsePostgres("Host=127.0.0.1;Database=unused", o =>
+        {
+            o.Schema = schema;
+            o.ApplicationRole = role;
+        });
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(Ct));
+
+        Assert.Contains(setting, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_connection_string_fails_at_start()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddRadiant().UsePostgres(_ => { });
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(Ct));
+
+        Assert.Contains("ConnectionString is required", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Registering_twice_registers_once()
+    {
+        var services = new ServiceCollection();
+        services.AddRadiant().UsePostgres("Host=localhost").AddPersonas();
+        services.AddRadiant().UsePostgres("Host=localhost").AddPersonas().AddFocusModes();
+
+        Assert.Single(services, d => d.ServiceType == typeof(IPersonaService));
+        Assert.Single(services, d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Name == "RadiantStartup");
+        Assert.Equal(2, services.Count(d => d.ServiceType == typeof(RadiantFeature)));
+    }
+
+    [Fact]
+    public async Task A_data_source_owned_by_the_host_is_used_and_not_disposed()
+    {
+        var connectionString = await server.CreateDatabaseAsync("ext_source", Ct);
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddRadiant().UsePostgres(dataSource).AddPersonas();
+        await using (var provider = services.BuildServiceProvider())
+        {
+            foreach (var hosted in provider.GetServices<IHostedService>())
+            {
+                await hosted.StartAsync(Ct);
+            }
+        }
+
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM radiant.system_focus_modes");
+        Assert.Equal(5L, await command.ExecuteScalarAsync(Ct));
+    }
+}

@@ -1,0 +1,37 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Radiant.Tests.Http;
+
+public sealed class DiscoveryEndpointTests(RadiantApi api) : IClassFixture<RadiantApi>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task The_openapi_document_describes_every_route()
+    {
+        var document = JsonDocument.Parse(await api.Anonymous().GetStringAsync("/openapi/v1.json", Ct)).RootElement;
+        var paths = document.GetProperty("paths");
+
+        string[] expected =
+        [
+            "get /api/focus-modes", "get /api/admin/focus-modes", "post /api/admin/focus-modes", "get /api/admin/focus-modes/{id}",
+            "put /api/admin/focus-modes/{id}", "delete /api/admin/focus-modes/{id}", "get /api/personas", "post /api/personas",
+            "get /api/personas/{id}", "put /api/personas/{id}", "delete /api/personas/{id}", "post /api/personas/{id}/usage",
+            "get /api/personas/{id}/prompt",
+        ];
+        var documented = paths.EnumerateObject().SelectMany(p => p.Value.EnumerateObject().Select(m => $"{m.Name} {p.Name}")).ToHashSet();
+        Assert.Superset(expected.ToHashSet(), documented);
+        var update = paths.GetProperty("/api/personas/{id}").GetProperty("put").GetProperty("responses");
+        Assert.True(update.TryGetProperty("400", out _) && update.TryGetProperty("404", out _) && update.TryGetProperty("403", out _));
+    }
+
+    [Fact]
+    public async Task Health_reports_the_database()
+    {
+        var response = await api.Anonymous().GetAsync("/health", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync(Ct));
+    }
+}

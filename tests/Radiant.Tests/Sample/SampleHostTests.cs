@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Radiant.Tests.Infrastructure;
+
+namespace Radiant.Tests.Sample;
+
+/// <summary>The sample host, as a newcomer uses it: demo credentials over HTTP Basic.</summary>
+public sealed class SampleHostTests(PostgresServer server) : IAsyncLifetime
+{
+    private WebApplicationFactory<Program>? _factory;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        var connectionString = await server.CreateDatabaseAsync("sample", Ct);
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+            web.UseSetting("ConnectionStrings:Radiant", connectionString));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+    }
+
+    private HttpClient Client(string? email = null, string? password = null)
+    {
+        var client = _factory!.CreateClient();
+        if (email is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{email}:{password}")));
+        }
+
+        return client;
+    }
+
+    [Fact]
+    public async Task A_demo_user_creates_lists_and_updates_a_persona()
+    {
+        var client = Client("user@acme.test", "user-demo");
+
+        var created = await client.PostAsJsonAsync("/api/personas", new { name = "Sage", systemPrompt = "You are wise." }, Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetGuid();
+
+        var list = JsonDocument.Parse(await client.GetStringAsync("/api/personas", Ct)).RootElement;
+        Assert.Contains(list.GetProperty("items").EnumerateArray(), p => p.GetProperty("id").GetGuid() == id);
+
+        var updated = await client.PutAsync($"/api/personas/{id}", new StringContent("""{"isPublic":true}""", Encoding.UTF8, "application/json"), Ct);
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        Assert.True(JsonDocument.Parse(await updated.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("isPublic").GetBoolean());
+
+        // Public inside Acme, invisible to Globex.
+        Assert.Equal(HttpStatusCode.OK, (await Client("admin@acme.test", "admin-demo").GetAsync($"/api/personas/{id}", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Client("user@globex.test", "globex-demo").GetAsync($"/api/personas/{id}", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Credentials_and_roles_are_enforced()
+    {
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Client().GetAsync("/api/personas", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Client("user@acme.test", "wrong").GetAsync("/api/personas", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Client("user@acme.test", "user-demo").GetAsync("/api/admin/focus-modes", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client("admin@acme.test", "admin-demo").GetAsync("/api/admin/focus-modes", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Health_openapi_and_the_api_reference_are_served()
+    {
+        var client = Client();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health", Ct)).StatusCode);
+        Assert.Contains("/api/personas", await client.GetStringAsync("/openapi/v1.json", Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/scalar/v1", Ct)).StatusCode);
+    }
+}

@@ -1,0 +1,228 @@
+using Npgsql;
+using Radiant.Personas;
+using Radiant.Tenancy;
+using Radiant.Tests.Infrastructure;
+
+namespace Radiant.Tests.Tenancy;
+
+/// <summary>
+/// Row-level security proven on its own, with raw SQL as the application role: no service filter helps here.
+/// </summary>
+public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<RadiantDatabase>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>Every tenant-owned table, with an INSERT that targets another tenant (parameters @tenant, @user, @persona).</summary>
+    public static TheoryData<string, string> TenantTables => new()
+    {
+        { "tenants", "INSERT INTO radiant.tenants (tenant_id, name) VALUES (@tenant, 'x')" },
+        { "users", "INSERT INTO radiant.users (tenant_id, user_id) VALUES (@tenant, gen_random_uuid())" },
+        { "focus_modes", "INSERT INTO radiant.focus_modes (tenant_id, id, mode_name, display_name, system_prompt) VALUES (@tenant, gen_random_uuid(), 'm', 'M', 'p')" },
+        { "user_personas", "INSERT INTO radiant.user_personas (tenant_id, id, user_id, persona_name, system_prompt) VALUES (@tenant, gen_random_uuid(), @user, 'p', 'p')" },
+        { "persona_usage_log", "INSERT INTO radiant.persona_usage_log (tenant_id, id, persona_id, user_id) VALUES (@tenant, gen_random_uuid(), @persona, @user)" },
+    };
+
+    [Fact]
+    public async Task Every_table_with_a_tenant_column_has_forced_row_level_security()
+    {
+        await using var connection = await db.OpenOwnerConnectionAsync();
+        var tables = new List<(string Name, bool Enabled, bool Forced)>();
+        await using (var command = new NpgsqlCommand(
+            """
+            SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'radiant' AND c.relkind IN ('r', 'p')
+              AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+            ORDER BY c.relname
+            """, connection))
+        await using (var reader = await command.ExecuteReaderAsync(Ct))
+        {
+            while (await reader.ReadAsync(Ct))
+            {
+                tables.Add((reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2)));
+            }
+        }
+
+        // Every tenant table this test knows must be found, so the check cannot pass by finding nothing.
+        Assert.Superset(TenantTables.Select(row => (string)row.Data.Item1).ToHashSet(), tables.Select(t => t.Name).ToHashSet());
+        Assert.All(tables, t => Assert.True(t.Enabled && t.Forced, $"{t.Name}: RLS enabled={t.Enabled}, forced={t.Forced}"));
+    }
+
+    [Fact]
+    public async Task Tenant_id_leads_every_primary_key_foreign_key_and_index_of_tenant_tables()
+    {
+        await using var connection = await db.OpenOwnerConnectionAsync();
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT t.relname || ': index ' || i.relname || ' starts with ' || a.attname
+            FROM pg_index x
+            JOIN pg_class t ON t.oid = x.indrelid
+            JOIN pg_class i ON i.oid = x.indexrelid
+            JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = 'radiant'
+            JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0]
+            WHERE EXISTS (SELECT FROM pg_attribute ta WHERE ta.attrelid = t.oid AND ta.attname = 'tenant_id')
+              AND a.attname <> 'tenant_id'
+            UNION ALL
+            SELECT t.relname || ': foreign key ' || con.conname || ' starts with ' || a.attname
+            FROM pg_constraint con
+            JOIN pg_class t ON t.oid = con.conrelid
+            JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = 'radiant'
+            JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = con.conkey[1]
+            WHERE con.contype = 'f' AND a.attname <> 'tenant_id'
+            """, connection);
+        var offenders = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        while (await reader.ReadAsync(Ct))
+        {
+            offenders.Add(reader.GetString(0));
+        }
+
+        Assert.Empty(offenders);
+    }
+
+    [Fact]
+    public async Task Views_run_with_the_callers_rights()
+    {
+        await using var connection = await db.OpenOwnerConnectionAsync();
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'radiant' AND c.relkind = 'v'
+              AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false)
+            """, connection);
+        Assert.Equal(0L, await command.ExecuteScalarAsync(Ct));
+    }
+
+    [Theory]
+    [MemberData(nameof(TenantTables))]
+    public async Task Another_tenant_sees_no_row_and_no_tenant_sees_nothing(string table, string unused)
+    {
+        _ = unused;
+        var (owner, _) = await SeedTenantAsync();
+        var stranger = await db.NewUserAsync();
+
+        await using var connection = await db.OpenOwnerConnectionAsync();
+        await using (var tx = await RawSql.BeginAsAppAsync(connection, owner.TenantId, owner.UserId))
+        {
+            Assert.True(await RawSql.CountAsync(connection, tx, $"SELECT count(*) FROM radiant.{table} WHERE tenant_id = '{owner.TenantId}'") > 0, "sanity: the owner sees the seeded rows");
+        }
+
+        await using (var tx = await RawSql.BeginAsAppAsync(connection, stranger.TenantId, stranger.UserId))
+        {
+            Assert.Equal(0, await RawSql.CountAsync(connection, tx, $"SELECT count(*) FROM radiant.{table} WHERE tenant_id = '{owner.TenantId}'"));
+            Assert.Equal(0, await RawSql.ExecuteAsync(connection, tx, $"UPDATE radiant.{table} SET tenant_id = tenant_id WHERE tenant_id = '{owner.TenantId}'"));
+            Assert.Equal(0, await RawSql.ExecuteAsync(connection, tx, $"DELETE FROM radiant.{table} WHERE tenant_id = '{owner.TenantId}'"));
+        }
+
+        await using (var tx = await RawSql.BeginAsAppAsync(connection, tenantId: null, userId: null))
+        {
+            Assert.Equal(0, await RawSql.CountAsync(connection, tx, $"SELECT count(*) FROM radiant.{table}"));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TenantTables))]
+    public async Task Writing_into_another_tenant_is_refused(string table, string insert)
+    {
+        var (owner, persona) = await SeedTenantAsync();
+        var stranger = await db.NewUserAsync();
+        await using var connection = await db.OpenOwnerConnectionAsync();
+
+        // As the stranger, aim a row at the owner's tenant.
+        await using (var tx = await RawSql.BeginAsAppAsync(connection, stranger.TenantId, stranger.UserId))
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() =>
+                RawSql.ExecuteAsync(connection, tx, insert, ("tenant", owner.TenantId), ("user", owner.UserId), ("persona", persona.Id)));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, error.SqlState);
+        }
+
+        // With no tenant at all, nothing can be written either.
+        await using (var tx = await RawSql.BeginAsAppAsync(connection, null, null))
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() =>
+                RawSql.ExecuteAsync(connection, tx, insert, ("tenant", owner.TenantId), ("user", owner.UserId), ("persona", persona.Id)));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, error.SqlState);
+        }
+
+        _ = table;
+    }
+
+    [Fact]
+    public async Task A_colleague_can_count_a_use_of_a_public_persona_but_not_change_it()
+    {
+        var (owner, persona) = await SeedTenantAsync();
+        var colleague = await db.NewUserAsync(owner.TenantId);
+        await using var connection = await db.OpenOwnerConnectionAsync();
+
+        await using (var tx = await RawSql.BeginAsAppAsync(connection, colleague.TenantId, colleague.UserId))
+        {
+            Assert.Equal(1, await RawSql.ExecuteAsync(connection, tx, $"UPDATE radiant.user_personas SET usage_count = usage_count + 1 WHERE id = '{persona.Id}'"));
+            var error = await Assert.ThrowsAsync<PostgresException>(() =>
+                RawSql.ExecuteAsync(connection, tx, $"UPDATE radiant.user_personas SET persona_name = 'hijacked' WHERE id = '{persona.Id}'"));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, error.SqlState);
+        }
+
+        await using (var tx = await RawSql.BeginAsAppAsync(connection, colleague.TenantId, colleague.UserId))
+        {
+            Assert.Equal(0, await RawSql.ExecuteAsync(connection, tx, $"DELETE FROM radiant.user_personas WHERE id = '{persona.Id}'"));
+        }
+    }
+
+    [Fact]
+    public async Task The_application_role_cannot_touch_the_system_catalogue_or_migrations()
+    {
+        var (owner, _) = await SeedTenantAsync();
+        await using var connection = await db.OpenOwnerConnectionAsync();
+        await using var tx = await RawSql.BeginAsAppAsync(connection, owner.TenantId, owner.UserId);
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() =>
+            RawSql.ExecuteAsync(connection, tx, "UPDATE radiant.system_focus_modes SET display_name = 'x'"));
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, error.SqlState);
+    }
+
+    [Fact]
+    public async Task Thousands_of_requests_alternating_two_tenants_over_two_connections_never_cross()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(db.ConnectionString) { MaxPoolSize = 2 };
+        await using var services = await RadiantDatabase.BuildAsync(builder.ConnectionString);
+        var personas = (IPersonaService)services.GetService(typeof(IPersonaService))!;
+        var (a, aPersona) = await SeedTenantAsync();
+        var (b, bPersona) = await SeedTenantAsync();
+        var callers = new[] { (User: a, Own: aPersona.Id, Foreign: bPersona.Id), (User: b, Own: bPersona.Id, Foreign: aPersona.Id) };
+        var crossings = 0;
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, 2_000), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = Ct }, async (i, ct) =>
+        {
+            var (user, own, foreign) = callers[i % 2];
+            var page = await personas.ListAsync(user, new Radiant.Common.PageRequest(0, 10), ct);
+            if (page.Items.Count != 1 || page.Items[0].Id != own || page.Items.Any(p => p.TenantId != user.TenantId))
+            {
+                Interlocked.Increment(ref crossings);
+            }
+
+            if (i % 10 == 0)
+            {
+                try
+                {
+                    await personas.GetAsync(user, foreign, ct);
+                    Interlocked.Increment(ref crossings);
+                }
+                catch (Radiant.Errors.RadiantNotFoundException)
+                {
+                }
+            }
+        });
+
+        Assert.Equal(0, crossings);
+    }
+
+    /// <summary>A new tenant with a user, a public persona with one logged use, and a tenant focus mode.</summary>
+    private async Task<(TenantUser Owner, Persona Persona)> SeedTenantAsync()
+    {
+        var owner = await db.NewUserAsync();
+        var persona = await db.Personas.CreateAsync(owner, new PersonaCreate("Seeded", "p", IsPublic: true), Ct);
+        await db.Personas.LogUsageAsync(owner, persona.Id, new PersonaUsage(TokensUsed: 5), Ct);
+        await db.FocusModes.CreateAsync(owner.TenantId, new Radiant.FocusModes.FocusModeCreate("seeded", "Seeded", "p"), Ct);
+        return (owner, persona);
+    }
+}
