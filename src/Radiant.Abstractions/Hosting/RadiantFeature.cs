@@ -12,4 +12,10 @@ public sealed record RadiantFeature(string Name)
 
     /// <summary>Personas (section 25).</summary>
     public const string Personas = "personas";
+
+    /// <summary>Provider and model registry (section 30).</summary>
+    public const string Registry = "registry";
+
+    /// <summary>Admin-editable pricing and the pricing engine (section 31).</summary>
+    public const string Pricing = "pricing";
 }

@@ -25,6 +25,13 @@ public static class RadiantServiceCollectionExtensions
     public static IRadiantBuilder AddPersonas(this IRadiantBuilder builder) =>
         builder.AddFeature(RadiantFeature.FocusModes).AddFeature(RadiantFeature.Personas);
 
+    /// <summary>Enables the provider and model registry (the built-in catalogue is synced at start-up).</summary>
+    public static IRadiantBuilder AddRegistry(this IRadiantBuilder builder) => builder.AddFeature(RadiantFeature.Registry);
+
+    /// <summary>Enables admin-editable pricing and the pricing engine. The registry is enabled with it, since prices are per model.</summary>
+    public static IRadiantBuilder AddPricing(this IRadiantBuilder builder) =>
+        builder.AddFeature(RadiantFeature.Registry).AddFeature(RadiantFeature.Pricing);
+
     /// <summary>Records a feature as enabled. Used by feature registration methods; idempotent.</summary>
     public static IRadiantBuilder AddFeature(this IRadiantBuilder builder, string name)
     {

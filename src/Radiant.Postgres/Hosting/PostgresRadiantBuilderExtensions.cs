@@ -10,6 +10,10 @@ using Radiant.Postgres.FocusModes;
 using Radiant.Postgres.Health;
 using Radiant.Postgres.Migrations;
 using Radiant.Postgres.Personas;
+using Radiant.Postgres.Pricing;
+using Radiant.Postgres.Registry;
+using Radiant.Pricing;
+using Radiant.Registry;
 using Radiant.Postgres.Tenancy;
 using Radiant.Tenancy;
 
@@ -69,7 +73,16 @@ public static class PostgresRadiantBuilderExtensions
         services.TryAddSingleton<ITenantDirectory, PostgresTenantDirectory>();
         services.TryAddSingleton<IFocusModeService, PostgresFocusModeService>();
         services.TryAddSingleton<IPersonaService, PostgresPersonaService>();
+        services.TryAddSingleton<PricingSql>();
+        services.TryAddSingleton<IPriceChangeNotifier, LoggingPriceChangeNotifier>();
+        services.TryAddSingleton<IModelRegistry, PostgresModelRegistry>();
+        services.TryAddSingleton<IPricingAdminService, PostgresPricingAdminService>();
+        services.TryAddSingleton<PricingSnapshotLoader>();
+        services.TryAddSingleton<PostgresPricingEngine>();
+        services.TryAddSingleton<IPricingEngine>(sp => sp.GetRequiredService<PostgresPricingEngine>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RadiantStartup>());
+        // After RadiantStartup, so the engine loads a migrated, synced schema. It does nothing unless AddPricing() ran.
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<PostgresPricingEngine>());
         services.AddHealthChecks().AddCheck<RadiantPostgresHealthCheck>(HealthCheckName, tags: ["radiant", "db"]);
         return builder;
     }

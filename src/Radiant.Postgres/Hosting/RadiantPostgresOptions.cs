@@ -41,4 +41,13 @@ public sealed class RadiantPostgresOptions
     /// Default true. Turning it off is for diagnostics only.
     /// </summary>
     public bool VerifyRowLevelSecurityOnStartup { get; set; } = true;
+
+    /// <summary>
+    /// How often the pricing engine reloads even without a change notification (a safety net; changes normally
+    /// arrive through LISTEN/NOTIFY within milliseconds). Default 30 seconds.
+    /// </summary>
+    public TimeSpan PricingRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Sync the built-in provider and model catalogue at start-up when the registry feature is enabled. Default true.</summary>
+    public bool SyncBuiltInCatalogOnStartup { get; set; } = true;
 }

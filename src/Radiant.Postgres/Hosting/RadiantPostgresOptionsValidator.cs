@@ -26,6 +26,11 @@ internal sealed partial class RadiantPostgresOptionsValidator(DataSourceOrigin o
             failures.Add($"RadiantPostgresOptions.ApplicationRole '{options.ApplicationRole}' is not a valid role name: use 1-63 lowercase letters, digits and '_', not starting with a digit.");
         }
 
+        if (options.PricingRefreshInterval < TimeSpan.FromSeconds(1) || options.PricingRefreshInterval > TimeSpan.FromHours(1))
+        {
+            failures.Add($"RadiantPostgresOptions.PricingRefreshInterval must be between 1 second and 1 hour (got {options.PricingRefreshInterval}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Radiant.Hosting;
 using Radiant.Postgres.Migrations;
+using Radiant.Registry;
 
 namespace Radiant.Postgres.Hosting;
 
@@ -8,6 +10,8 @@ namespace Radiant.Postgres.Hosting;
 internal sealed class RadiantStartup(
     IRadiantSchemaMigrator migrator,
     RowLevelSecurityGuard guard,
+    IModelRegistry registry,
+    IEnumerable<RadiantFeature> features,
     IOptions<RadiantPostgresOptions> options) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -20,6 +24,11 @@ internal sealed class RadiantStartup(
         if (options.Value.VerifyRowLevelSecurityOnStartup)
         {
             await guard.VerifyAsync(cancellationToken);
+        }
+
+        if (options.Value.SyncBuiltInCatalogOnStartup && features.Any(f => f.Name == RadiantFeature.Registry))
+        {
+            await registry.SyncAsync(BuiltInCatalog.Catalog, cancellationToken);
         }
     }
 

@@ -68,7 +68,9 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
             JOIN pg_class t ON t.oid = con.conrelid
             JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = 'radiant'
             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = con.conkey[1]
+            -- Foreign keys to global catalogue (reference) tables need no tenant column; those between tenant tables do.
             WHERE con.contype = 'f' AND a.attname <> 'tenant_id'
+              AND EXISTS (SELECT FROM pg_attribute ra WHERE ra.attrelid = con.confrelid AND ra.attname = 'tenant_id')
             """, connection);
         var offenders = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(Ct);

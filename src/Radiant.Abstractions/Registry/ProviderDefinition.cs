@@ -1,0 +1,28 @@
+namespace Radiant.Registry;
+
+/// <summary>An AI provider in the catalogue.</summary>
+/// <param name="Id">Stable id, for example <c>anthropic</c>; <see cref="SelfHostedId"/> marks models the platform runs itself.</param>
+/// <param name="DisplayName">Name shown to admins.</param>
+/// <param name="ApiBase">The provider's API host (may contain a <c>*</c> for per-account hosts).</param>
+/// <param name="AuthType">How requests authenticate.</param>
+public sealed record ProviderDefinition(string Id, string DisplayName, string ApiBase, ProviderAuthType AuthType)
+{
+    /// <summary>The provider id of self-hosted models, which take the self-hosted default markup.</summary>
+    public const string SelfHostedId = "self_hosted";
+}
+
+/// <summary>How a provider authenticates requests.</summary>
+public enum ProviderAuthType
+{
+    /// <summary>An API key.</summary>
+    ApiKey,
+
+    /// <summary>AWS IAM credentials.</summary>
+    Iam,
+
+    /// <summary>A cloud service account.</summary>
+    ServiceAccount,
+
+    /// <summary>No authentication (the platform's own infrastructure).</summary>
+    None,
+}

@@ -1,0 +1,379 @@
+using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Radiant.Errors;
+using Radiant.Postgres.Pricing;
+using Radiant.Postgres.Tenancy;
+using Radiant.Pricing;
+using Radiant.Registry;
+
+namespace Radiant.Postgres.Registry;
+
+internal sealed partial class PostgresModelRegistry : IModelRegistry
+{
+    private const string ModelColumns =
+        "m.id AS Id, m.provider_id AS ProviderId, m.display_name AS DisplayName, m.context_window AS ContextWindow, " +
+        "m.max_output_tokens AS MaxOutputTokens, m.modalities AS Modalities, m.capabilities AS Capabilities, " +
+        "m.input_price AS InputPrice, m.output_price AS OutputPrice, m.is_novel AS IsNovel, m.category AS Category, " +
+        "m.thinktank_enabled AS CatalogThinkTank, m.display_order AS DisplayOrder";
+
+    private readonly RadiantDb _db;
+    private readonly PricingSql _pricing;
+    private readonly IPriceChangeNotifier _notifier;
+    private readonly ILogger<PostgresModelRegistry> _logger;
+    private readonly string _lockSql;
+    private readonly string _upsertProviderSql;
+    private readonly string _upsertModelSql;
+    private readonly string _updatePriceSql;
+    private readonly string _tenantsSql;
+    private readonly string _tenantSql;
+    private readonly string _tenantConfigSql;
+    private readonly string _tenantBaseSql;
+    private readonly string _pinSql;
+    private readonly string _basePriceSql;
+    private readonly string _pruneSql;
+    private readonly string _historySql;
+    private readonly string _listSql;
+    private readonly string _setEnabledSql;
+    private readonly string _setThinkTankSql;
+
+    public PostgresModelRegistry(RadiantDb db, PricingSql pricing, IPriceChangeNotifier notifier, ILogger<PostgresModelRegistry> logger)
+    {
+        _db = db;
+        _pricing = pricing;
+        _notifier = notifier;
+        _logger = logger;
+        _lockSql = "SELECT pg_advisory_xact_lock(hashtext(@key))";
+        // Upserts report what they did (xmax = 0 means inserted) and touch nothing when nothing changed.
+        _upsertProviderSql = db.Sql(
+            """
+            INSERT INTO {schema}.providers AS p (id, display_name, api_base, auth_type) VALUES (@Id, @DisplayName, @ApiBase, @AuthType)
+            ON CONFLICT (id) DO UPDATE SET display_name = EXCLUDED.display_name, api_base = EXCLUDED.api_base,
+                auth_type = EXCLUDED.auth_type, updated_at = now()
+            WHERE (p.display_name, p.api_base, p.auth_type) IS DISTINCT FROM (EXCLUDED.display_name, EXCLUDED.api_base, EXCLUDED.auth_type)
+            RETURNING xmax = 0 AS inserted
+            """);
+        _upsertModelSql = db.Sql(
+            """
+            WITH previous AS (SELECT input_price, output_price FROM {schema}.models WHERE id = @Id)
+            INSERT INTO {schema}.models AS m (id, provider_id, display_name, context_window, max_output_tokens, modalities, capabilities,
+                input_price, output_price, is_novel, category, thinktank_enabled, display_order)
+            VALUES (@Id, @ProviderId, @DisplayName, @ContextWindow, @MaxOutputTokens, @Modalities, @Capabilities,
+                @InputPrice, @OutputPrice, @IsNovel, @Category, @ThinkTankEnabled, @DisplayOrder)
+            ON CONFLICT (id) DO UPDATE SET provider_id = EXCLUDED.provider_id, display_name = EXCLUDED.display_name,
+                context_window = EXCLUDED.context_window, max_output_tokens = EXCLUDED.max_output_tokens,
+                modalities = EXCLUDED.modalities, capabilities = EXCLUDED.capabilities, is_novel = EXCLUDED.is_novel,
+                category = EXCLUDED.category, thinktank_enabled = EXCLUDED.thinktank_enabled,
+                display_order = EXCLUDED.display_order, updated_at = now()
+            WHERE (m.provider_id, m.display_name, m.context_window, m.max_output_tokens, m.modalities, m.capabilities, m.is_novel,
+                   m.category, m.thinktank_enabled, m.display_order)
+                IS DISTINCT FROM (EXCLUDED.provider_id, EXCLUDED.display_name, EXCLUDED.context_window, EXCLUDED.max_output_tokens,
+                   EXCLUDED.modalities, EXCLUDED.capabilities, EXCLUDED.is_novel, EXCLUDED.category, EXCLUDED.thinktank_enabled,
+                   EXCLUDED.display_order)
+            RETURNING xmax = 0 AS inserted
+            """);
+        _basePriceSql = db.Sql("SELECT input_price AS Input, output_price AS Output FROM {schema}.models WHERE id = @Id");
+        _updatePriceSql = db.Sql("UPDATE {schema}.models SET input_price = @Input, output_price = @Output, price_updated_at = now(), updated_at = now() WHERE id = @Id");
+        _tenantsSql = db.Sql("SELECT tenant_id FROM {schema}.tenants ORDER BY tenant_id");
+        _tenantSql = "SELECT set_config('radiant.tenant_id', @tenant, true), set_config('radiant.scope', '', true)";
+        _tenantConfigSql = pricing.ReadConfig;
+        _tenantBaseSql = db.Sql(
+            """
+            SELECT input_price AS Input, output_price AS Output FROM {schema}.tenant_base_prices
+            WHERE tenant_id = @tenantId AND model_id = @modelId AND effective_from <= @now ORDER BY effective_from DESC LIMIT 1
+            """);
+        _pinSql = db.Sql(
+            """
+            INSERT INTO {schema}.tenant_base_prices (tenant_id, model_id, effective_from, input_price, output_price)
+            SELECT @tenantId, @modelId, '-infinity', @input, @output
+            WHERE NOT EXISTS (SELECT FROM {schema}.tenant_base_prices WHERE tenant_id = @tenantId AND model_id = @modelId)
+            """);
+        _upsertTenantPriceSql = db.Sql(
+            """
+            INSERT INTO {schema}.tenant_base_prices (tenant_id, model_id, effective_from, input_price, output_price)
+            VALUES (@tenantId, @modelId, @effective, @input, @output)
+            ON CONFLICT (tenant_id, model_id, effective_from) DO UPDATE SET input_price = EXCLUDED.input_price, output_price = EXCLUDED.output_price
+            """);
+        // Rows superseded before now no longer matter to any quote from now on.
+        _pruneSql = db.Sql(
+            """
+            DELETE FROM {schema}.tenant_base_prices b
+            WHERE b.tenant_id = @tenantId AND b.model_id = @modelId
+              AND b.effective_from < (SELECT max(effective_from) FROM {schema}.tenant_base_prices
+                                      WHERE tenant_id = @tenantId AND model_id = @modelId AND effective_from <= @now)
+            """);
+        _historySql = db.Sql(
+            """
+            INSERT INTO {schema}.price_history (tenant_id, id, model_id, previous_input_price, previous_output_price, previous_markup,
+                new_input_price, new_output_price, new_markup, change_source, effective_from)
+            SELECT @tenantId, @id, @modelId, @previousInput, @previousOutput, e.effective_markup, @input, @output, e.effective_markup,
+                   'auto_sync', @effective
+            FROM {schema}.effective_model_prices(@modelId, @now) e
+            """);
+        _listSql = db.Sql(
+            $$"""
+            SELECT {{ModelColumns}}, coalesce(s.is_enabled, true) AS IsEnabled, coalesce(s.thinktank_enabled, m.thinktank_enabled) AS ThinkTankEnabled
+            FROM {schema}.models m
+            LEFT JOIN {schema}.tenant_model_settings s ON s.tenant_id = @tenantId AND s.model_id = m.id
+            WHERE (@modelId::text IS NULL OR m.id = @modelId) AND (@enabled::boolean IS NULL OR coalesce(s.is_enabled, true) = @enabled)
+            ORDER BY m.display_order, m.id
+            """);
+        _setEnabledSql = db.Sql(
+            """
+            INSERT INTO {schema}.tenant_model_settings (tenant_id, model_id, is_enabled) VALUES (@tenantId, @modelId, @enabled)
+            ON CONFLICT (tenant_id, model_id) DO UPDATE SET is_enabled = EXCLUDED.is_enabled, updated_at = now()
+            """);
+        _setThinkTankSql = db.Sql(
+            """
+            INSERT INTO {schema}.tenant_model_settings (tenant_id, model_id, thinktank_enabled) VALUES (@tenantId, @modelId, @enabled)
+            ON CONFLICT (tenant_id, model_id) DO UPDATE SET thinktank_enabled = EXCLUDED.thinktank_enabled, updated_at = now()
+            """);
+    }
+
+    private readonly string _upsertTenantPriceSql;
+
+    public async Task<ModelSyncResult> SyncAsync(ModelCatalog catalog, CancellationToken cancellationToken = default)
+    {
+        Validate(catalog);
+        var notifications = new List<PriceChangeNotification>();
+        var result = await _db.WithoutTenantAsync(
+            async (connection, transaction) =>
+            {
+                // Instances syncing together queue here: each price change is recorded once.
+                await connection.ExecuteAsync(new CommandDefinition(_lockSql, new { key = _pricing.Channel + ":sync" }, transaction, cancellationToken: cancellationToken));
+                var (providersAdded, providersUpdated) = (0, 0);
+                foreach (var p in catalog.Providers)
+                {
+                    var inserted = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
+                        _upsertProviderSql,
+                        new { p.Id, p.DisplayName, p.ApiBase, AuthType = JsonNamingPolicy.SnakeCaseLower.ConvertName(p.AuthType.ToString()) },
+                        transaction,
+                        cancellationToken: cancellationToken));
+                    providersAdded += inserted is true ? 1 : 0;
+                    providersUpdated += inserted is false ? 1 : 0;
+                }
+
+                var (modelsAdded, modelsUpdated) = (0, 0);
+                var changes = new List<(ModelDefinition Model, decimal OldInput, decimal OldOutput)>();
+                foreach (var m in catalog.Models)
+                {
+                    var stored = await connection.QuerySingleOrDefaultAsync<(decimal Input, decimal Output)?>(new CommandDefinition(
+                        _basePriceSql, new { m.Id }, transaction, cancellationToken: cancellationToken));
+                    var inserted = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
+                        _upsertModelSql,
+                        new
+                        {
+                            m.Id, m.ProviderId, m.DisplayName, m.ContextWindow, m.MaxOutputTokens,
+                            Modalities = m.Modalities.ToArray(), Capabilities = m.Capabilities.ToArray(),
+                            InputPrice = m.InputPricePer1M, OutputPrice = m.OutputPricePer1M,
+                            m.IsNovel, m.Category, m.ThinkTankEnabled, m.DisplayOrder,
+                        },
+                        transaction,
+                        cancellationToken: cancellationToken));
+                    modelsAdded += inserted is true ? 1 : 0;
+                    modelsUpdated += inserted is false ? 1 : 0;
+                    if (stored is { } old && (old.Input != m.InputPricePer1M || old.Output != m.OutputPricePer1M))
+                    {
+                        changes.Add((m, old.Input, old.Output));
+                    }
+                }
+
+                var tenantUpdates = 0;
+                if (changes.Count > 0)
+                {
+                    tenantUpdates = await ApplyPriceChangesAsync(connection, transaction, changes, notifications, cancellationToken);
+                    foreach (var (m, _, _) in changes)
+                    {
+                        await connection.ExecuteAsync(new CommandDefinition(
+                            _updatePriceSql, new { m.Id, Input = m.InputPricePer1M, Output = m.OutputPricePer1M }, transaction, cancellationToken: cancellationToken));
+                    }
+                }
+
+                if (providersAdded + providersUpdated + modelsAdded + modelsUpdated + changes.Count > 0)
+                {
+                    await _pricing.NotifyAsync(connection, transaction, "*", cancellationToken);
+                }
+
+                return new ModelSyncResult(providersAdded, providersUpdated, modelsAdded, modelsUpdated, changes.Count, tenantUpdates, notifications.Count);
+            },
+            cancellationToken);
+
+        foreach (var notification in notifications)
+        {
+            LogPriceChange(notification.TenantId, notification.ModelId, notification.ChangePercent, notification.EffectiveFrom);
+            await _notifier.NotifyAsync(notification, cancellationToken);
+        }
+
+        LogSynced(result.ProvidersAdded, result.ModelsAdded, result.ModelsUpdated, result.PriceChanges, result.TenantPriceUpdates);
+        return result;
+    }
+
+    /// <summary>
+    /// Carries list-price changes to each tenant, one tenant at a time with that tenant set: auto-update tenants get the
+    /// new price (a rise after their grace period) and an <c>auto_sync</c> history row; the others keep the old price.
+    /// </summary>
+    private async Task<int> ApplyPriceChangesAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        List<(ModelDefinition Model, decimal OldInput, decimal OldOutput)> changes,
+        List<PriceChangeNotification> notifications,
+        CancellationToken cancellationToken)
+    {
+        await connection.ExecuteAsync(new CommandDefinition("SELECT set_config('radiant.scope', 'system', true)", transaction: transaction, cancellationToken: cancellationToken));
+        var tenants = (await connection.QueryAsync<Guid>(new CommandDefinition(_tenantsSql, transaction: transaction, cancellationToken: cancellationToken))).ToList();
+        var updates = 0;
+        foreach (var tenantId in tenants)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(_tenantSql, new { tenant = tenantId.ToString() }, transaction, cancellationToken: cancellationToken));
+            var row = await connection.QuerySingleOrDefaultAsync<PricingSql.ConfigRow>(new CommandDefinition(
+                _tenantConfigSql, new { tenantId }, transaction, cancellationToken: cancellationToken));
+            var config = row?.ToConfig() ?? TenantPricingConfig.Default;
+            var now = row?.NowUtc ?? JsonColumns.Utc(await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("SELECT now()", transaction: transaction, cancellationToken: cancellationToken)));
+            foreach (var (model, oldInput, oldOutput) in changes)
+            {
+                var args = new { tenantId, modelId = model.Id, now };
+                var current = await connection.QuerySingleOrDefaultAsync<(decimal Input, decimal Output)?>(new CommandDefinition(
+                    _tenantBaseSql, args, transaction, cancellationToken: cancellationToken)) ?? (oldInput, oldOutput);
+
+                // Until now the tenant followed the catalogue row, which is about to change: pin what it had.
+                await connection.ExecuteAsync(new CommandDefinition(
+                    _pinSql, new { tenantId, modelId = model.Id, input = oldInput, output = oldOutput }, transaction, cancellationToken: cancellationToken));
+                if (!config.AutoUpdateFromProviders || (current.Input == model.InputPricePer1M && current.Output == model.OutputPricePer1M))
+                {
+                    continue;
+                }
+
+                var rises = model.InputPricePer1M > current.Input || model.OutputPricePer1M > current.Output;
+                var effective = rises ? now.AddHours(config.PriceIncreaseGracePeriodHours) : now;
+                var priceArgs = new { tenantId, modelId = model.Id, effective, input = model.InputPricePer1M, output = model.OutputPricePer1M };
+                await connection.ExecuteAsync(new CommandDefinition(_upsertTenantPriceSql, priceArgs, transaction, cancellationToken: cancellationToken));
+                await connection.ExecuteAsync(new CommandDefinition(
+                    _historySql,
+                    new
+                    {
+                        tenantId, id = Guid.CreateVersion7(), modelId = model.Id, now, effective,
+                        previousInput = current.Input, previousOutput = current.Output,
+                        input = model.InputPricePer1M, output = model.OutputPricePer1M,
+                    },
+                    transaction,
+                    cancellationToken: cancellationToken));
+                await connection.ExecuteAsync(new CommandDefinition(_pruneSql, args, transaction, cancellationToken: cancellationToken));
+                updates++;
+
+                var percent = Math.Max(ChangePercent(current.Input, model.InputPricePer1M), ChangePercent(current.Output, model.OutputPricePer1M));
+                if (config.NotifyOnPriceChange && percent > config.NotifyThresholdPercent)
+                {
+                    var signed = rises ? percent : -percent;
+                    notifications.Add(new PriceChangeNotification(
+                        tenantId, model.Id, current.Input, current.Output, model.InputPricePer1M, model.OutputPricePer1M, signed, effective));
+                }
+            }
+        }
+
+        return updates;
+    }
+
+    public Task<IReadOnlyList<RegistryModel>> ListModelsAsync(Guid tenantId, bool? enabled = null, CancellationToken cancellationToken = default) =>
+        _db.InTenantAsync<IReadOnlyList<RegistryModel>>(
+            tenantId,
+            null,
+            async (connection, transaction) =>
+                (await connection.QueryAsync<ModelRow>(new CommandDefinition(
+                    _listSql, new { tenantId, enabled, modelId = (string?)null }, transaction, cancellationToken: cancellationToken)))
+                .Select(r => r.ToModel()).ToList(),
+            cancellationToken);
+
+    public Task<RegistryModel> SetEnabledAsync(Guid tenantId, string modelId, bool enabled, CancellationToken cancellationToken = default) =>
+        SetAsync(tenantId, modelId, enabled, _setEnabledSql, cancellationToken);
+
+    public Task<RegistryModel> SetThinkTankEnabledAsync(Guid tenantId, string modelId, bool enabled, CancellationToken cancellationToken = default) =>
+        SetAsync(tenantId, modelId, enabled, _setThinkTankSql, cancellationToken);
+
+    private async Task<RegistryModel> SetAsync(Guid tenantId, string modelId, bool enabled, string sql, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(modelId))
+        {
+            throw new RadiantValidationException("modelId", "'modelId' is required.");
+        }
+
+        try
+        {
+            return await _db.InTenantAsync(
+                tenantId,
+                null,
+                async (connection, transaction) =>
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(sql, new { tenantId, modelId, enabled }, transaction, cancellationToken: cancellationToken));
+                    var row = await connection.QuerySingleAsync<ModelRow>(new CommandDefinition(
+                        _listSql, new { tenantId, enabled = (bool?)null, modelId }, transaction, cancellationToken: cancellationToken));
+                    return row.ToModel();
+                },
+                cancellationToken);
+        }
+        catch (PostgresException e) when (e.IsForeignKeyViolation())
+        {
+            throw e.ConstraintName?.Contains("model", StringComparison.Ordinal) == true
+                ? new RadiantNotFoundException("model", modelId)
+                : new RadiantNotFoundException("tenant", tenantId);
+        }
+    }
+
+    private static decimal ChangePercent(decimal before, decimal after) =>
+        before == 0 ? (after == 0 ? 0 : 100) : Math.Abs(after - before) / before * 100;
+
+    private static void Validate(ModelCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        var errors = new ValidationErrors();
+        var providers = catalog.Providers.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var model in catalog.Models)
+        {
+            if (!providers.Contains(model.ProviderId))
+            {
+                errors.Add("models", $"Model '{model.Id}' names unknown provider '{model.ProviderId}'.");
+            }
+
+            PricingRules.ValidatePrice(errors, $"models[{model.Id}].inputPricePer1M", model.InputPricePer1M);
+            PricingRules.ValidatePrice(errors, $"models[{model.Id}].outputPricePer1M", model.OutputPricePer1M);
+        }
+
+        foreach (var duplicate in catalog.Models.GroupBy(m => m.Id, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            errors.Add("models", $"Model '{duplicate.Key}' appears more than once.");
+        }
+
+        errors.ThrowIfAny();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Registry sync: {ProvidersAdded} providers added, {ModelsAdded} models added, {ModelsUpdated} updated, {PriceChanges} price changes applied to {TenantUpdates} tenant prices")]
+    private partial void LogSynced(int providersAdded, int modelsAdded, int modelsUpdated, int priceChanges, int tenantUpdates);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Provider price of {ModelId} changed by {ChangePercent:0.##} % for tenant {TenantId}, effective {EffectiveFrom:O}")]
+    private partial void LogPriceChange(Guid tenantId, string modelId, decimal changePercent, DateTimeOffset effectiveFrom);
+
+    private sealed class ModelRow
+    {
+        public string Id { get; init; } = "";
+        public string ProviderId { get; init; } = "";
+        public string DisplayName { get; init; } = "";
+        public int ContextWindow { get; init; }
+        public int MaxOutputTokens { get; init; }
+        public string[] Modalities { get; init; } = [];
+        public string[] Capabilities { get; init; } = [];
+        public decimal InputPrice { get; init; }
+        public decimal OutputPrice { get; init; }
+        public bool IsNovel { get; init; }
+        public string Category { get; init; } = "";
+        public bool CatalogThinkTank { get; init; }
+        public int DisplayOrder { get; init; }
+        public bool IsEnabled { get; init; }
+        public bool ThinkTankEnabled { get; init; }
+
+        public RegistryModel ToModel() => new(
+            new ModelDefinition(Id, ProviderId, DisplayName, ContextWindow, MaxOutputTokens, Modalities, Capabilities, InputPrice, OutputPrice,
+                IsNovel, Category, CatalogThinkTank, DisplayOrder),
+            IsEnabled,
+            ThinkTankEnabled);
+    }
+}
