@@ -16,6 +16,7 @@ builder.Services.AddRadiant()
     .UsePostgres(connectionString)
     .AddFocusModes()
     .AddPersonas()
+    .AddPricing()
     .AddHttpApi();
 
 builder.Services.AddHostedService<DemoSeeder>();

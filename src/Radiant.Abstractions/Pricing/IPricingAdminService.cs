@@ -131,12 +131,15 @@ public sealed record PriceOverrideInput(
 }
 
 /// <summary>Which models a bulk markup update targets.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ModelHosting>))]
 public enum ModelHosting
 {
     /// <summary>Models of external providers.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("external")]
     External,
 
     /// <summary>Self-hosted models.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("self_hosted")]
     SelfHosted,
 }
 
@@ -195,15 +198,19 @@ public sealed record ModelPricing(
     ModelPriceOverride? PendingOverride);
 
 /// <summary>Where a price change came from.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<PriceChangeSource>))]
 public enum PriceChangeSource
 {
     /// <summary>An admin set or removed an override.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("admin")]
     Admin,
 
     /// <summary>A bulk markup update.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("bulk_update")]
     BulkUpdate,
 
     /// <summary>The registry sync found a new provider price.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("auto_sync")]
     AutoSync,
 }
 

@@ -69,14 +69,18 @@ public sealed record TenantPricingConfig
 }
 
 /// <summary>How often provider prices are synced.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<PriceUpdateFrequency>))]
 public enum PriceUpdateFrequency
 {
     /// <summary>Every hour.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("hourly")]
     Hourly,
 
     /// <summary>Every day.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("daily")]
     Daily,
 
     /// <summary>Every week.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("weekly")]
     Weekly,
 }

@@ -12,17 +12,22 @@ public sealed record ProviderDefinition(string Id, string DisplayName, string Ap
 }
 
 /// <summary>How a provider authenticates requests.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ProviderAuthType>))]
 public enum ProviderAuthType
 {
     /// <summary>An API key.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("api_key")]
     ApiKey,
 
     /// <summary>AWS IAM credentials.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("iam")]
     Iam,
 
     /// <summary>A cloud service account.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("service_account")]
     ServiceAccount,
 
     /// <summary>No authentication (the platform's own infrastructure).</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("none")]
     None,
 }

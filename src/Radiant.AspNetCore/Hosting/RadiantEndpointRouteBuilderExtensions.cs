@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Radiant.AspNetCore.FocusModes;
 using Radiant.AspNetCore.Personas;
+using Radiant.AspNetCore.Pricing;
+using Radiant.AspNetCore.Registry;
 using Radiant.Hosting;
 
 namespace Radiant.AspNetCore.Hosting;
@@ -27,6 +29,16 @@ public static class RadiantEndpointRouteBuilderExtensions
         if (features.Contains(RadiantFeature.Personas))
         {
             group.MapRadiantPersonas();
+        }
+
+        if (features.Contains(RadiantFeature.Registry))
+        {
+            group.MapRadiantRegistry();
+        }
+
+        if (features.Contains(RadiantFeature.Pricing))
+        {
+            group.MapRadiantPricing();
         }
 
         return group;

@@ -2,7 +2,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Radiant.Common;
 using Radiant.FocusModes;
+using Radiant.AspNetCore.Registry;
 using Radiant.Personas;
+using Radiant.Pricing;
+using Radiant.Registry;
 
 namespace Radiant.AspNetCore.Http;
 
@@ -19,6 +22,17 @@ namespace Radiant.AspNetCore.Http;
 [JsonSerializable(typeof(PersonaUsage))]
 [JsonSerializable(typeof(PersonaUsageLogged))]
 [JsonSerializable(typeof(PersonaPrompt))]
+[JsonSerializable(typeof(RegistryModel))]
+[JsonSerializable(typeof(IReadOnlyList<RegistryModel>))]
+[JsonSerializable(typeof(ModelSwitch))]
+[JsonSerializable(typeof(TenantPricingConfig))]
+[JsonSerializable(typeof(PricingConfigUpdate))]
+[JsonSerializable(typeof(ModelPricing))]
+[JsonSerializable(typeof(IReadOnlyList<ModelPricing>))]
+[JsonSerializable(typeof(BulkMarkupUpdate))]
+[JsonSerializable(typeof(BulkMarkupResult))]
+[JsonSerializable(typeof(PriceOverrideInput))]
+[JsonSerializable(typeof(Page<PriceHistoryEntry>))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(bool?))]
 [JsonSerializable(typeof(JsonElement?))]

@@ -6,7 +6,10 @@ using Radiant.Registry;
 
 namespace Radiant.Postgres.Hosting;
 
-/// <summary>Migrates (when enabled) and verifies tenant isolation before the host starts serving.</summary>
+/// <summary>
+/// Before the host serves: migrates (when enabled), verifies tenant isolation, and syncs the built-in catalogue when the
+/// registry feature is on.
+/// </summary>
 internal sealed class RadiantStartup(
     IRadiantSchemaMigrator migrator,
     RowLevelSecurityGuard guard,

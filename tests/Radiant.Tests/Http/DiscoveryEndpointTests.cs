@@ -18,7 +18,10 @@ public sealed class DiscoveryEndpointTests(RadiantApi api) : IClassFixture<Radia
             "get /api/focus-modes", "get /api/admin/focus-modes", "post /api/admin/focus-modes", "get /api/admin/focus-modes/{id}",
             "put /api/admin/focus-modes/{id}", "delete /api/admin/focus-modes/{id}", "get /api/personas", "post /api/personas",
             "get /api/personas/{id}", "put /api/personas/{id}", "delete /api/personas/{id}", "post /api/personas/{id}/usage",
-            "get /api/personas/{id}/prompt",
+            "get /api/personas/{id}/prompt", "get /api/admin/models", "put /api/admin/models/{modelId}/enabled",
+            "put /api/admin/models/{modelId}/thinktank", "get /api/admin/pricing/config", "put /api/admin/pricing/config",
+            "get /api/admin/pricing/models", "post /api/admin/pricing/bulk-update", "put /api/admin/pricing/models/{modelId}/override",
+            "delete /api/admin/pricing/models/{modelId}/override", "get /api/admin/pricing/history",
         ];
         var documented = paths.EnumerateObject().SelectMany(p => p.Value.EnumerateObject().Select(m => $"{m.Name} {p.Name}")).ToHashSet();
         Assert.Superset(expected.ToHashSet(), documented);

@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Radiant.AspNetCore.Http;
+using Radiant.Registry;
+
+namespace Radiant.AspNetCore.Registry;
+
+/// <summary>Maps the model registry's admin routes.</summary>
+public static class RegistryEndpoints
+{
+    /// <summary>
+    /// Maps <c>GET /api/admin/models?enabled=</c> and the per-tenant switches
+    /// <c>PUT /api/admin/models/{modelId}/enabled</c> and <c>PUT /api/admin/models/{modelId}/thinktank</c>.
+    /// </summary>
+    public static RouteGroupBuilder MapRadiantRegistry(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapFeatureGroup("Model registry");
+        var admin = group.MapAdminGroup();
+
+        admin.MapGet("/api/admin/models", async (HttpContext http, IModelRegistry registry, CancellationToken ct, bool? enabled = null) =>
+                TypedResults.Ok(await registry.ListModelsAsync(http.Caller().TenantId, enabled, ct)))
+            .WithName("ListModels")
+            .WithSummary("Lists the catalogue's models as this tenant sees them, optionally only enabled (or disabled) ones.");
+
+        admin.MapPut("/api/admin/models/{modelId}/enabled", async (string modelId, ModelSwitch body, HttpContext http, IModelRegistry registry, CancellationToken ct) =>
+                TypedResults.Ok(await registry.SetEnabledAsync(http.Caller().TenantId, modelId, body.Enabled, ct)))
+            .WithName("SetModelEnabled")
+            .WithSummary("Enables or disables a model for this tenant.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        admin.MapPut("/api/admin/models/{modelId}/thinktank", async (string modelId, ModelSwitch body, HttpContext http, IModelRegistry registry, CancellationToken ct) =>
+                TypedResults.Ok(await registry.SetThinkTankEnabledAsync(http.Caller().TenantId, modelId, body.Enabled, ct)))
+            .WithName("SetModelThinkTankEnabled")
+            .WithSummary("Offers or withdraws a model in this tenant's Think Tank.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        return group;
+    }
+}
+
+/// <summary>The body of the registry's on/off switches.</summary>
+/// <param name="Enabled">On or off.</param>
+public sealed record ModelSwitch(bool Enabled);
