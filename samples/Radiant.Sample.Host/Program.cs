@@ -17,6 +17,7 @@ builder.Services.AddRadiant()
     .AddFocusModes()
     .AddPersonas()
     .AddPricing()
+    .AddTeams()
     .AddHttpApi();
 
 builder.Services.AddHostedService<DemoSeeder>();

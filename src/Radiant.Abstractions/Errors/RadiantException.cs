@@ -53,3 +53,17 @@ public sealed class RadiantForbiddenException(string message) : RadiantException
 /// <summary>The operation conflicts with the current state (for example, a duplicate name).</summary>
 public sealed class RadiantConflictException(string message, Exception? innerException = null)
     : RadiantException(message, innerException);
+
+/// <summary>
+/// A limit would be exceeded (a token pool or allocation, a member limit); nothing was recorded.
+/// <see cref="Limit"/> says which, <see cref="Remaining"/> how much is left.
+/// </summary>
+public sealed class RadiantLimitExceededException(string limit, long remaining, string message)
+    : RadiantException(message)
+{
+    /// <summary>Which limit: for example <c>team_pool</c>, <c>member_allocation</c>, <c>max_members</c>.</summary>
+    public string Limit { get; } = limit;
+
+    /// <summary>What is left of that limit.</summary>
+    public long Remaining { get; } = remaining;
+}

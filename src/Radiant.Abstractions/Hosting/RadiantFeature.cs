@@ -18,4 +18,7 @@ public sealed record RadiantFeature(string Name)
 
     /// <summary>Admin-editable pricing and the pricing engine (section 31).</summary>
     public const string Pricing = "pricing";
+
+    /// <summary>Family and team plans (section 27).</summary>
+    public const string Teams = "teams";
 }

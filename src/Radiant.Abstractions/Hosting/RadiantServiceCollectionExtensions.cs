@@ -32,6 +32,9 @@ public static class RadiantServiceCollectionExtensions
     public static IRadiantBuilder AddPricing(this IRadiantBuilder builder) =>
         builder.AddFeature(RadiantFeature.Registry).AddFeature(RadiantFeature.Pricing);
 
+    /// <summary>Enables family and team plans, with the worker that closes ended periods.</summary>
+    public static IRadiantBuilder AddTeams(this IRadiantBuilder builder) => builder.AddFeature(RadiantFeature.Teams);
+
     /// <summary>Records a feature as enabled. Used by feature registration methods; idempotent.</summary>
     public static IRadiantBuilder AddFeature(this IRadiantBuilder builder, string name)
     {

@@ -5,6 +5,7 @@ using Radiant.AspNetCore.FocusModes;
 using Radiant.AspNetCore.Personas;
 using Radiant.AspNetCore.Pricing;
 using Radiant.AspNetCore.Registry;
+using Radiant.AspNetCore.Teams;
 using Radiant.Hosting;
 
 namespace Radiant.AspNetCore.Hosting;
@@ -39,6 +40,11 @@ public static class RadiantEndpointRouteBuilderExtensions
         if (features.Contains(RadiantFeature.Pricing))
         {
             group.MapRadiantPricing();
+        }
+
+        if (features.Contains(RadiantFeature.Teams))
+        {
+            group.MapRadiantTeams();
         }
 
         return group;

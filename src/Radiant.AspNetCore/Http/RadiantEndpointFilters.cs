@@ -39,6 +39,14 @@ internal static class RadiantEndpointFilters
         {
             return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status409Conflict, title: "Conflict.");
         }
+        catch (RadiantLimitExceededException e)
+        {
+            return TypedResults.Problem(
+                e.Message,
+                statusCode: StatusCodes.Status409Conflict,
+                title: "Limit exceeded.",
+                extensions: new Dictionary<string, object?> { ["limit"] = e.Limit, ["remaining"] = e.Remaining });
+        }
     }
 
     /// <summary>Reads the tenant and user from the principal, provisions them, and stores the caller for the handler.</summary>

@@ -6,6 +6,7 @@ using Radiant.AspNetCore.Registry;
 using Radiant.Personas;
 using Radiant.Pricing;
 using Radiant.Registry;
+using Radiant.Teams;
 
 namespace Radiant.AspNetCore.Http;
 
@@ -33,6 +34,19 @@ namespace Radiant.AspNetCore.Http;
 [JsonSerializable(typeof(BulkMarkupResult))]
 [JsonSerializable(typeof(PriceOverrideInput))]
 [JsonSerializable(typeof(Page<PriceHistoryEntry>))]
+[JsonSerializable(typeof(TeamPlan))]
+[JsonSerializable(typeof(IReadOnlyList<TeamPlan>))]
+[JsonSerializable(typeof(TeamCreate))]
+[JsonSerializable(typeof(TeamUpdate))]
+[JsonSerializable(typeof(TeamMember))]
+[JsonSerializable(typeof(IReadOnlyList<TeamMember>))]
+[JsonSerializable(typeof(TeamInvitation))]
+[JsonSerializable(typeof(TeamMemberUpdate))]
+[JsonSerializable(typeof(TeamUsage))]
+[JsonSerializable(typeof(UsageRecorded))]
+[JsonSerializable(typeof(TeamUsageStats))]
+[JsonSerializable(typeof(IReadOnlyList<TeamPeriodSummary>))]
+[JsonSerializable(typeof(long?))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(bool?))]
 [JsonSerializable(typeof(JsonElement?))]

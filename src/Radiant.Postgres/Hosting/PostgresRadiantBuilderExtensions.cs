@@ -12,6 +12,8 @@ using Radiant.Postgres.Migrations;
 using Radiant.Postgres.Personas;
 using Radiant.Postgres.Pricing;
 using Radiant.Postgres.Registry;
+using Radiant.Postgres.Teams;
+using Radiant.Teams;
 using Radiant.Pricing;
 using Radiant.Registry;
 using Radiant.Postgres.Tenancy;
@@ -80,9 +82,12 @@ public static class PostgresRadiantBuilderExtensions
         services.TryAddSingleton<PricingSnapshotLoader>();
         services.TryAddSingleton<PostgresPricingEngine>();
         services.TryAddSingleton<IPricingEngine>(sp => sp.GetRequiredService<PostgresPricingEngine>());
+        services.TryAddSingleton<ITeamUsageNotifier, LoggingTeamUsageNotifier>();
+        services.TryAddSingleton<ITeamService, PostgresTeamService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RadiantStartup>());
         // After RadiantStartup, so the engine loads a migrated, synced schema. It does nothing unless AddPricing() ran.
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<PostgresPricingEngine>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TeamPeriodWorker>());
         services.AddHealthChecks().AddCheck<RadiantPostgresHealthCheck>(HealthCheckName, tags: ["radiant", "db"]);
         return builder;
     }

@@ -50,4 +50,7 @@ public sealed class RadiantPostgresOptions
 
     /// <summary>Sync the built-in provider and model catalogue at start-up when the registry feature is enabled. Default true.</summary>
     public bool SyncBuiltInCatalogOnStartup { get; set; } = true;
+
+    /// <summary>How often the team worker closes ended periods (usage rolls a period over on the spot anyway). Default 1 minute.</summary>
+    public TimeSpan TeamPeriodCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -31,6 +31,11 @@ internal sealed partial class RadiantPostgresOptionsValidator(DataSourceOrigin o
             failures.Add($"RadiantPostgresOptions.PricingRefreshInterval must be between 1 second and 1 hour (got {options.PricingRefreshInterval}).");
         }
 
+        if (options.TeamPeriodCheckInterval < TimeSpan.FromSeconds(1))
+        {
+            failures.Add($"RadiantPostgresOptions.TeamPeriodCheckInterval must be at least 1 second (got {options.TeamPeriodCheckInterval}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

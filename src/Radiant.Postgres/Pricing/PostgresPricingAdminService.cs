@@ -17,7 +17,6 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
     private readonly string _overridesSql;
     private readonly string _replaceSql;
     private readonly string _insertOverrideSql;
-    private readonly string _endCurrentSql;
     private readonly string _deleteAllSql;
     private readonly string _historySql;
     private readonly string _markupHistorySql;
@@ -71,7 +70,6 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
             INSERT INTO {schema}.model_pricing_overrides (tenant_id, id, model_id, markup, input_price, output_price, effective_from, effective_to, created_by)
             VALUES (@tenantId, @id, @modelId, @markup, @inputPrice, @outputPrice, @effective, @effectiveTo, @changedBy)
             """);
-        _endCurrentSql = _replaceSql;
         _deleteAllSql = db.Sql("DELETE FROM {schema}.model_pricing_overrides WHERE tenant_id = @tenantId AND model_id = @modelId");
         _historySql = db.Sql(
             """
@@ -248,7 +246,7 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
             {
                 // The lower override price holds through the grace period; only pending overrides go at once.
                 effective = now.AddHours(config.PriceIncreaseGracePeriodHours);
-                await connection.ExecuteAsync(new CommandDefinition(_endCurrentSql, new { tenantId, modelId, now, effective }, transaction, cancellationToken: cancellationToken));
+                await connection.ExecuteAsync(new CommandDefinition(_replaceSql, new { tenantId, modelId, now, effective }, transaction, cancellationToken: cancellationToken));
             }
             else
             {

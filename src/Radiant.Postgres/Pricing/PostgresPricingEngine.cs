@@ -24,6 +24,7 @@ internal sealed partial class PostgresPricingEngine(
 {
     private static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(10);
     private readonly bool _enabled = features.Any(f => f.Name == RadiantFeature.Pricing);
+    private readonly Lock _swap = new();
     private volatile PricingSnapshot? _current;
 
     public PricingSnapshot Current => _current ?? throw new InvalidOperationException(
@@ -38,7 +39,17 @@ internal sealed partial class PostgresPricingEngine(
     public async Task<PricingSnapshot> RefreshAsync(CancellationToken cancellationToken = default)
     {
         var snapshot = await loader.LoadAsync(cancellationToken);
-        _current = snapshot;
+        lock (_swap)
+        {
+            // Two reloads may overlap (a pushed change and an explicit refresh): the one that started later wins.
+            if (_current is { } current && current.Version > snapshot.Version)
+            {
+                return current;
+            }
+
+            _current = snapshot;
+        }
+
         LogLoaded(snapshot.Version, snapshot.TenantCount, snapshot.ModelCount);
         return snapshot;
     }

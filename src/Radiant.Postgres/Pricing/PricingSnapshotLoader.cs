@@ -26,8 +26,11 @@ internal sealed class PricingSnapshotLoader
             """);
     }
 
-    public Task<PricingSnapshot> LoadAsync(CancellationToken cancellationToken) =>
-        _db.WithoutTenantAsync(
+    /// <summary>Loads a snapshot. Versions are taken when a load starts, so a later load always carries a higher one.</summary>
+    public Task<PricingSnapshot> LoadAsync(CancellationToken cancellationToken)
+    {
+        var version = Interlocked.Increment(ref _version);
+        return _db.WithoutTenantAsync(
             async (connection, transaction) =>
             {
                 var builder = new PricingSnapshotBuilder();
@@ -63,9 +66,10 @@ internal sealed class PricingSnapshotLoader
                     builder.AddBasePrice(b.Tenant, new TenantBasePrice(b.Model, b.Input, b.Output, JsonColumns.Utc(b.From)));
                 }
 
-                return builder.Build(Interlocked.Increment(ref _version));
+                return builder.Build(version);
             },
             cancellationToken);
+    }
 
 #pragma warning disable IDE1006, CA1707 // Column names as Dapper reads them.
     private sealed record TenantRow(

@@ -95,6 +95,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
             VALUES (@tenantId, @modelId, @effective, @input, @output)
             ON CONFLICT (tenant_id, model_id, effective_from) DO UPDATE SET input_price = EXCLUDED.input_price, output_price = EXCLUDED.output_price
             """);
+        _dropPendingSql = db.Sql("DELETE FROM {schema}.tenant_base_prices WHERE tenant_id = @tenantId AND model_id = @modelId AND effective_from > @now");
         // Rows superseded before now no longer matter to any quote from now on.
         _pruneSql = db.Sql(
             """
@@ -132,6 +133,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
     }
 
     private readonly string _upsertTenantPriceSql;
+    private readonly string _dropPendingSql;
 
     public async Task<ModelSyncResult> SyncAsync(ModelCatalog catalog, CancellationToken cancellationToken = default)
     {
@@ -229,10 +231,16 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
             var row = await connection.QuerySingleOrDefaultAsync<PricingSql.ConfigRow>(new CommandDefinition(
                 _tenantConfigSql, new { tenantId }, transaction, cancellationToken: cancellationToken));
             var config = row?.ToConfig() ?? TenantPricingConfig.Default;
-            var now = row?.NowUtc ?? JsonColumns.Utc(await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("SELECT now()", transaction: transaction, cancellationToken: cancellationToken)));
+            var now = row?.NowUtc ?? JsonColumns.Utc(await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("SELECT clock_timestamp()", transaction: transaction, cancellationToken: cancellationToken)));
             foreach (var (model, oldInput, oldOutput) in changes)
             {
                 var args = new { tenantId, modelId = model.Id, now };
+                if (config.AutoUpdateFromProviders)
+                {
+                    // A rise still waiting for its grace period is superseded by this newer list price.
+                    await connection.ExecuteAsync(new CommandDefinition(_dropPendingSql, args, transaction, cancellationToken: cancellationToken));
+                }
+
                 var current = await connection.QuerySingleOrDefaultAsync<(decimal Input, decimal Output)?>(new CommandDefinition(
                     _tenantBaseSql, args, transaction, cancellationToken: cancellationToken)) ?? (oldInput, oldOutput);
 
@@ -313,7 +321,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
         }
         catch (PostgresException e) when (e.IsForeignKeyViolation())
         {
-            throw e.ConstraintName?.Contains("model", StringComparison.Ordinal) == true
+            throw e.ConstraintName?.EndsWith("model_id_fkey", StringComparison.Ordinal) == true
                 ? new RadiantNotFoundException("model", modelId)
                 : new RadiantNotFoundException("tenant", tenantId);
         }

@@ -22,6 +22,10 @@ public sealed class DiscoveryEndpointTests(RadiantApi api) : IClassFixture<Radia
             "put /api/admin/models/{modelId}/thinktank", "get /api/admin/pricing/config", "put /api/admin/pricing/config",
             "get /api/admin/pricing/models", "post /api/admin/pricing/bulk-update", "put /api/admin/pricing/models/{modelId}/override",
             "delete /api/admin/pricing/models/{modelId}/override", "get /api/admin/pricing/history",
+            "get /api/teams", "post /api/teams", "get /api/teams/{id}", "put /api/teams/{id}", "get /api/teams/{id}/members",
+            "post /api/teams/{id}/members", "put /api/teams/{id}/members/{userId}", "delete /api/teams/{id}/members/{userId}",
+            "post /api/teams/{id}/invitations/accept", "post /api/teams/{id}/invitations/decline", "post /api/teams/{id}/usage",
+            "get /api/teams/{id}/stats", "get /api/teams/{id}/periods", "post /api/teams/{id}/reset",
         ];
         var documented = paths.EnumerateObject().SelectMany(p => p.Value.EnumerateObject().Select(m => $"{m.Name} {p.Name}")).ToHashSet();
         Assert.Superset(expected.ToHashSet(), documented);

@@ -48,7 +48,7 @@ public sealed class RadiantDatabase(PostgresServer server) : IAsyncLifetime
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddRadiant().UsePostgres(connectionString, configure).AddFocusModes().AddPersonas();
+        services.AddRadiant().UsePostgres(connectionString, configure).AddFocusModes().AddPersonas().AddTeams();
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         foreach (var hosted in provider.GetServices<IHostedService>())
         {

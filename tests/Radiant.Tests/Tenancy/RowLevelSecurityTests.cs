@@ -1,5 +1,8 @@
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Radiant.Personas;
+using Radiant.Pricing;
+using Radiant.Registry;
 using Radiant.Tenancy;
 using Radiant.Tests.Infrastructure;
 
@@ -20,6 +23,17 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
         { "focus_modes", "INSERT INTO radiant.focus_modes (tenant_id, id, mode_name, display_name, system_prompt) VALUES (@tenant, gen_random_uuid(), 'm', 'M', 'p')" },
         { "user_personas", "INSERT INTO radiant.user_personas (tenant_id, id, user_id, persona_name, system_prompt) VALUES (@tenant, gen_random_uuid(), @user, 'p', 'p')" },
         { "persona_usage_log", "INSERT INTO radiant.persona_usage_log (tenant_id, id, persona_id, user_id) VALUES (@tenant, gen_random_uuid(), @persona, @user)" },
+        { "pricing_config", "INSERT INTO radiant.pricing_config (tenant_id) VALUES (@tenant)" },
+        { "tenant_model_settings", "INSERT INTO radiant.tenant_model_settings (tenant_id, model_id, is_enabled) VALUES (@tenant, 'gpt-4o', false)" },
+        { "model_pricing_overrides", "INSERT INTO radiant.model_pricing_overrides (tenant_id, id, model_id, markup, effective_from) VALUES (@tenant, gen_random_uuid(), 'gpt-4o', 0.1, now())" },
+        { "tenant_base_prices", "INSERT INTO radiant.tenant_base_prices (tenant_id, model_id, effective_from, input_price, output_price) VALUES (@tenant, 'gpt-4o', now(), 0, 0)" },
+        { "price_history", "INSERT INTO radiant.price_history (tenant_id, id, model_id, change_source, effective_from) VALUES (@tenant, gen_random_uuid(), 'gpt-4o', 'admin', now())" },
+        { "team_plans", "INSERT INTO radiant.team_plans (tenant_id, id, plan_name, plan_type, owner_id, max_members, total_tokens_monthly, period_anchor, current_period_start, current_period_end) VALUES (@tenant, gen_random_uuid(), 'p', 'team', @user, 5, 1000, now(), now(), now() + interval '1 month')" },
+        { "team_members", "INSERT INTO radiant.team_members (tenant_id, team_id, user_id) VALUES (@tenant, gen_random_uuid(), @user)" },
+        { "team_usage_log", "INSERT INTO radiant.team_usage_log (tenant_id, id, team_id, user_id, tokens_used, period_start) VALUES (@tenant, gen_random_uuid(), gen_random_uuid(), @user, 1, now())" },
+        { "team_periods", "INSERT INTO radiant.team_periods (tenant_id, team_id, period_start, period_end, total_tokens_monthly, tokens_used) VALUES (@tenant, gen_random_uuid(), now(), now(), 1, 0)" },
+        { "team_member_periods", "INSERT INTO radiant.team_member_periods (tenant_id, team_id, period_start, user_id, tokens_used) VALUES (@tenant, gen_random_uuid(), now(), @user, 0)" },
+        { "team_usage_warnings", "INSERT INTO radiant.team_usage_warnings (tenant_id, team_id, period_start, subject_id, threshold) VALUES (@tenant, gen_random_uuid(), now(), @user, 80)" },
     };
 
     [Fact]
@@ -218,13 +232,37 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
         Assert.Equal(0, crossings);
     }
 
-    /// <summary>A new tenant with a user, a public persona with one logged use, and a tenant focus mode.</summary>
+    /// <summary>
+    /// A new tenant with a user, a public persona with one logged use, a tenant focus mode, and a row in each pricing
+    /// table: a lower gpt-4o override (pricing_config, model_pricing_overrides, price_history), a disabled model
+    /// (tenant_model_settings) and a tenant base price (tenant_base_prices, written only by a sync, so inserted here as
+    /// the tenant with raw SQL).
+    /// </summary>
     private async Task<(TenantUser Owner, Persona Persona)> SeedTenantAsync()
     {
         var owner = await db.NewUserAsync();
         var persona = await db.Personas.CreateAsync(owner, new PersonaCreate("Seeded", "p", IsPublic: true), Ct);
         await db.Personas.LogUsageAsync(owner, persona.Id, new PersonaUsage(TokensUsed: 5), Ct);
         await db.FocusModes.CreateAsync(owner.TenantId, new Radiant.FocusModes.FocusModeCreate("seeded", "Seeded", "p"), Ct);
+
+        // This fixture does not enable the registry feature, so the catalogue is synced here (idempotent).
+        await db.Services.GetRequiredService<IModelRegistry>().SyncAsync(BuiltInCatalog.Catalog, Ct);
+        await db.Services.GetRequiredService<IPricingAdminService>().SetOverrideAsync(owner.TenantId, owner.UserId, "gpt-4o", new PriceOverrideInput(Markup: 0.1m), Ct);
+        await db.Services.GetRequiredService<IModelRegistry>().SetEnabledAsync(owner.TenantId, "gpt-4o", false, Ct);
+        await using var connection = await db.OpenOwnerConnectionAsync();
+        await using var tx = await RawSql.BeginAsAppAsync(connection, owner.TenantId, owner.UserId);
+        await RawSql.ExecuteAsync(
+            connection,
+            tx,
+            "INSERT INTO radiant.tenant_base_prices (tenant_id, model_id, effective_from, input_price, output_price) VALUES (@tenant, 'gpt-4o', '-infinity', 2.5, 10)",
+            ("tenant", owner.TenantId));
+        await tx.CommitAsync(Ct);
+
+        // A team plan with a member, usage past 80 % (log, warning) and a closed period (team and member history).
+        var teams = db.Services.GetRequiredService<Radiant.Teams.ITeamService>();
+        var team = await teams.CreateAsync(owner, new Radiant.Teams.TeamCreate("Seeded", Radiant.Teams.TeamPlanType.Family, 5, 100), Ct);
+        await teams.RecordUsageAsync(owner, team.Id, new Radiant.Teams.TeamUsage(90), Ct);
+        await teams.ResetPeriodAsync(owner.TenantId, team.Id, Ct);
         return (owner, persona);
     }
 }

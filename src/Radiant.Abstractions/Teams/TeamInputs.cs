@@ -1,0 +1,158 @@
+using System.Text.Json.Serialization;
+using Radiant.Common;
+using Radiant.Errors;
+
+namespace Radiant.Teams;
+
+/// <summary>A new plan; the caller becomes its owner and first member.</summary>
+/// <param name="Name">Name, 1–100 characters.</param>
+/// <param name="Type">Family, team or enterprise.</param>
+/// <param name="MaxMembers">1 to 10,000, the owner included.</param>
+/// <param name="TotalTokensMonthly">The monthly pool, 1 or more.</param>
+/// <param name="SharedPool">One shared pool (default) or per-member allocations.</param>
+/// <param name="BillingEmail">Optional billing email.</param>
+public sealed record TeamCreate(string Name, TeamPlanType Type, int MaxMembers, long TotalTokensMonthly, bool SharedPool = true, string? BillingEmail = null)
+{
+    /// <summary>Throws <see cref="RadiantValidationException"/> naming every bad field.</summary>
+    public void Validate()
+    {
+        var errors = new ValidationErrors();
+        errors.Required("name", Name, TeamLimits.NameMaxLength);
+        if (!Enum.IsDefined(Type))
+        {
+            errors.Add("type", "'type' must be family, team or enterprise.");
+        }
+
+        TeamLimits.ValidateMaxMembers(errors, MaxMembers);
+        TeamLimits.ValidatePool(errors, TotalTokensMonthly);
+        TeamLimits.ValidateEmail(errors, BillingEmail);
+        errors.ThrowIfAny();
+    }
+}
+
+/// <summary>A partial update of a plan (owner or admins): absent fields keep their value; null clears the billing email.</summary>
+public sealed record TeamUpdate
+{
+    /// <summary>New name.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>New member limit (not below the current members and pending invitations).</summary>
+    public int? MaxMembers { get; init; }
+
+    /// <summary>New pool (not below the allocations of a per-member plan).</summary>
+    public long? TotalTokensMonthly { get; init; }
+
+    /// <summary>Switch between a shared pool and per-member allocations.</summary>
+    public bool? SharedPool { get; init; }
+
+    /// <summary>New billing email; null clears it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<string?> BillingEmail { get; init; }
+
+    /// <summary>Activate or deactivate the plan.</summary>
+    public bool? IsActive { get; init; }
+
+    /// <summary>Throws <see cref="RadiantValidationException"/> naming every bad field.</summary>
+    public void Validate()
+    {
+        var errors = new ValidationErrors();
+        if (Name is not null)
+        {
+            errors.Required("name", Name, TeamLimits.NameMaxLength);
+        }
+
+        if (MaxMembers is { } max)
+        {
+            TeamLimits.ValidateMaxMembers(errors, max);
+        }
+
+        if (TotalTokensMonthly is { } pool)
+        {
+            TeamLimits.ValidatePool(errors, pool);
+        }
+
+        if (BillingEmail.HasValue)
+        {
+            TeamLimits.ValidateEmail(errors, BillingEmail.Value);
+        }
+
+        errors.ThrowIfAny();
+    }
+}
+
+/// <summary>An invitation.</summary>
+/// <param name="UserId">The invitee, a user of the same tenant.</param>
+/// <param name="Role">Member (default) or admin.</param>
+public sealed record TeamInvitation(Guid UserId, TeamRole Role = TeamRole.Member);
+
+/// <summary>A change to a member: role and/or allocation. Absent fields stay; a null allocation clears it.</summary>
+public sealed record TeamMemberUpdate
+{
+    /// <summary>New role; <see cref="TeamRole.Owner"/> transfers ownership (owner only).</summary>
+    public TeamRole? Role { get; init; }
+
+    /// <summary>New monthly allocation (0 or more); null clears it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<long?> TokenAllocation { get; init; }
+}
+
+/// <summary>Tokens a member used.</summary>
+/// <param name="Tokens">Tokens, 1 or more.</param>
+/// <param name="Model">Optional model id.</param>
+/// <param name="UsageType">Optional kind of usage (for example <c>chat</c>).</param>
+public sealed record TeamUsage(long Tokens, string? Model = null, string? UsageType = null)
+{
+    /// <summary>Throws <see cref="RadiantValidationException"/> naming every bad field.</summary>
+    public void Validate()
+    {
+        var errors = new ValidationErrors();
+        if (Tokens is < 1 or > int.MaxValue)
+        {
+            errors.Add("tokens", $"'tokens' must be between 1 and {int.MaxValue}.");
+        }
+
+        errors.Optional("model", Model, 100);
+        errors.Optional("usageType", UsageType, 50);
+        errors.ThrowIfAny();
+    }
+}
+
+/// <summary>Bounds of team inputs.</summary>
+public static class TeamLimits
+{
+    /// <summary>Maximum plan name length.</summary>
+    public const int NameMaxLength = 100;
+
+    /// <summary>Largest member limit.</summary>
+    public const int MaxMembersLimit = 10_000;
+
+    internal static void ValidateMaxMembers(ValidationErrors errors, int maxMembers)
+    {
+        if (maxMembers is < 1 or > MaxMembersLimit)
+        {
+            errors.Add("maxMembers", $"'maxMembers' must be between 1 and {MaxMembersLimit}.");
+        }
+    }
+
+    internal static void ValidatePool(ValidationErrors errors, long pool)
+    {
+        if (pool < 1)
+        {
+            errors.Add("totalTokensMonthly", "'totalTokensMonthly' must be 1 or more.");
+        }
+    }
+
+    internal static void ValidateEmail(ValidationErrors errors, string? email)
+    {
+        if (email is null)
+        {
+            return;
+        }
+
+        errors.Optional("billingEmail", email, 320);
+        if (!string.IsNullOrWhiteSpace(email) && (email.IndexOf('@', StringComparison.Ordinal) is <= 0 || email.EndsWith('@')))
+        {
+            errors.Add("billingEmail", "'billingEmail' must be an email address.");
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Radiant.Hosting;
+using Radiant.Postgres.Hosting;
+using Radiant.Teams;
+
+namespace Radiant.Postgres.Teams;
+
+/// <summary>
+/// Closes team periods that have ended, on every instance; the row lock taken with SKIP LOCKED and the re-check of
+/// the period end make each period close exactly once. Usage recorded after a period's end rolls it over on the
+/// spot, so correctness never waits for this worker; it keeps idle plans' history current.
+/// </summary>
+internal sealed partial class TeamPeriodWorker(
+    ITeamService teams,
+    IEnumerable<RadiantFeature> features,
+    IOptions<RadiantPostgresOptions> options,
+    TimeProvider time,
+    ILogger<TeamPeriodWorker> logger) : BackgroundService
+{
+    private readonly bool _enabled = features.Any(f => f.Name == RadiantFeature.Teams);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_enabled)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(options.Value.TeamPeriodCheckInterval, time);
+        do
+        {
+            try
+            {
+                var rolled = await teams.RollOverDuePeriodsAsync(stoppingToken);
+                if (rolled > 0)
+                {
+                    LogRolled(rolled);
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException && !stoppingToken.IsCancellationRequested)
+            {
+                LogFailed(e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Count} team period(s)")]
+    private partial void LogRolled(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Team period roll-over failed; retrying at the next tick")]
+    private partial void LogFailed(Exception exception);
+}
