@@ -1,6 +1,30 @@
+using System.Reflection;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
+using Radiant.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// `-- propagation [rounds]`: wall-clock time for a change to reach a second instance (not a BenchmarkDotNet suite).
+if (args.Length > 0 && args[0] == "propagation")
+{
+    return await PropagationRun.RunAsync(args[1..]);
+}
+
+// `-- team-usage [calls per client]`: 32 clients recording usage against one team's pool (not a BenchmarkDotNet suite).
+if (args.Length > 0 && args[0] == "team-usage")
+{
+    return await Radiant.Benchmarks.Teams.TeamUsageRun.RunAsync(args[1..]);
+}
+
+// Results go to benchmarks/BenchmarkDotNet.Artifacts whatever the working directory.
+var benchmarksDirectory = typeof(Program).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+    .Single(a => a.Key == "BenchmarksDirectory").Value!;
+// Median and Min next to the mean: on a shared machine they show how much of the mean is other processes' noise.
+var config = DefaultConfig.Instance
+    .WithArtifactsPath(Path.Combine(benchmarksDirectory, "BenchmarkDotNet.Artifacts"))
+    .AddColumn(StatisticColumn.Median, StatisticColumn.Min);
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
 
 /// <summary>Entry point of the benchmark suites.</summary>
 public partial class Program;
