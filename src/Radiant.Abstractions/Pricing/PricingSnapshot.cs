@@ -36,9 +36,12 @@ public sealed class PricingSnapshot
         // One row of entries per distinct (external, self-hosted) markup pair.
         var entries = new List<Entry>();
         var profiles = new Dictionary<(decimal, decimal), int>();
-        var special = overrides.Select(o => (o.Tenant, o.Override.ModelId))
-            .Concat(basePrices.Select(b => (b.Tenant, b.Price.ModelId)))
-            .ToHashSet();
+        // Rows grouped once by tenant and model: the build stays linear however many overrides there are.
+        var overridesByPair = overrides.ToLookup(o => (o.Tenant, o.Override.ModelId), o => o.Override);
+        var basePricesByPair = basePrices.ToLookup(b => (b.Tenant, b.Price.ModelId), b => b.Price);
+        var specialModelsByTenant = overridesByPair.Select(g => g.Key).Concat(basePricesByPair.Select(g => g.Key))
+            .Distinct()
+            .ToLookup(pair => pair.Tenant, pair => pair.ModelId);
         var timelines = new List<Timeline>();
         var tenantStates = new Dictionary<Guid, TenantState>();
 
@@ -56,21 +59,17 @@ public sealed class PricingSnapshot
             }
 
             Dictionary<int, int>? tenantTimelines = null;
-            for (var m = 0; m < modelIds.Length; m++)
+            foreach (var modelId in specialModelsByTenant[tenantId])
             {
-                if (!special.Contains((tenantId, modelIds[m])))
-                {
-                    continue;
-                }
-
+                var m = _modelIndex[modelId];
                 tenantTimelines ??= [];
                 tenantTimelines[m] = timelines.Count;
                 timelines.Add(BuildTimeline(
                     entries,
                     modelPrices[m],
                     config,
-                    overrides.Where(o => o.Tenant == tenantId && o.Override.ModelId == modelIds[m]).Select(o => o.Override).ToList(),
-                    basePrices.Where(b => b.Tenant == tenantId && b.Price.ModelId == modelIds[m]).Select(b => b.Price).ToList()));
+                    [.. overridesByPair[(tenantId, modelId)]],
+                    [.. basePricesByPair[(tenantId, modelId)]]));
             }
 
             tenantStates[tenantId] = new TenantState(profileBase, ToMicros(config.MinimumChargePerRequest), tenantTimelines?.ToFrozenDictionary());
