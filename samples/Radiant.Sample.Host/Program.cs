@@ -1,6 +1,7 @@
 using Radiant.AspNetCore.Hosting;
 using Radiant.Hosting;
 using Radiant.Postgres.Hosting;
+using Microsoft.Extensions.AI;
 using Radiant.Sample.Host;
 using Scalar.AspNetCore;
 
@@ -18,7 +19,16 @@ builder.Services.AddRadiant()
     .AddPersonas()
     .AddPricing()
     .AddTeams()
+    .AddScheduler()
+    .AddSchedulerWorker()
     .AddHttpApi();
+
+// Scheduled prompts call the chat client registered under the model's provider id. The sample registers its offline
+// client for every provider of the built-in catalogue, so the whole flow runs without network.
+foreach (var provider in Radiant.Registry.BuiltInCatalog.Catalog.Providers)
+{
+    builder.Services.AddKeyedChatClient(provider.Id, new OfflineChatClient(provider.Id));
+}
 
 builder.Services.AddHostedService<DemoSeeder>();
 builder.Services.AddOpenApi();

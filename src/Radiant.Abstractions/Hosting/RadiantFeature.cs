@@ -21,4 +21,7 @@ public sealed record RadiantFeature(string Name)
 
     /// <summary>Family and team plans (section 27).</summary>
     public const string Teams = "teams";
+
+    /// <summary>Scheduled prompts (section 26).</summary>
+    public const string Scheduler = "scheduler";
 }

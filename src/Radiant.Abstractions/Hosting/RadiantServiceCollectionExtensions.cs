@@ -35,6 +35,14 @@ public static class RadiantServiceCollectionExtensions
     /// <summary>Enables family and team plans, with the worker that closes ended periods.</summary>
     public static IRadiantBuilder AddTeams(this IRadiantBuilder builder) => builder.AddFeature(RadiantFeature.Teams);
 
+    /// <summary>
+    /// Enables scheduled prompts (CRUD, run history, run-now). Pricing and the registry are enabled with it, since a
+    /// schedule names a registry model and each run is priced. Runs execute only where the host also adds the worker
+    /// (<c>AddSchedulerWorker</c>), so web-only instances can leave it out.
+    /// </summary>
+    public static IRadiantBuilder AddScheduler(this IRadiantBuilder builder) =>
+        builder.AddPricing().AddFeature(RadiantFeature.Scheduler);
+
     /// <summary>Records a feature as enabled. Used by feature registration methods; idempotent.</summary>
     public static IRadiantBuilder AddFeature(this IRadiantBuilder builder, string name)
     {

@@ -5,6 +5,7 @@ using Radiant.AspNetCore.FocusModes;
 using Radiant.AspNetCore.Personas;
 using Radiant.AspNetCore.Pricing;
 using Radiant.AspNetCore.Registry;
+using Radiant.AspNetCore.Scheduling;
 using Radiant.AspNetCore.Teams;
 using Radiant.Hosting;
 
@@ -45,6 +46,11 @@ public static class RadiantEndpointRouteBuilderExtensions
         if (features.Contains(RadiantFeature.Teams))
         {
             group.MapRadiantTeams();
+        }
+
+        if (features.Contains(RadiantFeature.Scheduler))
+        {
+            group.MapRadiantSchedules();
         }
 
         return group;

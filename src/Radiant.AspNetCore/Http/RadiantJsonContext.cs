@@ -6,6 +6,7 @@ using Radiant.AspNetCore.Registry;
 using Radiant.Personas;
 using Radiant.Pricing;
 using Radiant.Registry;
+using Radiant.Scheduling;
 using Radiant.Teams;
 
 namespace Radiant.AspNetCore.Http;
@@ -46,6 +47,12 @@ namespace Radiant.AspNetCore.Http;
 [JsonSerializable(typeof(UsageRecorded))]
 [JsonSerializable(typeof(TeamUsageStats))]
 [JsonSerializable(typeof(IReadOnlyList<TeamPeriodSummary>))]
+[JsonSerializable(typeof(ScheduledPrompt))]
+[JsonSerializable(typeof(Page<ScheduledPrompt>))]
+[JsonSerializable(typeof(ScheduleCreate))]
+[JsonSerializable(typeof(ScheduleUpdate))]
+[JsonSerializable(typeof(ScheduleRun))]
+[JsonSerializable(typeof(Page<ScheduleRun>))]
 [JsonSerializable(typeof(long?))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(bool?))]

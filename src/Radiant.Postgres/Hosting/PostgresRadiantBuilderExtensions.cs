@@ -12,7 +12,9 @@ using Radiant.Postgres.Migrations;
 using Radiant.Postgres.Personas;
 using Radiant.Postgres.Pricing;
 using Radiant.Postgres.Registry;
+using Radiant.Postgres.Scheduling;
 using Radiant.Postgres.Teams;
+using Radiant.Scheduling;
 using Radiant.Teams;
 using Radiant.Pricing;
 using Radiant.Registry;
@@ -84,6 +86,8 @@ public static class PostgresRadiantBuilderExtensions
         services.TryAddSingleton<IPricingEngine>(sp => sp.GetRequiredService<PostgresPricingEngine>());
         services.TryAddSingleton<ITeamUsageNotifier, LoggingTeamUsageNotifier>();
         services.TryAddSingleton<ITeamService, PostgresTeamService>();
+        services.TryAddSingleton<IScheduleService, PostgresScheduleService>();
+        services.TryAddSingleton<SchedulerStore>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RadiantStartup>());
         // After RadiantStartup, so the engine loads a migrated, synced schema. It does nothing unless AddPricing() ran.
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<PostgresPricingEngine>());

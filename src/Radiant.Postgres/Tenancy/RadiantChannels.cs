@@ -5,4 +5,7 @@ internal static class RadiantChannels
 {
     /// <summary>Pricing changed; the payload is a tenant id, or '*' for every tenant.</summary>
     public static string Pricing(RadiantDb db) => db.Schema.Trim('"') + "_pricing";
+
+    /// <summary>A schedule was created or changed, or a run was requested: scheduler workers look for due work now.</summary>
+    public static string Schedules(RadiantDb db) => db.Schema.Trim('"') + "_schedules";
 }

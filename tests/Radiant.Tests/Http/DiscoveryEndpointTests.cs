@@ -26,6 +26,9 @@ public sealed class DiscoveryEndpointTests(RadiantApi api) : IClassFixture<Radia
             "post /api/teams/{id}/members", "put /api/teams/{id}/members/{userId}", "delete /api/teams/{id}/members/{userId}",
             "post /api/teams/{id}/invitations/accept", "post /api/teams/{id}/invitations/decline", "post /api/teams/{id}/usage",
             "get /api/teams/{id}/stats", "get /api/teams/{id}/periods", "post /api/teams/{id}/reset",
+            "get /api/schedules", "post /api/schedules", "get /api/schedules/{id}", "put /api/schedules/{id}", "delete /api/schedules/{id}",
+            "post /api/schedules/{id}/pause", "post /api/schedules/{id}/resume", "post /api/schedules/{id}/run-now",
+            "get /api/schedules/{id}/runs", "get /api/schedules/{id}/runs/{runId}",
         ];
         var documented = paths.EnumerateObject().SelectMany(p => p.Value.EnumerateObject().Select(m => $"{m.Name} {p.Name}")).ToHashSet();
         Assert.Superset(expected.ToHashSet(), documented);

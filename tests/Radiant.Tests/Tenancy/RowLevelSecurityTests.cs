@@ -34,6 +34,8 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
         { "team_periods", "INSERT INTO radiant.team_periods (tenant_id, team_id, period_start, period_end, total_tokens_monthly, tokens_used) VALUES (@tenant, gen_random_uuid(), now(), now(), 1, 0)" },
         { "team_member_periods", "INSERT INTO radiant.team_member_periods (tenant_id, team_id, period_start, user_id, tokens_used) VALUES (@tenant, gen_random_uuid(), now(), @user, 0)" },
         { "team_usage_warnings", "INSERT INTO radiant.team_usage_warnings (tenant_id, team_id, period_start, subject_id, threshold) VALUES (@tenant, gen_random_uuid(), now(), @user, 80)" },
+        { "scheduled_prompts", "INSERT INTO radiant.scheduled_prompts (tenant_id, id, user_id, prompt_name, prompt_text, model, schedule_type, run_at, next_run) VALUES (@tenant, gen_random_uuid(), @user, 'p', 'p', 'gpt-4o', 'once', now(), now())" },
+        { "scheduled_prompt_runs", "INSERT INTO radiant.scheduled_prompt_runs (tenant_id, id, prompt_id, scheduled_for, run_trigger) VALUES (@tenant, gen_random_uuid(), gen_random_uuid(), now(), 'manual')" },
     };
 
     [Fact]
@@ -76,6 +78,8 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0]
             WHERE EXISTS (SELECT FROM pg_attribute ta WHERE ta.attrelid = t.oid AND ta.attname = 'tenant_id')
               AND a.attname <> 'tenant_id'
+              -- The scheduler's cross-tenant claim indexes: plain (non-unique) indexes, which Citus allows without the distribution column.
+              AND NOT (NOT x.indisunique AND i.relname IN ('scheduled_prompts_due_idx', 'scheduled_prompt_runs_claimable_idx'))
             UNION ALL
             SELECT t.relname || ': foreign key ' || con.conname || ' starts with ' || a.attname
             FROM pg_constraint con
@@ -263,6 +267,23 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
         var team = await teams.CreateAsync(owner, new Radiant.Teams.TeamCreate("Seeded", Radiant.Teams.TeamPlanType.Family, 5, 100), Ct);
         await teams.RecordUsageAsync(owner, team.Id, new Radiant.Teams.TeamUsage(90), Ct);
         await teams.ResetPeriodAsync(owner.TenantId, team.Id, Ct);
+
+        // A schedule with one recorded run.
+        await using var scheduleConnection = await db.OpenOwnerConnectionAsync();
+        await using var scheduleTx = await RawSql.BeginAsAppAsync(scheduleConnection, owner.TenantId, owner.UserId);
+        await RawSql.ExecuteAsync(
+            scheduleConnection,
+            scheduleTx,
+            """
+            WITH s AS (
+                INSERT INTO radiant.scheduled_prompts (tenant_id, id, user_id, prompt_name, prompt_text, model, schedule_type, run_at, next_run)
+                VALUES (@tenant, gen_random_uuid(), @user, 'Seeded', 'Hello', 'gpt-4o', 'once', now() + interval '1 hour', now() + interval '1 hour')
+                RETURNING tenant_id, id)
+            INSERT INTO radiant.scheduled_prompt_runs (tenant_id, id, prompt_id, scheduled_for, run_trigger) SELECT tenant_id, gen_random_uuid(), id, now(), 'manual' FROM s
+            """,
+            ("tenant", owner.TenantId),
+            ("user", owner.UserId));
+        await scheduleTx.CommitAsync(Ct);
         return (owner, persona);
     }
 }

@@ -1,0 +1,108 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Radiant.Hosting;
+using Radiant.Postgres.Scheduling;
+using Radiant.Scheduling;
+
+namespace Radiant.Postgres.Hosting;
+
+/// <summary>Registers the scheduler worker and the SMTP email sender of the PostgreSQL provider.</summary>
+public static class SchedulerRadiantBuilderExtensions
+{
+    /// <summary>
+    /// Runs scheduled prompts in this host: a hosted worker that claims due runs from the database (any number of
+    /// instances can run it), executes them through the <c>IChatClient</c> registered for each model's provider
+    /// (<c>services.AddKeyedChatClient("openai", ...)</c>, or an unkeyed default), prices them and delivers their
+    /// output. Enables the scheduler feature. Call after <c>UsePostgres</c>; idempotent.
+    /// </summary>
+    public static IRadiantBuilder AddSchedulerWorker(this IRadiantBuilder builder, Action<SchedulerWorkerOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        if (!services.Any(d => d.ServiceType == typeof(RadiantProviderMarker)))
+        {
+            throw new InvalidOperationException("AddSchedulerWorker needs the PostgreSQL provider: call UsePostgres(...) before it.");
+        }
+
+        builder.AddScheduler();
+        var options = services.AddOptionsWithValidateOnStart<SchedulerWorkerOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SchedulerWorkerOptions>, SchedulerWorkerOptionsValidator>());
+        services.AddHttpClient(OutputDelivery.WebhookClientName);
+        services.TryAddSingleton<OutputDelivery>();
+        services.TryAddSingleton<PromptExecutor>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SchedulerWorker>());
+        return builder;
+    }
+
+    /// <summary>Sends the email output of scheduled runs over SMTP (MailKit). Replaces no sender the host registered itself.</summary>
+    public static IRadiantBuilder AddSmtpEmailSender(this IRadiantBuilder builder, Action<SmtpEmailOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddOptionsWithValidateOnStart<SmtpEmailOptions>().Configure(configure);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SmtpEmailOptions>, SmtpEmailOptionsValidator>());
+        builder.Services.TryAddSingleton<IEmailSender, SmtpEmailSender>();
+        return builder;
+    }
+}
+
+internal sealed class SchedulerWorkerOptionsValidator : IValidateOptions<SchedulerWorkerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SchedulerWorkerOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.WorkerId) || options.WorkerId.Length > 200)
+        {
+            failures.Add("SchedulerWorkerOptions.WorkerId must be 1 to 200 characters.");
+        }
+
+        if (options.MaxConcurrentRuns is < 1 or > 10_000)
+        {
+            failures.Add("SchedulerWorkerOptions.MaxConcurrentRuns must be between 1 and 10,000.");
+        }
+
+        if (options.BatchSize is < 1 or > 5_000)
+        {
+            failures.Add("SchedulerWorkerOptions.BatchSize must be between 1 and 5,000.");
+        }
+
+        if (options.PollInterval <= TimeSpan.Zero)
+        {
+            failures.Add("SchedulerWorkerOptions.PollInterval must be positive.");
+        }
+
+        if (options.HeartbeatInterval <= TimeSpan.Zero || options.LeaseDuration < options.HeartbeatInterval * 2)
+        {
+            failures.Add("SchedulerWorkerOptions.LeaseDuration must be at least twice HeartbeatInterval (both positive), so one late heartbeat does not lose a lease.");
+        }
+
+        if (options.MaxClaims < 1 || options.MaxAttempts < 1 || options.WebhookMaxAttempts < 1 || options.EmailMaxAttempts < 1)
+        {
+            failures.Add("SchedulerWorkerOptions.MaxClaims, MaxAttempts, WebhookMaxAttempts and EmailMaxAttempts must be 1 or more.");
+        }
+
+        if (options.RetryBaseDelay <= TimeSpan.Zero || options.WebhookRetryBaseDelay <= TimeSpan.Zero)
+        {
+            failures.Add("SchedulerWorkerOptions.RetryBaseDelay and WebhookRetryBaseDelay must be positive.");
+        }
+
+        if (options.AttemptTimeout <= TimeSpan.Zero || options.WebhookTimeout <= TimeSpan.Zero)
+        {
+            failures.Add("SchedulerWorkerOptions.AttemptTimeout and WebhookTimeout must be positive.");
+        }
+
+        if (options.IsTransientFailure is null)
+        {
+            failures.Add("SchedulerWorkerOptions.IsTransientFailure must be set (use SchedulerWorkerOptions.IsTransientByDefault).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

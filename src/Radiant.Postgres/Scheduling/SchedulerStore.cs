@@ -1,0 +1,365 @@
+using Npgsql;
+using NpgsqlTypes;
+using Radiant.Postgres.Tenancy;
+using Radiant.Scheduling;
+
+namespace Radiant.Postgres.Scheduling;
+
+/// <summary>A run leased by this worker, with everything needed to execute it.</summary>
+internal sealed record ClaimedRun(
+    Guid TenantId,
+    Guid RunId,
+    Guid ScheduleId,
+    Guid UserId,
+    Guid LeaseToken,
+    RunTrigger Trigger,
+    DateTimeOffset ScheduledFor,
+    DateTimeOffset StartedAt,
+    int Claims,
+    int PreviousAttempts,
+    string Name,
+    string Prompt,
+    string Model,
+    string ProviderId,
+    OutputDestination Destination,
+    string? WebhookUrl,
+    string? WebhookSecret,
+    string? NotificationEmail);
+
+/// <summary>What a worker records when it finishes a run.</summary>
+internal sealed record RunOutcome(
+    ClaimedRun Run,
+    ScheduleRunStatus Status,
+    string? Output,
+    int? InputTokens,
+    int? OutputTokens,
+    decimal? Cost,
+    int LatencyMs,
+    int Attempts,
+    string? Error,
+    DeliveryStatus Delivery,
+    int DeliveryAttempts,
+    string? DeliveryError);
+
+/// <summary>
+/// The worker's SQL, batched: one statement claims many occurrences (and advances their schedules), one records many
+/// outcomes. Claims and lease renewals run in the scheduler scope (across tenants); outcomes are recorded in one
+/// transaction per tenant with that tenant set, under the ordinary tenant policies.
+/// </summary>
+internal sealed class SchedulerStore
+{
+    private readonly RadiantDb _db;
+    private readonly string _selectDue;
+    private readonly string _advanceAndInsert;
+    private readonly string _claimRuns;
+    private readonly string _complete;
+    private readonly string _heartbeat;
+    private readonly string _release;
+    private readonly string _nextDue;
+
+    public SchedulerStore(RadiantDb db)
+    {
+        _db = db;
+        // The scope is set in the same command as the claim: one round trip fewer per batch.
+        const string Scope = "SELECT set_config('radiant.scope', 'scheduler', true);";
+        _selectDue = db.Sql(Scope + """
+            SELECT s.tenant_id, s.id, s.user_id, s.prompt_name, s.prompt_text, s.model, m.provider_id, s.schedule_type,
+                   s.cron_expression, s.run_at, s.interval_minutes, s.timezone, s.max_runs, s.run_count, s.next_run,
+                   s.output_destination, s.webhook_url, s.webhook_secret, s.notification_email, now()
+            FROM {schema}.scheduled_prompts s
+            JOIN {schema}.models m ON m.id = s.model
+            WHERE s.is_active AND s.next_run <= now()
+            ORDER BY s.next_run
+            LIMIT @limit
+            FOR UPDATE OF s SKIP LOCKED
+            """);
+        _advanceAndInsert = db.Sql("""
+            WITH claimed AS (
+                SELECT * FROM unnest(@tenants, @schedules, @runs, @tokens, @due, @next)
+                    AS c(tenant_id, prompt_id, run_id, lease_token, scheduled_for, next_run)
+            ), advanced AS (
+                UPDATE {schema}.scheduled_prompts s
+                SET next_run = c.next_run, is_active = c.next_run IS NOT NULL, run_count = s.run_count + 1,
+                    total_runs = s.total_runs + 1, last_run = now(), updated_at = now()
+                FROM claimed c
+                WHERE s.tenant_id = c.tenant_id AND s.id = c.prompt_id
+            )
+            INSERT INTO {schema}.scheduled_prompt_runs
+                (tenant_id, id, prompt_id, scheduled_for, run_trigger, status, lease_token, lease_owner, lease_expires_at, claims, started_at)
+            SELECT c.tenant_id, c.run_id, c.prompt_id, c.scheduled_for, 'schedule', 'running', c.lease_token, @owner, now() + @lease, 1, now()
+            FROM claimed c
+            ON CONFLICT (tenant_id, prompt_id, scheduled_for) DO NOTHING
+            RETURNING id
+            """);
+        _claimRuns = db.Sql(Scope + """
+            WITH picked AS (
+                SELECT r.tenant_id, r.id FROM {schema}.scheduled_prompt_runs r
+                WHERE r.status = 'pending' OR (r.status = 'running' AND r.lease_expires_at < now())
+                ORDER BY r.scheduled_for
+                LIMIT @limit
+                FOR UPDATE OF r SKIP LOCKED
+            )
+            UPDATE {schema}.scheduled_prompt_runs r
+            SET status = 'running', lease_token = gen_random_uuid(), lease_owner = @owner, lease_expires_at = now() + @lease,
+                claims = r.claims + 1, started_at = now()
+            FROM picked p, {schema}.scheduled_prompts s, {schema}.models m
+            WHERE r.tenant_id = p.tenant_id AND r.id = p.id AND s.tenant_id = r.tenant_id AND s.id = r.prompt_id AND m.id = s.model
+            RETURNING r.tenant_id, r.id, r.prompt_id, s.user_id, r.lease_token, r.run_trigger, r.scheduled_for, r.started_at, r.claims,
+                      r.attempts, s.prompt_name, s.prompt_text, s.model, m.provider_id, s.output_destination, s.webhook_url,
+                      s.webhook_secret, s.notification_email
+            """);
+        _complete = db.Sql("""
+            UPDATE {schema}.scheduled_prompt_runs r
+            SET status = u.status, output = u.output, input_tokens = u.input_tokens, output_tokens = u.output_tokens, cost = u.cost,
+                latency_ms = u.latency_ms, attempts = r.attempts + u.attempts, error_message = u.error,
+                delivery_status = u.delivery, delivery_attempts = u.delivery_attempts, delivery_error = u.delivery_error,
+                completed_at = clock_timestamp(), lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+            FROM unnest(@runs, @tokens, @statuses, @outputs, @inputTokens, @outputTokens, @costs, @latencies, @attempts, @errors,
+                        @deliveries, @deliveryAttempts, @deliveryErrors)
+                AS u(id, lease_token, status, output, input_tokens, output_tokens, cost, latency_ms, attempts, error,
+                     delivery, delivery_attempts, delivery_error)
+            WHERE r.tenant_id = @tenant AND r.id = u.id AND r.lease_token = u.lease_token AND r.status = 'running'
+            RETURNING r.id
+            """);
+        _heartbeat = db.Sql(Scope + """
+            UPDATE {schema}.scheduled_prompt_runs r SET lease_expires_at = now() + @lease
+            FROM unnest(@tenants, @runs, @tokens) AS h(tenant_id, id, lease_token)
+            WHERE r.tenant_id = h.tenant_id AND r.id = h.id AND r.lease_token = h.lease_token AND r.status = 'running'
+            """);
+        _release = db.Sql(Scope + """
+            UPDATE {schema}.scheduled_prompt_runs r SET status = 'pending', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+            FROM unnest(@tenants, @runs, @tokens) AS h(tenant_id, id, lease_token)
+            WHERE r.tenant_id = h.tenant_id AND r.id = h.id AND r.lease_token = h.lease_token AND r.status = 'running'
+            """);
+        _nextDue = db.Sql(Scope + """
+            SELECT least(
+                (SELECT min(next_run) FROM {schema}.scheduled_prompts WHERE is_active),
+                (SELECT min(CASE WHEN status = 'pending' THEN now() ELSE lease_expires_at END)
+                 FROM {schema}.scheduled_prompt_runs WHERE status IN ('pending', 'running')))
+            """);
+    }
+
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> due occurrences: locks due schedules (skipping those another worker
+    /// holds), computes each one's next run after the later of its due time and now — so a missed window yields one
+    /// run, not one per missed tick — advances them and inserts their runs, leased to this worker, in one transaction.
+    /// </summary>
+    public Task<List<ClaimedRun>> ClaimDueOccurrencesAsync(int limit, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
+        _db.WithoutTenantAsync(async (connection, transaction) =>
+        {
+            var due = new List<(ClaimedRun Run, DateTimeOffset? Next)>(limit);
+            await using (var select = new NpgsqlCommand(_selectDue, connection, transaction))
+            {
+                select.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+                await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+                await reader.NextResultAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var now = Utc(reader.GetDateTime(19));
+                    var scheduledFor = Utc(reader.GetDateTime(14));
+                    var type = ScheduleRows.ParseType(reader.GetString(7));
+                    var timing = new ScheduleTiming(
+                        type,
+                        reader.IsDBNull(8) ? null : reader.GetString(8),
+                        reader.IsDBNull(9) ? null : Utc(reader.GetDateTime(9)),
+                        reader.IsDBNull(10) ? null : reader.GetInt32(10),
+                        reader.GetString(11));
+                    int? maxRuns = reader.IsDBNull(12) ? null : reader.GetInt32(12);
+                    var runCount = reader.GetInt32(13);
+                    var next = maxRuns is { } max && runCount + 1 >= max ? null : NextAfter(timing, scheduledFor > now ? scheduledFor : now);
+                    var run = new ClaimedRun(
+                        TenantId: reader.GetGuid(0),
+                        RunId: Guid.CreateVersion7(),
+                        ScheduleId: reader.GetGuid(1),
+                        UserId: reader.GetGuid(2),
+                        LeaseToken: Guid.NewGuid(),
+                        Trigger: RunTrigger.Schedule,
+                        ScheduledFor: scheduledFor,
+                        StartedAt: now,
+                        Claims: 1,
+                        PreviousAttempts: 0,
+                        Name: reader.GetString(3),
+                        Prompt: reader.GetString(4),
+                        Model: reader.GetString(5),
+                        ProviderId: reader.GetString(6),
+                        Destination: ScheduleRows.ParseDestination(reader.GetString(15)),
+                        WebhookUrl: reader.IsDBNull(16) ? null : reader.GetString(16),
+                        WebhookSecret: reader.IsDBNull(17) ? null : reader.GetString(17),
+                        NotificationEmail: reader.IsDBNull(18) ? null : reader.GetString(18));
+                    due.Add((run, next));
+                }
+            }
+
+            if (due.Count == 0)
+            {
+                return [];
+            }
+
+            var inserted = new HashSet<Guid>();
+            await using (var insert = new NpgsqlCommand(_advanceAndInsert, connection, transaction))
+            {
+                insert.Parameters.Add(UuidArray("tenants", due.Select(d => d.Run.TenantId)));
+                insert.Parameters.Add(UuidArray("schedules", due.Select(d => d.Run.ScheduleId)));
+                insert.Parameters.Add(UuidArray("runs", due.Select(d => d.Run.RunId)));
+                insert.Parameters.Add(UuidArray("tokens", due.Select(d => d.Run.LeaseToken)));
+                insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("due", due.Select(d => d.Run.ScheduledFor).ToArray())
+                {
+                    NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
+                });
+                insert.Parameters.Add(new NpgsqlParameter<DateTime?[]>("next", due.Select(d => d.Next?.UtcDateTime).ToArray())
+                {
+                    NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
+                });
+                insert.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
+                insert.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
+                await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    inserted.Add(reader.GetGuid(0));
+                }
+            }
+
+            // An occurrence already recorded (the unique key) is not executed again; its schedule still advanced.
+            return due.Where(d => inserted.Contains(d.Run.RunId)).Select(d => d.Run).ToList();
+        }, cancellationToken);
+
+    /// <summary>Claims runs waiting for a worker: run-now requests, runs handed back, and runs whose lease expired.</summary>
+    public Task<List<ClaimedRun>> ClaimWaitingRunsAsync(int limit, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
+        _db.WithoutTenantAsync(async (connection, transaction) =>
+        {
+            var runs = new List<ClaimedRun>();
+            await using var command = new NpgsqlCommand(_claimRuns, connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+            command.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
+            command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                runs.Add(new ClaimedRun(
+                    TenantId: reader.GetGuid(0),
+                    RunId: reader.GetGuid(1),
+                    ScheduleId: reader.GetGuid(2),
+                    UserId: reader.GetGuid(3),
+                    LeaseToken: reader.GetGuid(4),
+                    Trigger: reader.GetString(5) == "manual" ? RunTrigger.Manual : RunTrigger.Schedule,
+                    ScheduledFor: Utc(reader.GetDateTime(6)),
+                    StartedAt: Utc(reader.GetDateTime(7)),
+                    Claims: reader.GetInt32(8),
+                    PreviousAttempts: reader.GetInt32(9),
+                    Name: reader.GetString(10),
+                    Prompt: reader.GetString(11),
+                    Model: reader.GetString(12),
+                    ProviderId: reader.GetString(13),
+                    Destination: ScheduleRows.ParseDestination(reader.GetString(14)),
+                    WebhookUrl: reader.IsDBNull(15) ? null : reader.GetString(15),
+                    WebhookSecret: reader.IsDBNull(16) ? null : reader.GetString(16),
+                    NotificationEmail: reader.IsDBNull(17) ? null : reader.GetString(17)));
+            }
+
+            return runs;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Records outcomes, one transaction per tenant with that tenant set. Returns the runs recorded; a run missing
+    /// from the result lost its lease (another worker took it over) or was deleted, and is left to its new owner.
+    /// </summary>
+    public async Task<HashSet<Guid>> CompleteAsync(IReadOnlyCollection<RunOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        var recorded = new HashSet<Guid>();
+        foreach (var tenant in outcomes.GroupBy(o => o.Run.TenantId))
+        {
+            var batch = tenant.ToList();
+            await _db.InTenantAsync(tenant.Key, null, async (connection, transaction) =>
+            {
+                await using var command = new NpgsqlCommand(_complete, connection, transaction);
+                command.Parameters.Add(new NpgsqlParameter<Guid>("tenant", tenant.Key));
+                command.Parameters.Add(UuidArray("runs", batch.Select(o => o.Run.RunId)));
+                command.Parameters.Add(UuidArray("tokens", batch.Select(o => o.Run.LeaseToken)));
+                command.Parameters.Add(TextArray("statuses", batch.Select(o => ScheduleRows.Name(o.Status))));
+                command.Parameters.Add(TextArray("outputs", batch.Select(o => o.Output)));
+                command.Parameters.Add(new NpgsqlParameter<int?[]>("inputTokens", batch.Select(o => o.InputTokens).ToArray()));
+                command.Parameters.Add(new NpgsqlParameter<int?[]>("outputTokens", batch.Select(o => o.OutputTokens).ToArray()));
+                command.Parameters.Add(new NpgsqlParameter<decimal?[]>("costs", batch.Select(o => o.Cost).ToArray()));
+                command.Parameters.Add(new NpgsqlParameter<int[]>("latencies", batch.Select(o => o.LatencyMs).ToArray()));
+                command.Parameters.Add(new NpgsqlParameter<int[]>("attempts", batch.Select(o => o.Attempts).ToArray()));
+                command.Parameters.Add(TextArray("errors", batch.Select(o => Truncate(o.Error))));
+                command.Parameters.Add(TextArray("deliveries", batch.Select(o => ScheduleRows.Name(o.Delivery))));
+                command.Parameters.Add(new NpgsqlParameter<int[]>("deliveryAttempts", batch.Select(o => o.DeliveryAttempts).ToArray()));
+                command.Parameters.Add(TextArray("deliveryErrors", batch.Select(o => Truncate(o.DeliveryError))));
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    recorded.Add(reader.GetGuid(0));
+                }
+
+                return true;
+            }, cancellationToken);
+        }
+
+        return recorded;
+    }
+
+    /// <summary>Renews the leases of runs this worker is executing.</summary>
+    public Task<int> HeartbeatAsync(IReadOnlyCollection<ClaimedRun> runs, TimeSpan lease, CancellationToken cancellationToken) =>
+        LeaseCommandAsync(_heartbeat, runs, lease, cancellationToken);
+
+    /// <summary>Hands runs back (pending, unleased) so another worker starts them at once, as this one stops.</summary>
+    public Task<int> ReleaseAsync(IReadOnlyCollection<ClaimedRun> runs, CancellationToken cancellationToken) =>
+        LeaseCommandAsync(_release, runs, null, cancellationToken);
+
+    /// <summary>The earliest instant at which work is (or becomes) due: a next run, a pending run, an expiring lease.</summary>
+    public Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken) =>
+        _db.WithoutTenantAsync(async (connection, transaction) =>
+        {
+            await using var command = new NpgsqlCommand(_nextDue, connection, transaction);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? Utc(reader.GetDateTime(0)) : (DateTimeOffset?)null;
+        }, cancellationToken);
+
+    private Task<int> LeaseCommandAsync(string sql, IReadOnlyCollection<ClaimedRun> runs, TimeSpan? lease, CancellationToken cancellationToken)
+    {
+        if (runs.Count == 0)
+        {
+            return Task.FromResult(0);
+        }
+
+        return _db.WithoutTenantAsync(async (connection, transaction) =>
+        {
+            await using var command = new NpgsqlCommand(sql, connection, transaction);
+            command.Parameters.Add(UuidArray("tenants", runs.Select(r => r.TenantId)));
+            command.Parameters.Add(UuidArray("runs", runs.Select(r => r.RunId)));
+            command.Parameters.Add(UuidArray("tokens", runs.Select(r => r.LeaseToken)));
+            if (lease is { } duration)
+            {
+                command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", duration) { NpgsqlDbType = NpgsqlDbType.Interval });
+            }
+
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+    }
+
+    private static DateTimeOffset? NextAfter(ScheduleTiming timing, DateTimeOffset after)
+    {
+        try
+        {
+            return timing.NextOccurrence(after);
+        }
+        catch (Exception e) when (e is Cronos.CronFormatException or InvalidOperationException)
+        {
+            // Validated on write; a row edited by hand that no longer parses stops after this run instead of looping.
+            return null;
+        }
+    }
+
+    private static NpgsqlParameter<Guid[]> UuidArray(string name, IEnumerable<Guid> values) => new(name, values.ToArray());
+
+    private static NpgsqlParameter<string?[]> TextArray(string name, IEnumerable<string?> values) =>
+        new(name, values.ToArray()) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
+
+    private static string? Truncate(string? text) =>
+        text is { Length: > SchedulerWorkerOptions.MaxErrorLength } ? text[..SchedulerWorkerOptions.MaxErrorLength] : text;
+
+    private static DateTimeOffset Utc(DateTime value) => ScheduleRows.Utc(value);
+}

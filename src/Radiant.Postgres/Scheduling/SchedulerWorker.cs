@@ -1,0 +1,438 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Radiant.Hosting;
+using Radiant.Postgres.Hosting;
+using Radiant.Postgres.Tenancy;
+using Radiant.Scheduling;
+
+namespace Radiant.Postgres.Scheduling;
+
+/// <summary>
+/// The scheduler worker: claims due occurrences and waiting runs (batched, SKIP LOCKED, so any number of instances
+/// share the work and each occurrence runs once), executes them with at most
+/// <see cref="SchedulerWorkerOptions.MaxConcurrentRuns"/> at a time, keeps their leases alive, and records outcomes
+/// in batches. It sleeps until the next known due instant, wakes at once on LISTEN/NOTIFY, and polls as a safety net.
+/// On stop it hands unfinished runs back so another instance starts them without waiting for the lease to expire.
+/// </summary>
+internal sealed partial class SchedulerWorker : BackgroundService
+{
+    private static readonly TimeSpan MinimumIdle = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly SchedulerStore _store;
+    private readonly PromptExecutor _executor;
+    private readonly RadiantDataSources _dataSources;
+    private readonly SchedulerWorkerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SchedulerWorker> _logger;
+    private readonly string _channel;
+    private readonly bool _enabled;
+    private readonly SemaphoreSlim _slots;
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Channel<RunOutcome> _outcomes = Channel.CreateUnbounded<RunOutcome>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<Guid, ClaimedRun> _leased = new();
+    private readonly ConcurrentDictionary<Guid, Task> _executing = new();
+    private readonly ConcurrentQueue<ClaimedRun> _handBack = new();
+
+    public SchedulerWorker(
+        SchedulerStore store,
+        PromptExecutor executor,
+        RadiantDataSources dataSources,
+        RadiantDb db,
+        IEnumerable<RadiantFeature> features,
+        IOptions<SchedulerWorkerOptions> options,
+        TimeProvider time,
+        ILogger<SchedulerWorker> logger)
+    {
+        _store = store;
+        _executor = executor;
+        _dataSources = dataSources;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _channel = RadiantChannels.Schedules(db);
+        _enabled = features.Any(f => f.Name == RadiantFeature.Scheduler);
+        _slots = new SemaphoreSlim(_options.MaxConcurrentRuns, _options.MaxConcurrentRuns);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_enabled)
+        {
+            LogDisabled();
+            return;
+        }
+
+        LogStarted(_options.WorkerId, _options.MaxConcurrentRuns);
+        var listener = ListenAsync(stoppingToken);
+        var heartbeat = HeartbeatAsync(stoppingToken);
+        var recorder = RecordOutcomesAsync();
+        try
+        {
+            await ClaimLoopAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            // Executions see the stopping token: finished ones are recorded, interrupted ones handed back.
+            await Task.WhenAll(_executing.Values);
+            _outcomes.Writer.TryComplete();
+            await recorder;
+            await HandBackAsync();
+            await Task.WhenAll(Quietly(listener), Quietly(heartbeat));
+            LogStopped(_options.WorkerId);
+        }
+    }
+
+    private async Task ClaimLoopAsync(CancellationToken stoppingToken)
+    {
+        var failureDelay = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await _slots.WaitAsync(stoppingToken);
+            var wanted = 1;
+            while (wanted < _options.BatchSize && _slots.Wait(0, CancellationToken.None))
+            {
+                wanted++;
+            }
+
+            List<ClaimedRun> claimed;
+            try
+            {
+                // Waiting runs first (recoveries and run-now requests are already late), then due occurrences.
+                claimed = await _store.ClaimWaitingRunsAsync(wanted, _options.WorkerId, _options.LeaseDuration, stoppingToken);
+                if (claimed.Count < wanted)
+                {
+                    claimed.AddRange(await _store.ClaimDueOccurrencesAsync(wanted - claimed.Count, _options.WorkerId, _options.LeaseDuration, stoppingToken));
+                }
+
+                failureDelay = TimeSpan.FromSeconds(1);
+            }
+            catch (Exception e) when (IsDatabaseFailure(e, stoppingToken))
+            {
+                _slots.Release(wanted);
+                LogClaimFailed(e, failureDelay);
+                await WaitForWakeAsync(failureDelay, stoppingToken);
+                failureDelay = TimeSpan.FromTicks(Math.Min(failureDelay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                continue;
+            }
+
+            if (claimed.Count < wanted)
+            {
+                _slots.Release(wanted - claimed.Count);
+            }
+
+            foreach (var run in claimed)
+            {
+                Start(run, stoppingToken);
+            }
+
+            if (claimed.Count == wanted)
+            {
+                continue; // Possibly more due: claim again as soon as a slot is free.
+            }
+
+            await WaitForWakeAsync(await UntilNextDueAsync(claimed.Count > 0, stoppingToken), stoppingToken);
+        }
+    }
+
+    private async Task<TimeSpan> UntilNextDueAsync(bool claimedSome, CancellationToken stoppingToken)
+    {
+        DateTimeOffset? next;
+        try
+        {
+            next = await _store.NextDueAsync(stoppingToken);
+        }
+        catch (Exception e) when (IsDatabaseFailure(e, stoppingToken))
+        {
+            LogClaimFailed(e, _options.PollInterval);
+            return _options.PollInterval;
+        }
+
+        if (next is null)
+        {
+            return _options.PollInterval;
+        }
+
+        var wait = next.Value - _time.GetUtcNow();
+        if (wait <= TimeSpan.Zero)
+        {
+            // Due work exists but another worker holds it (SKIP LOCKED): look again shortly rather than spin.
+            return claimedSome ? TimeSpan.Zero : MinimumIdle;
+        }
+
+        return wait < _options.PollInterval ? wait : _options.PollInterval;
+    }
+
+    private void Start(ClaimedRun run, CancellationToken stoppingToken)
+    {
+        _leased[run.RunId] = run;
+        var lag = run.StartedAt - run.ScheduledFor;
+        var trigger = new KeyValuePair<string, object?>("radiant.trigger", run.Trigger == RunTrigger.Manual ? "manual" : "schedule");
+        SchedulerTelemetry.RunsStarted.Add(1, trigger);
+        SchedulerTelemetry.Lag.Record(Math.Max(0, lag.TotalSeconds), trigger);
+        // The gate makes sure the task is tracked before it can finish and untrack itself.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _executing[run.RunId] = ExecuteAsync(gate.Task, run, stoppingToken);
+        gate.SetResult();
+    }
+
+    private async Task ExecuteAsync(Task gate, ClaimedRun run, CancellationToken stoppingToken)
+    {
+        await gate;
+        using var activity = SchedulerTelemetry.Source.StartActivity("scheduled_prompt.run", ActivityKind.Internal);
+        activity?.SetTag("radiant.tenant_id", run.TenantId);
+        activity?.SetTag("radiant.schedule_id", run.ScheduleId);
+        activity?.SetTag("radiant.run_id", run.RunId);
+        activity?.SetTag("radiant.model", run.Model);
+        activity?.SetTag("radiant.trigger", run.Trigger == RunTrigger.Manual ? "manual" : "schedule");
+        try
+        {
+            var outcome = await _executor.ExecuteAsync(run, stoppingToken);
+            activity?.SetTag("radiant.status", ScheduleRows.Name(outcome.Status));
+            if (outcome.Status == ScheduleRunStatus.Failed)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, outcome.Error);
+            }
+
+            await _outcomes.Writer.WriteAsync(outcome, CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            _handBack.Enqueue(run);
+            _leased.TryRemove(run.RunId, out _);
+        }
+        catch (Exception e)
+        {
+            // The executor records failures as outcomes; reaching here is a bug. The lease expires and another
+            // worker (or this one) takes the run again.
+            LogUnexpected(e, run.RunId);
+            _leased.TryRemove(run.RunId, out _);
+        }
+        finally
+        {
+            _executing.TryRemove(run.RunId, out _);
+            _slots.Release();
+        }
+    }
+
+    private async Task RecordOutcomesAsync()
+    {
+        var reader = _outcomes.Reader;
+        var batch = new List<RunOutcome>(_options.BatchSize);
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (batch.Count < _options.BatchSize && reader.TryRead(out var outcome))
+            {
+                batch.Add(outcome);
+            }
+
+            var delay = TimeSpan.FromMilliseconds(200);
+            while (true)
+            {
+                try
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30), _time);
+                    var recorded = await _store.CompleteAsync(batch, timeout.Token);
+                    Finish(batch, recorded);
+                    break;
+                }
+                catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException)
+                {
+                    if (reader.Completion.IsCompleted || delay > DrainTimeout)
+                    {
+                        // Stopping, or the database is away for long: leave the runs to lease expiry.
+                        LogRecordAbandoned(e, batch.Count);
+                        foreach (var outcome in batch)
+                        {
+                            _leased.TryRemove(outcome.Run.RunId, out _);
+                        }
+
+                        break;
+                    }
+
+                    LogRecordFailed(e, delay);
+                    await Task.Delay(delay, _time);
+                    delay *= 2;
+                }
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private void Finish(List<RunOutcome> batch, HashSet<Guid> recorded)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var outcome in batch)
+        {
+            var run = outcome.Run;
+            _leased.TryRemove(run.RunId, out _);
+            if (!recorded.Contains(run.RunId))
+            {
+                LogLeaseLost(run.RunId);
+                continue;
+            }
+
+            var trigger = new KeyValuePair<string, object?>("radiant.trigger", run.Trigger == RunTrigger.Manual ? "manual" : "schedule");
+            (outcome.Status == ScheduleRunStatus.Completed ? SchedulerTelemetry.RunsCompleted : SchedulerTelemetry.RunsFailed).Add(1, trigger);
+            SchedulerTelemetry.Duration.Record(Math.Max(0, (now - run.StartedAt).TotalSeconds), trigger);
+        }
+    }
+
+    private async Task HeartbeatAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            var leased = _leased.Values.ToList();
+            try
+            {
+                foreach (var chunk in leased.Chunk(Math.Max(1, _options.BatchSize)))
+                {
+                    await _store.HeartbeatAsync(chunk, _options.LeaseDuration, stoppingToken);
+                }
+            }
+            catch (Exception e) when (IsDatabaseFailure(e, stoppingToken))
+            {
+                LogHeartbeatFailed(e);
+            }
+        }
+    }
+
+    private async Task HandBackAsync()
+    {
+        var runs = new List<ClaimedRun>();
+        while (_handBack.TryDequeue(out var run))
+        {
+            runs.Add(run);
+        }
+
+        if (runs.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(DrainTimeout, _time);
+            var released = await _store.ReleaseAsync(runs, timeout.Token);
+            LogHandedBack(released);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException)
+        {
+            LogHandBackFailed(e, runs.Count);
+        }
+    }
+
+    private async Task ListenAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await _dataSources.App.OpenConnectionAsync(stoppingToken);
+                connection.Notification += (_, _) => _wake.Writer.TryWrite(true);
+                await using (var listen = new NpgsqlCommand($"LISTEN \"{_channel}\"", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                // Anything that changed while we were not listening.
+                _wake.Writer.TryWrite(true);
+                delay = TimeSpan.FromSeconds(1);
+                while (true)
+                {
+                    await connection.WaitAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                LogListenFailed(e, delay);
+                await Task.Delay(delay, _time, stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+        }
+    }
+
+    private async Task WaitForWakeAsync(TimeSpan timeout, CancellationToken stoppingToken)
+    {
+        if (timeout <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        using var timer = new CancellationTokenSource(timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, stoppingToken);
+        try
+        {
+            await _wake.Reader.ReadAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // The timeout: time to look again.
+        }
+    }
+
+    private static bool IsDatabaseFailure(Exception e, CancellationToken stoppingToken) =>
+        !stoppingToken.IsCancellationRequested && e is NpgsqlException or TimeoutException or InvalidOperationException;
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduler worker {WorkerId} started ({MaxConcurrentRuns} concurrent runs)")]
+    private partial void LogStarted(string workerId, int maxConcurrentRuns);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduler worker {WorkerId} stopped")]
+    private partial void LogStopped(string workerId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The scheduler worker is registered but the scheduler feature is not enabled (call AddScheduler()); it does nothing")]
+    private partial void LogDisabled();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming scheduled runs failed; retrying in {Delay}")]
+    private partial void LogClaimFailed(Exception exception, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recording run outcomes failed; retrying in {Delay}")]
+    private partial void LogRecordFailed(Exception exception, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Gave up recording {Count} run outcome(s); their leases expire and the runs execute again elsewhere")]
+    private partial void LogRecordAbandoned(Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} was not recorded by this worker: its lease passed to another worker, or its schedule was deleted")]
+    private partial void LogLeaseLost(Guid runId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Renewing run leases failed; retrying at the next heartbeat")]
+    private partial void LogHeartbeatFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Handed {Count} unfinished run(s) back for another worker")]
+    private partial void LogHandedBack(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not hand {Count} run(s) back; they run again when their leases expire")]
+    private partial void LogHandBackFailed(Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Schedule change listener failed; retrying in {Delay}")]
+    private partial void LogListenFailed(Exception exception, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected error executing run {RunId}; it runs again when its lease expires")]
+    private partial void LogUnexpected(Exception exception, Guid runId);
+}
