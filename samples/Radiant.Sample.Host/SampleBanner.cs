@@ -16,6 +16,7 @@ internal static class SampleBanner
         var users = string.Join(Environment.NewLine, DemoUsers.All.Select(u =>
             $"  {u.Email,-18} password {u.Password,-12} tenant {u.TenantName,-7}{(u.IsAdmin ? " admin" : "")}"));
         const string persona = """{"name":"Sage","systemPrompt":"You are wise.","traits":["calm"]}""";
+        const string schedule = """{"name":"Digest","prompt":"Summarise today in three bullets","model":"gpt-4o","type":"cron","cronExpression":"*/10 * * * * *","maxRuns":3}""";
 
         Console.WriteLine($"""
 
@@ -31,6 +32,8 @@ internal static class SampleBanner
               curl -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{persona}' {url}/api/personas
               curl -u {user.Email}:{user.Password} {url}/api/personas
               curl -u {admin.Email}:{admin.Password} {url}/api/admin/focus-modes
+              curl -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{schedule}' {url}/api/schedules
+              curl -u {user.Email}:{user.Password} {url}/api/schedules      (then GET /api/schedules/<id>/runs: the offline chat client answers)
 
             """);
     }

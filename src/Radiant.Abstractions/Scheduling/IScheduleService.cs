@@ -32,8 +32,8 @@ public interface IScheduleService
 
     /// <summary>
     /// Resumes a schedule, computing its next run from now (missed occurrences are not replayed). A once schedule
-    /// that has not run yet and whose instant has passed runs now; one that has run, or a schedule that reached its
-    /// max runs, cannot be resumed (conflict).
+    /// whose instant passed while paused runs now; one that already ran at its instant needs a new <c>runAt</c>
+    /// first, and a schedule that reached its max runs needs a higher limit (otherwise: conflict).
     /// </summary>
     Task<ScheduledPrompt> ResumeAsync(ScheduleCaller caller, Guid scheduleId, CancellationToken cancellationToken = default);
 

@@ -106,8 +106,20 @@ public sealed record ScheduleUpdate
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public Optional<string?> WebhookUrl { get; init; }
 
-    /// <summary>True when the update changes when the schedule runs.</summary>
-    public bool ChangesTiming => Type.HasValue || CronExpression.HasValue || RunAt.HasValue || IntervalMinutes.HasValue || Timezone.HasValue;
+    /// <summary>
+    /// True when applying this update to <paramref name="current"/> changes when the schedule runs. Fields sent back
+    /// with their stored value change nothing, so a client may PUT the whole object to rename a schedule.
+    /// </summary>
+    public bool ChangesTimingOf(ScheduleDefinition current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        var updated = ApplyTo(current);
+        return updated.Type != current.Type
+            || !string.Equals(updated.CronExpression?.Trim(), current.CronExpression?.Trim(), StringComparison.Ordinal)
+            || updated.RunAt != current.RunAt
+            || updated.IntervalMinutes != current.IntervalMinutes
+            || !string.Equals(updated.Timezone, current.Timezone, StringComparison.Ordinal);
+    }
 
     /// <summary>Applies this update to a stored definition.</summary>
     public ScheduleDefinition ApplyTo(ScheduleDefinition current)

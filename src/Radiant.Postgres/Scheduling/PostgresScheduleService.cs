@@ -166,9 +166,11 @@ internal sealed class PostgresScheduleService : IScheduleService
         return InTenantAsync(caller, async (connection, transaction) =>
         {
             var current = await LockVisibleAsync(connection, transaction, caller, scheduleId, cancellationToken);
-            var definition = input.ApplyTo(current.ToDefinition());
+            var stored = current.ToDefinition();
+            var definition = input.ApplyTo(stored);
+            var changesTiming = input.ChangesTimingOf(stored);
             var now = _time.GetUtcNow();
-            var timing = definition.Validate(now, requireFutureRunAt: input.ChangesTiming);
+            var timing = definition.Validate(now, requireFutureRunAt: changesTiming);
             if (input.Model.HasValue && definition.Model != current.Model)
             {
                 await RequireUsableModelAsync(connection, transaction, caller, definition.Model, cancellationToken);
@@ -176,7 +178,7 @@ internal sealed class PostgresScheduleService : IScheduleService
 
             var isActive = current.IsActive;
             var nextRun = ScheduleRows.Utc(current.NextRun);
-            if (isActive && input.ChangesTiming)
+            if (isActive && changesTiming)
             {
                 nextRun = timing.NextOccurrence(now);
             }
@@ -248,9 +250,9 @@ internal sealed class PostgresScheduleService : IScheduleService
             DateTimeOffset? nextRun;
             if (definition.Type == ScheduleType.Once)
             {
-                if (current.RunCount > 0)
+                if (current.RunCount > 0 && ScheduleRows.Utc(current.LastRun) is { } lastRun && definition.RunAt <= lastRun)
                 {
-                    throw new RadiantConflictException("This once schedule has already run; give it a new runAt to run it again.");
+                    throw new RadiantConflictException("This once schedule has already run at its runAt; give it a new runAt (PUT), then resume it.");
                 }
 
                 // Its instant passed while paused: run it now rather than never.
