@@ -3,6 +3,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Polly;
 using Polly.Retry;
 using Radiant.Pricing;
@@ -17,6 +18,8 @@ namespace Radiant.Postgres.Scheduling;
 /// </summary>
 internal sealed partial class PromptExecutor
 {
+    private static readonly TimeSpan PricingRefreshTimeout = TimeSpan.FromSeconds(30);
+
     private readonly IServiceProvider _services;
     private readonly IPricingEngine _pricing;
     private readonly OutputDelivery _delivery;
@@ -24,6 +27,9 @@ internal sealed partial class PromptExecutor
     private readonly TimeProvider _time;
     private readonly ILogger<PromptExecutor> _logger;
     private readonly ResiliencePipeline _pipeline;
+    private readonly Lock _refreshLock = new();
+    private Task<PricingSnapshot>? _refresh;
+    private long _refreshStartedAt;
 
     public PromptExecutor(
         IServiceProvider services,
@@ -106,14 +112,7 @@ internal sealed partial class PromptExecutor
         decimal? cost = null;
         if (inputTokens is not null || outputTokens is not null)
         {
-            if (_pricing.TryQuote(run.TenantId, run.Model, inputTokens ?? 0, outputTokens ?? 0, out var quote, run.StartedAt))
-            {
-                cost = quote.Charge;
-            }
-            else
-            {
-                LogUnpriced(run.TenantId, run.Model);
-            }
+            cost = await PriceAsync(run, inputTokens ?? 0, outputTokens ?? 0, stoppingToken);
         }
         else
         {
@@ -124,6 +123,60 @@ internal sealed partial class PromptExecutor
             run, ScheduleRunStatus.Completed, response.Text, inputTokens, outputTokens, cost, Elapsed(started), attempts.Count, null,
             DeliveryStatus.NotRequired, 0, null);
         return await DeliverAsync(outcome, stoppingToken);
+    }
+
+    /// <summary>
+    /// Prices the usage. A miss means the snapshot predates the tenant (a tenant that signs up and runs a prompt at
+    /// once can beat the pushed reload): the snapshot is refreshed once — shared by all runs that miss meanwhile — and
+    /// the quote tried again. Only a tenant or model the database does not price either leaves the cost empty.
+    /// </summary>
+    private async Task<decimal?> PriceAsync(ClaimedRun run, int inputTokens, int outputTokens, CancellationToken stoppingToken)
+    {
+        if (_pricing.TryQuote(run.TenantId, run.Model, inputTokens, outputTokens, out var quote, run.StartedAt))
+        {
+            return quote.Charge;
+        }
+
+        try
+        {
+            var snapshot = await RefreshStartedAfterAsync(_time.GetTimestamp()).WaitAsync(PricingRefreshTimeout, _time, stoppingToken);
+            if (snapshot.TryQuote(run.TenantId, run.Model, inputTokens, outputTokens, run.StartedAt, out quote))
+            {
+                return quote.Charge;
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException && !stoppingToken.IsCancellationRequested)
+        {
+            LogRefreshFailed(e, run.TenantId);
+        }
+
+        LogUnpriced(run.TenantId, run.Model);
+        return null;
+    }
+
+    /// <summary>A snapshot reload that started no earlier than <paramref name="missedAt"/>: joins one in flight, else starts one.</summary>
+    private Task<PricingSnapshot> RefreshStartedAfterAsync(long missedAt)
+    {
+        lock (_refreshLock)
+        {
+            if (_refresh is { } inFlight && _refreshStartedAt >= missedAt)
+            {
+                return inFlight;
+            }
+
+            // One in flight started before the miss may not see the tenant: queue a fresh one behind it.
+            var previous = _refresh is { IsCompleted: false } running ? running : Task.CompletedTask;
+            _refreshStartedAt = _time.GetTimestamp();
+            _refresh = RefreshAfterAsync(previous);
+            return _refresh;
+        }
+    }
+
+    private async Task<PricingSnapshot> RefreshAfterAsync(Task previous)
+    {
+        await previous.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
+            .ConfigureAwait(false);
+        return await _pricing.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task<RunOutcome> DeliverAsync(RunOutcome outcome, CancellationToken stoppingToken)
@@ -169,6 +222,9 @@ internal sealed partial class PromptExecutor
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Scheduled run {RunId} failed after {Attempts} attempt(s) (transient: {Transient})")]
     private partial void LogFailed(Exception exception, Guid runId, int attempts, bool transient);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reloading prices for tenant {TenantId} failed")]
+    private partial void LogRefreshFailed(Exception exception, Guid tenantId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No price for tenant {TenantId} and model {Model}; the run's cost is left empty")]
     private partial void LogUnpriced(Guid tenantId, string model);

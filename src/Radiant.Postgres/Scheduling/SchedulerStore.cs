@@ -43,8 +43,8 @@ internal sealed record RunOutcome(
 
 /// <summary>
 /// The worker's SQL, batched: one statement claims many occurrences (and advances their schedules), one records many
-/// outcomes. Claims and lease renewals run in the scheduler scope (across tenants); outcomes are recorded in one
-/// transaction per tenant with that tenant set, under the ordinary tenant policies.
+/// outcomes. Claims and lease renewals run in the scheduler scope (across tenants); outcomes are recorded with each
+/// run's tenant set, under the ordinary tenant policies.
 /// </summary>
 internal sealed class SchedulerStore
 {
@@ -53,6 +53,7 @@ internal sealed class SchedulerStore
     private readonly string _advanceAndInsert;
     private readonly string _claimRuns;
     private readonly string _complete;
+    private readonly string _setTenant = "SELECT set_config('radiant.tenant_id', @tenant, true)";
     private readonly string _heartbeat;
     private readonly string _release;
     private readonly string _nextDue;
@@ -131,11 +132,12 @@ internal sealed class SchedulerStore
             FROM unnest(@tenants, @runs, @tokens) AS h(tenant_id, id, lease_token)
             WHERE r.tenant_id = h.tenant_id AND r.id = h.id AND r.lease_token = h.lease_token AND r.status = 'running'
             """);
+        // Three index probes (least ignores nulls): the first due schedule, any pending run, the first lease to expire.
         _nextDue = db.Sql(Scope + """
             SELECT least(
                 (SELECT min(next_run) FROM {schema}.scheduled_prompts WHERE is_active),
-                (SELECT min(CASE WHEN status = 'pending' THEN now() ELSE lease_expires_at END)
-                 FROM {schema}.scheduled_prompt_runs WHERE status IN ('pending', 'running')))
+                (SELECT now() WHERE EXISTS (SELECT FROM {schema}.scheduled_prompt_runs WHERE status = 'pending')),
+                (SELECT min(lease_expires_at) FROM {schema}.scheduled_prompt_runs WHERE status = 'running'))
             """);
     }
 
@@ -261,43 +263,60 @@ internal sealed class SchedulerStore
         }, cancellationToken);
 
     /// <summary>
-    /// Records outcomes, one transaction per tenant with that tenant set. Returns the runs recorded; a run missing
-    /// from the result lost its lease (another worker took it over) or was deleted, and is left to its new owner.
+    /// Records outcomes in one transaction and one round trip: for each tenant of the batch, a command sets that
+    /// tenant and the next updates its runs, under the ordinary tenant policies (<c>set_config(..., true)</c> can be
+    /// changed within a transaction, and each statement reads the setting when it starts). Returns the runs recorded;
+    /// a run missing from the result lost its lease (another worker took it over) or was deleted, and is left to its
+    /// new owner.
     /// </summary>
-    public async Task<HashSet<Guid>> CompleteAsync(IReadOnlyCollection<RunOutcome> outcomes, CancellationToken cancellationToken)
-    {
-        var recorded = new HashSet<Guid>();
-        foreach (var tenant in outcomes.GroupBy(o => o.Run.TenantId))
+    public Task<HashSet<Guid>> CompleteAsync(IReadOnlyCollection<RunOutcome> outcomes, CancellationToken cancellationToken) =>
+        _db.WithoutTenantAsync(async (connection, transaction) =>
         {
-            var batch = tenant.ToList();
-            await _db.InTenantAsync(tenant.Key, null, async (connection, transaction) =>
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            foreach (var tenant in outcomes.GroupBy(o => o.Run.TenantId))
             {
-                await using var command = new NpgsqlCommand(_complete, connection, transaction);
-                command.Parameters.Add(new NpgsqlParameter<Guid>("tenant", tenant.Key));
-                command.Parameters.Add(UuidArray("runs", batch.Select(o => o.Run.RunId)));
-                command.Parameters.Add(UuidArray("tokens", batch.Select(o => o.Run.LeaseToken)));
-                command.Parameters.Add(TextArray("statuses", batch.Select(o => ScheduleRows.Name(o.Status))));
-                command.Parameters.Add(TextArray("outputs", batch.Select(o => o.Output)));
-                command.Parameters.Add(new NpgsqlParameter<int?[]>("inputTokens", batch.Select(o => o.InputTokens).ToArray()));
-                command.Parameters.Add(new NpgsqlParameter<int?[]>("outputTokens", batch.Select(o => o.OutputTokens).ToArray()));
-                command.Parameters.Add(new NpgsqlParameter<decimal?[]>("costs", batch.Select(o => o.Cost).ToArray()));
-                command.Parameters.Add(new NpgsqlParameter<int[]>("latencies", batch.Select(o => o.LatencyMs).ToArray()));
-                command.Parameters.Add(new NpgsqlParameter<int[]>("attempts", batch.Select(o => o.Attempts).ToArray()));
-                command.Parameters.Add(TextArray("errors", batch.Select(o => Truncate(o.Error))));
-                command.Parameters.Add(TextArray("deliveries", batch.Select(o => ScheduleRows.Name(o.Delivery))));
-                command.Parameters.Add(new NpgsqlParameter<int[]>("deliveryAttempts", batch.Select(o => o.DeliveryAttempts).ToArray()));
-                command.Parameters.Add(TextArray("deliveryErrors", batch.Select(o => Truncate(o.DeliveryError))));
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
+                var scope = new NpgsqlBatchCommand(_setTenant);
+                scope.Parameters.Add(new NpgsqlParameter<string>("tenant", tenant.Key.ToString()));
+                batch.BatchCommands.Add(scope);
+                batch.BatchCommands.Add(CompleteCommand(tenant.Key, tenant.ToList()));
+            }
+
+            var recorded = new HashSet<Guid>();
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            var result = 0;
+            do
+            {
+                // Results alternate: the tenant's set_config row, then the ids its UPDATE recorded.
+                while (result % 2 == 1 && await reader.ReadAsync(cancellationToken))
                 {
                     recorded.Add(reader.GetGuid(0));
                 }
 
-                return true;
-            }, cancellationToken);
-        }
+                result++;
+            }
+            while (await reader.NextResultAsync(cancellationToken));
 
-        return recorded;
+            return recorded;
+        }, cancellationToken);
+
+    private NpgsqlBatchCommand CompleteCommand(Guid tenantId, List<RunOutcome> batch)
+    {
+        var command = new NpgsqlBatchCommand(_complete);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("tenant", tenantId));
+        command.Parameters.Add(UuidArray("runs", batch.Select(o => o.Run.RunId)));
+        command.Parameters.Add(UuidArray("tokens", batch.Select(o => o.Run.LeaseToken)));
+        command.Parameters.Add(TextArray("statuses", batch.Select(o => ScheduleRows.Name(o.Status))));
+        command.Parameters.Add(TextArray("outputs", batch.Select(o => o.Output)));
+        command.Parameters.Add(new NpgsqlParameter<int?[]>("inputTokens", batch.Select(o => o.InputTokens).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<int?[]>("outputTokens", batch.Select(o => o.OutputTokens).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<decimal?[]>("costs", batch.Select(o => o.Cost).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<int[]>("latencies", batch.Select(o => o.LatencyMs).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<int[]>("attempts", batch.Select(o => o.Attempts).ToArray()));
+        command.Parameters.Add(TextArray("errors", batch.Select(o => Truncate(o.Error))));
+        command.Parameters.Add(TextArray("deliveries", batch.Select(o => ScheduleRows.Name(o.Delivery))));
+        command.Parameters.Add(new NpgsqlParameter<int[]>("deliveryAttempts", batch.Select(o => o.DeliveryAttempts).ToArray()));
+        command.Parameters.Add(TextArray("deliveryErrors", batch.Select(o => Truncate(o.DeliveryError))));
+        return command;
     }
 
     /// <summary>Renews the leases of runs this worker is executing.</summary>

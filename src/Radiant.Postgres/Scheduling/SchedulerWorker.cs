@@ -15,14 +15,15 @@ namespace Radiant.Postgres.Scheduling;
 /// <summary>
 /// The scheduler worker: claims due occurrences and waiting runs (batched, SKIP LOCKED, so any number of instances
 /// share the work and each occurrence runs once), executes them with at most
-/// <see cref="SchedulerWorkerOptions.MaxConcurrentRuns"/> at a time, keeps their leases alive, and records outcomes
-/// in batches. It sleeps until the next known due instant, wakes at once on LISTEN/NOTIFY, and polls as a safety net.
+/// <see cref="SchedulerWorkerOptions.MaxConcurrentRuns"/> claimed and not yet recorded at a time (so a slow recorder
+/// slows claiming instead of piling up executed runs), keeps their leases alive, and records outcomes in batches. It sleeps until the next known due instant, wakes at once on LISTEN/NOTIFY, and polls as a safety net.
 /// On stop it hands unfinished runs back so another instance starts them without waiting for the lease to expire.
 /// </summary>
 internal sealed partial class SchedulerWorker : BackgroundService
 {
     private static readonly TimeSpan MinimumIdle = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan RecordCoalesce = TimeSpan.FromMilliseconds(2);
 
     private readonly SchedulerStore _store;
     private readonly PromptExecutor _executor;
@@ -193,6 +194,7 @@ internal sealed partial class SchedulerWorker : BackgroundService
         activity?.SetTag("radiant.run_id", run.RunId);
         activity?.SetTag("radiant.model", run.Model);
         activity?.SetTag("radiant.trigger", run.Trigger == RunTrigger.Manual ? "manual" : "schedule");
+        var queued = false;
         try
         {
             var outcome = await _executor.ExecuteAsync(run, stoppingToken);
@@ -202,7 +204,8 @@ internal sealed partial class SchedulerWorker : BackgroundService
                 activity?.SetStatus(ActivityStatusCode.Error, outcome.Error);
             }
 
-            await _outcomes.Writer.WriteAsync(outcome, CancellationToken.None);
+            // From here the recorder owns the slot: it frees it once the outcome is recorded.
+            queued = _outcomes.Writer.TryWrite(outcome);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -219,7 +222,10 @@ internal sealed partial class SchedulerWorker : BackgroundService
         finally
         {
             _executing.TryRemove(run.RunId, out _);
-            _slots.Release();
+            if (!queued)
+            {
+                _slots.Release();
+            }
         }
     }
 
@@ -229,6 +235,8 @@ internal sealed partial class SchedulerWorker : BackgroundService
         var batch = new List<RunOutcome>(_options.BatchSize);
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
+            // Outcomes of one claim finish within milliseconds of each other: a short pause records them together.
+            await Task.Delay(RecordCoalesce, _time);
             while (batch.Count < _options.BatchSize && reader.TryRead(out var outcome))
             {
                 batch.Add(outcome);
@@ -264,6 +272,8 @@ internal sealed partial class SchedulerWorker : BackgroundService
                 }
             }
 
+            // Recorded or left to lease expiry: either way this worker is done with these runs.
+            _slots.Release(batch.Count);
             batch.Clear();
         }
     }

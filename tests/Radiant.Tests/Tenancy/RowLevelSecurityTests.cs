@@ -79,7 +79,7 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
             WHERE EXISTS (SELECT FROM pg_attribute ta WHERE ta.attrelid = t.oid AND ta.attname = 'tenant_id')
               AND a.attname <> 'tenant_id'
               -- The scheduler's cross-tenant claim indexes: plain (non-unique) indexes, which Citus allows without the distribution column.
-              AND NOT (NOT x.indisunique AND i.relname IN ('scheduled_prompts_due_idx', 'scheduled_prompt_runs_claimable_idx'))
+              AND NOT (NOT x.indisunique AND i.relname IN ('scheduled_prompts_due_idx', 'scheduled_prompt_runs_pending_idx', 'scheduled_prompt_runs_lease_idx'))
             UNION ALL
             SELECT t.relname || ': foreign key ' || con.conname || ' starts with ' || a.attname
             FROM pg_constraint con

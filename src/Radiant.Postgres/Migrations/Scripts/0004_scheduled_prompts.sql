@@ -85,9 +85,10 @@ CREATE TABLE {schema}.scheduled_prompt_runs (
 );
 
 CREATE INDEX scheduled_prompt_runs_prompt_idx ON {schema}.scheduled_prompt_runs (tenant_id, prompt_id, created_at DESC);
--- Runs waiting for a worker or leased: the claim of pending runs and expired leases looks across tenants.
-CREATE INDEX scheduled_prompt_runs_claimable_idx ON {schema}.scheduled_prompt_runs (scheduled_for)
-    WHERE status IN ('pending', 'running');
+-- The claim of waiting runs looks across tenants: pending runs in due order, and leases by expiry, so that finding
+-- the few expired leases among thousands of running runs reads only those few (a BitmapOr of the two).
+CREATE INDEX scheduled_prompt_runs_pending_idx ON {schema}.scheduled_prompt_runs (scheduled_for) WHERE status = 'pending';
+CREATE INDEX scheduled_prompt_runs_lease_idx ON {schema}.scheduled_prompt_runs (lease_expires_at) WHERE status = 'running';
 
 ALTER TABLE {schema}.scheduled_prompts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE {schema}.scheduled_prompts FORCE ROW LEVEL SECURITY;

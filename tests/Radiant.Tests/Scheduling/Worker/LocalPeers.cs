@@ -1,0 +1,404 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenAI;
+using Radiant.Scheduling;
+
+namespace Radiant.Tests.Scheduling.Worker;
+
+/// <summary>A real HTTP server (Kestrel) on 127.0.0.1 and a free port, for peers the worker talks to.</summary>
+public sealed class LocalHttpServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly CancellationTokenSource _stopping = new();
+
+    private LocalHttpServer(WebApplication app, Uri address)
+    {
+        _app = app;
+        BaseAddress = address;
+    }
+
+    /// <summary>http://127.0.0.1:port/</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>Cancelled when the server is disposed: handlers that hold a request open end with it.</summary>
+    public CancellationToken Stopping => _stopping.Token;
+
+    public static async Task<LocalHttpServer> StartAsync(Action<WebApplication, Func<CancellationToken>> map)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+        var app = builder.Build();
+        LocalHttpServer? server = null;
+        map(app, () => server!.Stopping);
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        var address = app.Urls.Single(u => u.StartsWith("http://127.0.0.1:", StringComparison.Ordinal));
+        server = new LocalHttpServer(app, new Uri(address + "/"));
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
+        _stopping.Dispose();
+    }
+
+    /// <summary>Completes when <paramref name="token"/> is cancelled (holds a request open until then).</summary>
+    public static async Task UntilCancelledAsync(CancellationToken token)
+    {
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (token.Register(() => held.TrySetResult()))
+        {
+            await held.Task;
+        }
+    }
+}
+
+/// <summary>One chat-completions request as the peer received it.</summary>
+public sealed record PeerRequest(int Number, string Model, string Prompt, DateTimeOffset ReceivedAt);
+
+/// <summary>What the peer does with a request.</summary>
+public abstract record PeerReply
+{
+    /// <summary>Answers 200 with <paramref name="Content"/> (default: a text unique to this peer and request) and this usage.</summary>
+    public sealed record Answer(string? Content = null, int PromptTokens = 12, int CompletionTokens = 34) : PeerReply;
+
+    /// <summary>Answers an OpenAI error body with this HTTP status.</summary>
+    public sealed record Fail(int Status, string Message = "The peer refused this request.") : PeerReply;
+
+    /// <summary>Never answers: holds the request open until the client goes away or the peer stops.</summary>
+    public sealed record Hang : PeerReply;
+}
+
+/// <summary>
+/// A local chat provider speaking the OpenAI chat-completions protocol (POST /v1/chat/completions) over real HTTP,
+/// scriptable per request number; counts and records every request. Workers reach it through the real OpenAI client.
+/// </summary>
+public sealed class ChatPeer : IAsyncDisposable
+{
+    private readonly ConcurrentQueue<PeerRequest> _requests = new();
+    private readonly ConcurrentDictionary<string, PeerRequest> _answers = new(StringComparer.Ordinal);
+    private LocalHttpServer? _server;
+    private int _count;
+
+    private ChatPeer(string name) => Name = name;
+
+    public string Name { get; }
+
+    /// <summary>What to do with request number n (1-based). Default: answer.</summary>
+    public Func<PeerRequest, PeerReply> Script { get; set; } = _ => new PeerReply.Answer();
+
+    /// <summary>Time the peer takes before it answers (a model is never instant).</summary>
+    public TimeSpan Latency { get; set; }
+
+    public int RequestCount => Volatile.Read(ref _count);
+
+    public IReadOnlyList<PeerRequest> Requests => [.. _requests];
+
+    /// <summary>Successful answers given, by content, with the request each answered.</summary>
+    public IReadOnlyDictionary<string, PeerRequest> Answers => _answers;
+
+    /// <summary>The OpenAI base address of this peer (…/v1).</summary>
+    public Uri Endpoint => new(Server.BaseAddress, "v1");
+
+    private LocalHttpServer Server => _server ?? throw new InvalidOperationException("Not started.");
+
+    public static async Task<ChatPeer> StartAsync(string name)
+    {
+        var peer = new ChatPeer(name);
+        peer._server = await LocalHttpServer.StartAsync((app, stopping) =>
+            app.MapPost("/v1/chat/completions", (HttpContext context) => peer.HandleAsync(context, stopping())));
+        return peer;
+    }
+
+    /// <summary>The real OpenAI client pointed at this peer, without the SDK's own retries (the worker retries).</summary>
+    public IChatClient CreateChatClient() =>
+        new OpenAIClient(new ApiKeyCredential("test"), new OpenAIClientOptions { Endpoint = Endpoint, RetryPolicy = new ClientRetryPolicy(0) })
+            .GetChatClient("gpt-4o")
+            .AsIChatClient();
+
+    public ValueTask DisposeAsync() => _server?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    private async Task HandleAsync(HttpContext context, CancellationToken stopping)
+    {
+        using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        var request = new PeerRequest(
+            Interlocked.Increment(ref _count),
+            body.RootElement.GetProperty("model").GetString() ?? "",
+            LastMessageText(body.RootElement.GetProperty("messages")),
+            DateTimeOffset.UtcNow);
+        _requests.Enqueue(request);
+        var reply = Script(request);
+        using var aborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        if (Latency > TimeSpan.Zero && reply is not PeerReply.Hang)
+        {
+            await Task.Delay(Latency, aborted.Token);
+        }
+
+        switch (reply)
+        {
+            case PeerReply.Hang:
+                await LocalHttpServer.UntilCancelledAsync(aborted.Token);
+                context.Abort();
+                return;
+            case PeerReply.Fail fail:
+                context.Response.StatusCode = fail.Status;
+                await context.Response.WriteAsJsonAsync(
+                    new JsonObject { ["error"] = new JsonObject { ["message"] = fail.Message, ["type"] = "peer_error", ["param"] = null, ["code"] = null } },
+                    context.RequestAborted);
+                return;
+            case PeerReply.Answer answer:
+                var content = answer.Content ?? $"{Name} answer #{request.Number.ToString(CultureInfo.InvariantCulture)} to '{request.Prompt}'";
+                _answers[content] = request;
+                await context.Response.WriteAsJsonAsync(Completion(request, content, answer.PromptTokens, answer.CompletionTokens), context.RequestAborted);
+                return;
+            default:
+                throw new InvalidOperationException($"Unknown reply {reply}.");
+        }
+    }
+
+    private static JsonObject Completion(PeerRequest request, string content, int promptTokens, int completionTokens) => new()
+    {
+        ["id"] = $"chatcmpl-{request.Number.ToString(CultureInfo.InvariantCulture)}",
+        ["object"] = "chat.completion",
+        ["created"] = request.ReceivedAt.ToUnixTimeSeconds(),
+        ["model"] = request.Model,
+        ["choices"] = new JsonArray(new JsonObject
+        {
+            ["index"] = 0,
+            ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = content, ["refusal"] = null },
+            ["logprobs"] = null,
+            ["finish_reason"] = "stop",
+        }),
+        ["usage"] = new JsonObject
+        {
+            ["prompt_tokens"] = promptTokens,
+            ["completion_tokens"] = completionTokens,
+            ["total_tokens"] = promptTokens + completionTokens,
+        },
+    };
+
+    private static string LastMessageText(JsonElement messages)
+    {
+        var content = messages[messages.GetArrayLength() - 1].GetProperty("content");
+        if (content.ValueKind == JsonValueKind.String)
+        {
+            return content.GetString() ?? "";
+        }
+
+        // Content parts: [{ "type": "text", "text": "..." }]
+        return string.Concat(content.EnumerateArray()
+            .Where(p => p.TryGetProperty("text", out _))
+            .Select(p => p.GetProperty("text").GetString()));
+    }
+}
+
+/// <summary>One webhook delivery as the receiver got it, with the outcome of its own signature check.</summary>
+public sealed record WebhookDelivery(int Number, string? Signature, string? DeliveryId, string? Event, byte[] Body, bool SignatureValid, int AnsweredStatus)
+{
+    public JsonElement Json => JsonDocument.Parse(Body).RootElement;
+}
+
+/// <summary>
+/// A webhook receiver on a real local HTTP server (POST /hook): verifies each delivery's signature with
+/// <see cref="WebhookSignature.Verify"/> and the schedule's secret, and answers the scripted status.
+/// </summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    private readonly ConcurrentQueue<WebhookDelivery> _deliveries = new();
+    private LocalHttpServer? _server;
+    private int _count;
+
+    /// <summary>The schedule's webhook secret (known once the schedule exists, before it runs).</summary>
+    public string? Secret { get; set; }
+
+    /// <summary>The status to answer delivery number n (1-based) with. Default 200.</summary>
+    public Func<int, int> Script { get; set; } = _ => 200;
+
+    public IReadOnlyList<WebhookDelivery> Deliveries => [.. _deliveries.OrderBy(d => d.Number)];
+
+    public string Url => new Uri(_server!.BaseAddress, "hook").ToString();
+
+    public static async Task<WebhookReceiver> StartAsync()
+    {
+        var receiver = new WebhookReceiver();
+        receiver._server = await LocalHttpServer.StartAsync((app, _) => app.MapPost("/hook", receiver.HandleAsync));
+        return receiver;
+    }
+
+    public ValueTask DisposeAsync() => _server?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var body = buffer.ToArray();
+        var signature = context.Request.Headers[WebhookSignature.SignatureHeader].ToString();
+        var valid = Secret is { } secret && WebhookSignature.Verify(secret, signature, body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5));
+        var number = Interlocked.Increment(ref _count);
+        var status = Script(number);
+        _deliveries.Enqueue(new WebhookDelivery(
+            number,
+            signature,
+            context.Request.Headers[WebhookSignature.DeliveryHeader].ToString(),
+            context.Request.Headers[WebhookSignature.EventHeader].ToString(),
+            body,
+            valid,
+            status));
+        context.Response.StatusCode = status;
+        await context.Response.WriteAsync(status < 300 ? "ok" : "receiver failure", context.RequestAborted);
+    }
+}
+
+/// <summary>A message an SMTP client handed over: envelope and raw DATA (dot-stuffing undone).</summary>
+public sealed record SmtpMessage(string MailFrom, IReadOnlyList<string> Recipients, string Data);
+
+/// <summary>
+/// A minimal real SMTP server on a TcpListener (127.0.0.1, free port): greets, answers EHLO, MAIL, RCPT, DATA, RSET,
+/// NOOP and QUIT as RFC 5321 says, and keeps every message it accepted.
+/// </summary>
+public sealed class SmtpCapture : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentQueue<SmtpMessage> _messages = new();
+    private readonly ConcurrentBag<Task> _sessions = [];
+    private Task? _accepting;
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    public IReadOnlyList<SmtpMessage> Messages => [.. _messages];
+
+    public static SmtpCapture Start()
+    {
+        var smtp = new SmtpCapture();
+        smtp._listener.Start();
+        smtp._accepting = smtp.AcceptAsync();
+        return smtp;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        _listener.Stop();
+        try
+        {
+            await (_accepting ?? Task.CompletedTask);
+            await Task.WhenAll(_sessions);
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
+        {
+        }
+
+        _listener.Dispose();
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stopping.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _sessions.Add(SessionAsync(client));
+        }
+    }
+
+    private async Task SessionAsync(TcpClient client)
+    {
+        using var _ = client;
+        var token = _stopping.Token;
+        await using var stream = client.GetStream();
+        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
+        await using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\r\n", AutoFlush = true };
+        await writer.WriteLineAsync("220 127.0.0.1 Radiant test SMTP ready");
+        string? from = null;
+        var recipients = new List<string>();
+        try
+        {
+            while (await reader.ReadLineAsync(token) is { } line)
+            {
+                var verb = (line.Length >= 4 ? line[..4] : line).ToUpperInvariant();
+                switch (verb)
+                {
+                    case "EHLO":
+                        await writer.WriteAsync("250-127.0.0.1 greets you\r\n250-8BITMIME\r\n250 SIZE 10485760\r\n");
+                        break;
+                    case "HELO":
+                        await writer.WriteLineAsync("250 127.0.0.1");
+                        break;
+                    case "MAIL":
+                        from = Address(line);
+                        recipients.Clear();
+                        await writer.WriteLineAsync("250 2.1.0 Sender OK");
+                        break;
+                    case "RCPT":
+                        recipients.Add(Address(line));
+                        await writer.WriteLineAsync("250 2.1.5 Recipient OK");
+                        break;
+                    case "DATA":
+                        await writer.WriteLineAsync("354 Start mail input; end with <CRLF>.<CRLF>");
+                        var data = new StringBuilder();
+                        while (await reader.ReadLineAsync(token) is { } dataLine && dataLine != ".")
+                        {
+                            data.Append(dataLine.StartsWith("..", StringComparison.Ordinal) ? dataLine[1..] : dataLine).Append("\r\n");
+                        }
+
+                        _messages.Enqueue(new SmtpMessage(from ?? "", [.. recipients], data.ToString()));
+                        await writer.WriteLineAsync("250 2.0.0 Message accepted");
+                        break;
+                    case "RSET":
+                        from = null;
+                        recipients.Clear();
+                        await writer.WriteLineAsync("250 2.0.0 OK");
+                        break;
+                    case "NOOP":
+                        await writer.WriteLineAsync("250 2.0.0 OK");
+                        break;
+                    case "QUIT":
+                        await writer.WriteLineAsync("221 2.0.0 Bye");
+                        return;
+                    default:
+                        await writer.WriteLineAsync("502 5.5.1 Command not implemented");
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        {
+            // The client hung up, or the server is stopping.
+        }
+    }
+
+    private static string Address(string line)
+    {
+        var start = line.IndexOf('<', StringComparison.Ordinal);
+        var end = line.IndexOf('>', StringComparison.Ordinal);
+        return start >= 0 && end > start ? line[(start + 1)..end] : line;
+    }
+}
