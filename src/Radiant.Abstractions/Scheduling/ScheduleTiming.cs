@@ -30,7 +30,8 @@ public readonly record struct ScheduleTiming(ScheduleType Type, string? CronExpr
 
     /// <summary>
     /// The first occurrence strictly after <paramref name="after"/>, in UTC, or null when there is none (a once
-    /// schedule whose instant has passed, a cron expression that never fires again).
+    /// schedule whose instant has passed, a cron expression that never fires again). Throws
+    /// <see cref="TimeZoneNotFoundException"/> when this machine's time zone database lacks <see cref="Timezone"/>.
     /// </summary>
     public DateTimeOffset? NextOccurrence(DateTimeOffset after) => NextOccurrenceInZone(after)?.ToUniversalTime();
 
@@ -104,5 +105,5 @@ public readonly record struct ScheduleTiming(ScheduleType Type, string? CronExpr
     }
 
     private static TimeZoneInfo FindZone(string id) =>
-        TryFindZone(id, out var zone) ? zone : throw new InvalidOperationException($"Unknown time zone '{id}'.");
+        TryFindZone(id, out var zone) ? zone : throw new TimeZoneNotFoundException($"Unknown time zone '{id}'.");
 }

@@ -3,7 +3,6 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Polly;
 using Polly.Retry;
 using Radiant.Pricing;
@@ -29,6 +28,7 @@ internal sealed partial class PromptExecutor
     private readonly ResiliencePipeline _pipeline;
     private readonly Lock _refreshLock = new();
     private Task<PricingSnapshot>? _refresh;
+    private Task<PricingSnapshot>? _queuedRefresh;
     private long _refreshStartedAt;
 
     public PromptExecutor(
@@ -71,13 +71,16 @@ internal sealed partial class PromptExecutor
     {
         if (run.Claims > _options.MaxClaims)
         {
-            return Failed(run, $"Abandoned: claimed {run.Claims} times and its worker stopped each time before finishing it.", 0, 0);
+            return await DeliverAsync(
+                Failed(run, $"Abandoned: claimed {run.Claims} times and its worker stopped each time before finishing it.", 0, 0), stoppingToken);
         }
 
         var client = _services.GetKeyedService<IChatClient>(run.ProviderId) ?? _services.GetService<IChatClient>();
         if (client is null)
         {
-            return Failed(run, $"No chat client is registered for provider '{run.ProviderId}' (model '{run.Model}'): register one with services.AddKeyedChatClient(\"{run.ProviderId}\", ...).", 0, 0);
+            return await DeliverAsync(
+                Failed(run, $"No chat client is registered for provider '{run.ProviderId}' (model '{run.Model}'): register one with services.AddKeyedChatClient(\"{run.ProviderId}\", ...).", 0, 0),
+                stoppingToken);
         }
 
         var attempts = new AttemptCounter();
@@ -128,7 +131,8 @@ internal sealed partial class PromptExecutor
     /// <summary>
     /// Prices the usage. A miss means the snapshot predates the tenant (a tenant that signs up and runs a prompt at
     /// once can beat the pushed reload): the snapshot is refreshed once — shared by all runs that miss meanwhile — and
-    /// the quote tried again. Only a tenant or model the database does not price either leaves the cost empty.
+    /// the quote tried again. Only a tenant or model the database does not price either leaves the cost empty, and
+    /// so does a stop: the model has answered, so the run is recorded rather than handed back and paid for again.
     /// </summary>
     private async Task<decimal?> PriceAsync(ClaimedRun run, int inputTokens, int outputTokens, CancellationToken stoppingToken)
     {
@@ -145,7 +149,7 @@ internal sealed partial class PromptExecutor
                 return quote.Charge;
             }
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException && !stoppingToken.IsCancellationRequested)
+        catch (Exception e) when (e is not OperationCanceledException || stoppingToken.IsCancellationRequested)
         {
             LogRefreshFailed(e, run.TenantId);
         }
@@ -154,31 +158,68 @@ internal sealed partial class PromptExecutor
         return null;
     }
 
-    /// <summary>A snapshot reload that started no earlier than <paramref name="missedAt"/>: joins one in flight, else starts one.</summary>
+    /// <summary>
+    /// A snapshot reload that starts no earlier than <paramref name="missedAt"/>. One reload runs at a time; misses
+    /// while it runs join the single reload queued behind it (one that began before a miss may not see its tenant).
+    /// </summary>
     private Task<PricingSnapshot> RefreshStartedAfterAsync(long missedAt)
     {
         lock (_refreshLock)
         {
-            if (_refresh is { } inFlight && _refreshStartedAt >= missedAt)
+            if (_queuedRefresh is { } queued)
             {
-                return inFlight;
+                return queued;
             }
 
-            // One in flight started before the miss may not see the tenant: queue a fresh one behind it.
-            var previous = _refresh is { IsCompleted: false } running ? running : Task.CompletedTask;
-            _refreshStartedAt = _time.GetTimestamp();
-            _refresh = RefreshAfterAsync(previous);
-            return _refresh;
+            if (_refresh is { } current && _refreshStartedAt >= missedAt)
+            {
+                return current;
+            }
+
+            if (_refresh is { IsCompleted: false } running)
+            {
+                _queuedRefresh = Observed(RefreshAfterAsync(running));
+                return _queuedRefresh;
+            }
+
+            return StartRefreshLocked();
         }
     }
 
     private async Task<PricingSnapshot> RefreshAfterAsync(Task previous)
     {
+        // Its outcome is its own waiters' business; this reload runs either way.
         await previous.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
             .ConfigureAwait(false);
-        return await _pricing.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
+        Task<PricingSnapshot> refresh;
+        lock (_refreshLock)
+        {
+            _queuedRefresh = null;
+            refresh = StartRefreshLocked();
+        }
+
+        return await refresh.ConfigureAwait(false);
     }
 
+    private Task<PricingSnapshot> StartRefreshLocked()
+    {
+        // Stamped before the reload can start (Task.Run), and started outside the lock.
+        _refreshStartedAt = _time.GetTimestamp();
+        _refresh = Observed(Task.Run(() => _pricing.RefreshAsync(CancellationToken.None)));
+        return _refresh;
+    }
+
+    /// <summary>Marks a failure observed even if every waiter timed out, so it is not reported as unobserved.</summary>
+    private static Task<T> Observed<T>(Task<T> task)
+    {
+        _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return task;
+    }
+
+    /// <summary>
+    /// Delivers the outcome to its webhook or email. A stop during delivery records the run with its delivery failed
+    /// (the output stays on the run) instead of handing it back: executing it again would call the model again.
+    /// </summary>
     private async Task<RunOutcome> DeliverAsync(RunOutcome outcome, CancellationToken stoppingToken)
     {
         if (outcome.Run.Destination == OutputDestination.Storage)
@@ -186,8 +227,15 @@ internal sealed partial class PromptExecutor
             return outcome;
         }
 
-        var result = await _delivery.DeliverAsync(outcome, stoppingToken);
-        return outcome with { Delivery = result.Status, DeliveryAttempts = result.Attempts, DeliveryError = result.Error };
+        try
+        {
+            var result = await _delivery.DeliverAsync(outcome, stoppingToken);
+            return outcome with { Delivery = result.Status, DeliveryAttempts = result.Attempts, DeliveryError = result.Error };
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return outcome with { Delivery = DeliveryStatus.Failed, DeliveryError = "Not delivered: the worker stopped during delivery." };
+        }
     }
 
     private static ChatOptions ChatOptionsFor(ClaimedRun run) => new()
@@ -223,7 +271,7 @@ internal sealed partial class PromptExecutor
     [LoggerMessage(Level = LogLevel.Warning, Message = "Scheduled run {RunId} failed after {Attempts} attempt(s) (transient: {Transient})")]
     private partial void LogFailed(Exception exception, Guid runId, int attempts, bool transient);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reloading prices for tenant {TenantId} failed")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reloading prices for tenant {TenantId} failed, timed out or was cut short by a stop")]
     private partial void LogRefreshFailed(Exception exception, Guid tenantId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No price for tenant {TenantId} and model {Model}; the run's cost is left empty")]

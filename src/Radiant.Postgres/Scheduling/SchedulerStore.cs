@@ -1,3 +1,6 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using Radiant.Postgres.Tenancy;
@@ -46,9 +49,14 @@ internal sealed record RunOutcome(
 /// outcomes. Claims and lease renewals run in the scheduler scope (across tenants); outcomes are recorded with each
 /// run's tenant set, under the ordinary tenant policies.
 /// </summary>
-internal sealed class SchedulerStore
+internal sealed partial class SchedulerStore
 {
+    /// <summary>How long an occurrence waits when this worker cannot resolve its schedule's time zone.</summary>
+    internal static readonly TimeSpan UnknownZoneRetry = TimeSpan.FromMinutes(1);
+
     private readonly RadiantDb _db;
+    private readonly bool _prepare;
+    private readonly ILogger<SchedulerStore> _logger;
     private readonly string _selectDue;
     private readonly string _advanceAndInsert;
     private readonly string _claimRuns;
@@ -57,10 +65,13 @@ internal sealed class SchedulerStore
     private readonly string _heartbeat;
     private readonly string _release;
     private readonly string _nextDue;
+    private readonly string _postpone;
 
-    public SchedulerStore(RadiantDb db)
+    public SchedulerStore(RadiantDb db, IOptions<SchedulerWorkerOptions> options, ILogger<SchedulerStore> logger)
     {
         _db = db;
+        _prepare = options.Value.PrepareStatements;
+        _logger = logger;
         // The scope is set in the same command as the claim: one round trip fewer per batch.
         const string Scope = "SELECT set_config('radiant.scope', 'scheduler', true);";
         _selectDue = db.Sql(Scope + """
@@ -120,7 +131,7 @@ internal sealed class SchedulerStore
                 AS u(id, lease_token, status, output, input_tokens, output_tokens, cost, latency_ms, attempts, error,
                      delivery, delivery_attempts, delivery_error)
             WHERE r.tenant_id = @tenant AND r.id = u.id AND r.lease_token = u.lease_token AND r.status = 'running'
-            RETURNING r.id
+            RETURNING u.lease_token
             """);
         _heartbeat = db.Sql(Scope + """
             UPDATE {schema}.scheduled_prompt_runs r SET lease_expires_at = now() + @lease
@@ -132,12 +143,18 @@ internal sealed class SchedulerStore
             FROM unnest(@tenants, @runs, @tokens) AS h(tenant_id, id, lease_token)
             WHERE r.tenant_id = h.tenant_id AND r.id = h.id AND r.lease_token = h.lease_token AND r.status = 'running'
             """);
-        // Three index probes (least ignores nulls): the first due schedule, any pending run, the first lease to expire.
+        // Three index probes (least ignores nulls): the first due schedule, any pending run, the first lease to expire;
+        // as a wait from the database's clock, which is the one next_run and leases are compared with.
         _nextDue = db.Sql(Scope + """
-            SELECT least(
+            SELECT extract(epoch FROM least(
                 (SELECT min(next_run) FROM {schema}.scheduled_prompts WHERE is_active),
                 (SELECT now() WHERE EXISTS (SELECT FROM {schema}.scheduled_prompt_runs WHERE status = 'pending')),
-                (SELECT min(lease_expires_at) FROM {schema}.scheduled_prompt_runs WHERE status = 'running'))
+                (SELECT min(lease_expires_at) FROM {schema}.scheduled_prompt_runs WHERE status = 'running')) - now())::float8
+            """);
+        _postpone = db.Sql("""
+            UPDATE {schema}.scheduled_prompts s SET next_run = now() + @delay
+            FROM unnest(@tenants, @schedules) AS p(tenant_id, id)
+            WHERE s.tenant_id = p.tenant_id AND s.id = p.id
             """);
     }
 
@@ -150,9 +167,11 @@ internal sealed class SchedulerStore
         _db.WithoutTenantAsync(async (connection, transaction) =>
         {
             var due = new List<(ClaimedRun Run, DateTimeOffset? Next)>(limit);
+            var postponed = new List<(Guid TenantId, Guid ScheduleId, string Zone)>();
             await using (var select = new NpgsqlCommand(_selectDue, connection, transaction))
             {
                 select.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+                await PrepareAsync(select, cancellationToken);
                 await using var reader = await select.ExecuteReaderAsync(cancellationToken);
                 await reader.NextResultAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
@@ -168,7 +187,20 @@ internal sealed class SchedulerStore
                         reader.GetString(11));
                     int? maxRuns = reader.IsDBNull(12) ? null : reader.GetInt32(12);
                     var runCount = reader.GetInt32(13);
-                    var next = maxRuns is { } max && runCount + 1 >= max ? null : NextAfter(timing, scheduledFor > now ? scheduledFor : now);
+                    DateTimeOffset? next;
+                    try
+                    {
+                        next = maxRuns is { } max && runCount + 1 >= max ? null : NextAfter(timing, scheduledFor > now ? scheduledFor : now);
+                    }
+                    catch (TimeZoneNotFoundException)
+                    {
+                        // The host that accepted the schedule knew the zone; this worker's tz database does not (a
+                        // slim image without tzdata, or an older one). Running now could not advance the schedule, and
+                        // stopping it would lose it: leave the occurrence for a worker that knows the zone.
+                        postponed.Add((reader.GetGuid(0), reader.GetGuid(1), timing.Timezone));
+                        continue;
+                    }
+
                     var run = new ClaimedRun(
                         TenantId: reader.GetGuid(0),
                         RunId: Guid.CreateVersion7(),
@@ -189,6 +221,19 @@ internal sealed class SchedulerStore
                         WebhookSecret: reader.IsDBNull(17) ? null : reader.GetString(17),
                         NotificationEmail: reader.IsDBNull(18) ? null : reader.GetString(18));
                     due.Add((run, next));
+                }
+            }
+
+            if (postponed.Count > 0)
+            {
+                await using var postpone = new NpgsqlCommand(_postpone, connection, transaction);
+                postpone.Parameters.Add(UuidArray("tenants", postponed.Select(p => p.TenantId)));
+                postpone.Parameters.Add(UuidArray("schedules", postponed.Select(p => p.ScheduleId)));
+                postpone.Parameters.Add(new NpgsqlParameter<TimeSpan>("delay", UnknownZoneRetry) { NpgsqlDbType = NpgsqlDbType.Interval });
+                await postpone.ExecuteNonQueryAsync(cancellationToken);
+                foreach (var (tenantId, scheduleId, zone) in postponed)
+                {
+                    LogUnknownZone(scheduleId, tenantId, zone, UnknownZoneRetry);
                 }
             }
 
@@ -214,6 +259,7 @@ internal sealed class SchedulerStore
                 });
                 insert.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
                 insert.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
+                await PrepareAsync(insert, cancellationToken);
                 await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
@@ -234,6 +280,7 @@ internal sealed class SchedulerStore
             command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
             command.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
             command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
+            await PrepareAsync(command, cancellationToken);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.NextResultAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
@@ -265,9 +312,9 @@ internal sealed class SchedulerStore
     /// <summary>
     /// Records outcomes in one transaction and one round trip: for each tenant of the batch, a command sets that
     /// tenant and the next updates its runs, under the ordinary tenant policies (<c>set_config(..., true)</c> can be
-    /// changed within a transaction, and each statement reads the setting when it starts). Returns the runs recorded;
-    /// a run missing from the result lost its lease (another worker took it over) or was deleted, and is left to its
-    /// new owner.
+    /// changed within a transaction, and each statement reads the setting when it starts). Returns the lease tokens of
+    /// the runs recorded; a run missing from the result lost its lease (another worker took it over) or was deleted,
+    /// and is left to its new owner.
     /// </summary>
     public Task<HashSet<Guid>> CompleteAsync(IReadOnlyCollection<RunOutcome> outcomes, CancellationToken cancellationToken) =>
         _db.WithoutTenantAsync(async (connection, transaction) =>
@@ -279,6 +326,13 @@ internal sealed class SchedulerStore
                 scope.Parameters.Add(new NpgsqlParameter<string>("tenant", tenant.Key.ToString()));
                 batch.BatchCommands.Add(scope);
                 batch.BatchCommands.Add(CompleteCommand(tenant.Key, tenant.ToList()));
+            }
+
+            // Two statement texts whatever the tenant count: prepared once per physical connection (Npgsql keeps them
+            // across pooled opens), so a batch spanning hundreds of tenants is not hundreds of parse-and-plan cycles.
+            if (_prepare)
+            {
+                await batch.PrepareAsync(cancellationToken);
             }
 
             var recorded = new HashSet<Guid>();
@@ -306,7 +360,7 @@ internal sealed class SchedulerStore
         command.Parameters.Add(UuidArray("runs", batch.Select(o => o.Run.RunId)));
         command.Parameters.Add(UuidArray("tokens", batch.Select(o => o.Run.LeaseToken)));
         command.Parameters.Add(TextArray("statuses", batch.Select(o => ScheduleRows.Name(o.Status))));
-        command.Parameters.Add(TextArray("outputs", batch.Select(o => o.Output)));
+        command.Parameters.Add(TextArray("outputs", batch.Select(o => StorableText(o.Output))));
         command.Parameters.Add(new NpgsqlParameter<int?[]>("inputTokens", batch.Select(o => o.InputTokens).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<int?[]>("outputTokens", batch.Select(o => o.OutputTokens).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<decimal?[]>("costs", batch.Select(o => o.Cost).ToArray()));
@@ -327,14 +381,18 @@ internal sealed class SchedulerStore
     public Task<int> ReleaseAsync(IReadOnlyCollection<ClaimedRun> runs, CancellationToken cancellationToken) =>
         LeaseCommandAsync(_release, runs, null, cancellationToken);
 
-    /// <summary>The earliest instant at which work is (or becomes) due: a next run, a pending run, an expiring lease.</summary>
-    public Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken) =>
+    /// <summary>
+    /// How long until work is (or becomes) due — a next run, a pending run, an expiring lease — by the database's
+    /// clock (zero or negative: due now); null when nothing is scheduled.
+    /// </summary>
+    public Task<TimeSpan?> UntilNextDueAsync(CancellationToken cancellationToken) =>
         _db.WithoutTenantAsync(async (connection, transaction) =>
         {
             await using var command = new NpgsqlCommand(_nextDue, connection, transaction);
+            await PrepareAsync(command, cancellationToken);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.NextResultAsync(cancellationToken);
-            return await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? Utc(reader.GetDateTime(0)) : (DateTimeOffset?)null;
+            return await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? TimeSpan.FromSeconds(reader.GetDouble(0)) : (TimeSpan?)null;
         }, cancellationToken);
 
     private Task<int> LeaseCommandAsync(string sql, IReadOnlyCollection<ClaimedRun> runs, TimeSpan? lease, CancellationToken cancellationToken)
@@ -355,10 +413,15 @@ internal sealed class SchedulerStore
                 command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", duration) { NpgsqlDbType = NpgsqlDbType.Interval });
             }
 
+            await PrepareAsync(command, cancellationToken);
             return await command.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
     }
 
+    private Task PrepareAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
+        _prepare ? command.PrepareAsync(cancellationToken) : Task.CompletedTask;
+
+    /// <summary>The next occurrence; throws <see cref="TimeZoneNotFoundException"/> when this machine lacks the zone.</summary>
     private static DateTimeOffset? NextAfter(ScheduleTiming timing, DateTimeOffset after)
     {
         try
@@ -372,13 +435,84 @@ internal sealed class SchedulerStore
         }
     }
 
+    /// <summary>
+    /// Text PostgreSQL can store: a model's output or an error may hold NUL characters (which <c>text</c> refuses,
+    /// failing the whole batch) or unpaired UTF-16 surrogates (which cannot be encoded). NULs are dropped, unpaired
+    /// surrogates become U+FFFD.
+    /// </summary>
+    internal static string? StorableText(string? text)
+    {
+        if (text is null || !NeedsCleaning(text))
+        {
+            return text;
+        }
+
+        var builder = new StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\0')
+            {
+                continue;
+            }
+
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                builder.Append(c).Append(text[++i]);
+            }
+            else
+            {
+                builder.Append(char.IsSurrogate(c) ? '\uFFFD' : c);
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    private static bool NeedsCleaning(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\0')
+            {
+                return true;
+            }
+
+            if (char.IsSurrogate(c))
+            {
+                if (!char.IsHighSurrogate(c) || i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1]))
+                {
+                    return true;
+                }
+
+                i++;
+            }
+        }
+
+        return false;
+    }
+
     private static NpgsqlParameter<Guid[]> UuidArray(string name, IEnumerable<Guid> values) => new(name, values.ToArray());
 
     private static NpgsqlParameter<string?[]> TextArray(string name, IEnumerable<string?> values) =>
         new(name, values.ToArray()) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
 
-    private static string? Truncate(string? text) =>
-        text is { Length: > SchedulerWorkerOptions.MaxErrorLength } ? text[..SchedulerWorkerOptions.MaxErrorLength] : text;
+    private static string? Truncate(string? text)
+    {
+        text = StorableText(text);
+        if (text is not { Length: > SchedulerWorkerOptions.MaxErrorLength })
+        {
+            return text;
+        }
+
+        // Never cut between the two halves of a surrogate pair.
+        var length = char.IsHighSurrogate(text[SchedulerWorkerOptions.MaxErrorLength - 1]) ? SchedulerWorkerOptions.MaxErrorLength - 1 : SchedulerWorkerOptions.MaxErrorLength;
+        return text[..length];
+    }
 
     private static DateTimeOffset Utc(DateTime value) => ScheduleRows.Utc(value);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Schedule {ScheduleId} of tenant {TenantId} uses time zone '{Zone}', which this worker's time zone database does not know (install tzdata); its occurrence is postponed by {Delay} for a worker that knows it")]
+    private partial void LogUnknownZone(Guid scheduleId, Guid tenantId, string zone, TimeSpan delay);
 }

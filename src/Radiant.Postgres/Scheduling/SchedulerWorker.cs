@@ -36,8 +36,8 @@ internal sealed partial class SchedulerWorker : BackgroundService
     private readonly SemaphoreSlim _slots;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Channel<RunOutcome> _outcomes = Channel.CreateUnbounded<RunOutcome>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentDictionary<Guid, ClaimedRun> _leased = new();
-    private readonly ConcurrentDictionary<Guid, Task> _executing = new();
+    private readonly ConcurrentDictionary<Guid, ClaimedRun> _leased = new(); // by lease token
+    private readonly ConcurrentDictionary<Guid, Task> _executing = new(); // by lease token
     private readonly ConcurrentQueue<ClaimedRun> _handBack = new();
 
     public SchedulerWorker(
@@ -72,7 +72,7 @@ internal sealed partial class SchedulerWorker : BackgroundService
         LogStarted(_options.WorkerId, _options.MaxConcurrentRuns);
         var listener = ListenAsync(stoppingToken);
         var heartbeat = HeartbeatAsync(stoppingToken);
-        var recorder = RecordOutcomesAsync();
+        var recorder = RecordOutcomesAsync(stoppingToken);
         try
         {
             await ClaimLoopAsync(stoppingToken);
@@ -104,11 +104,12 @@ internal sealed partial class SchedulerWorker : BackgroundService
                 wanted++;
             }
 
-            List<ClaimedRun> claimed;
+            var claimed = new List<ClaimedRun>(wanted);
+            Exception? failure = null;
             try
             {
                 // Waiting runs first (recoveries and run-now requests are already late), then due occurrences.
-                claimed = await _store.ClaimWaitingRunsAsync(wanted, _options.WorkerId, _options.LeaseDuration, stoppingToken);
+                claimed.AddRange(await _store.ClaimWaitingRunsAsync(wanted, _options.WorkerId, _options.LeaseDuration, stoppingToken));
                 if (claimed.Count < wanted)
                 {
                     claimed.AddRange(await _store.ClaimDueOccurrencesAsync(wanted - claimed.Count, _options.WorkerId, _options.LeaseDuration, stoppingToken));
@@ -116,15 +117,13 @@ internal sealed partial class SchedulerWorker : BackgroundService
 
                 failureDelay = TimeSpan.FromSeconds(1);
             }
-            catch (Exception e) when (IsDatabaseFailure(e, stoppingToken))
+            catch (Exception e) when (IsDatabaseFailure(e, stoppingToken) || stoppingToken.IsCancellationRequested)
             {
-                _slots.Release(wanted);
-                LogClaimFailed(e, failureDelay);
-                await WaitForWakeAsync(failureDelay, stoppingToken);
-                failureDelay = TimeSpan.FromTicks(Math.Min(failureDelay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
-                continue;
+                failure = e;
             }
 
+            // Runs of a claim that committed are this worker's even if the next claim failed: run them (when stopping,
+            // starting them hands them straight back) rather than leave them leased to nobody until the lease expires.
             if (claimed.Count < wanted)
             {
                 _slots.Release(wanted - claimed.Count);
@@ -133,6 +132,19 @@ internal sealed partial class SchedulerWorker : BackgroundService
             foreach (var run in claimed)
             {
                 Start(run, stoppingToken);
+            }
+
+            if (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (failure is not null)
+            {
+                LogClaimFailed(failure, failureDelay);
+                await WaitForWakeAsync(failureDelay, stoppingToken);
+                failureDelay = TimeSpan.FromTicks(Math.Min(failureDelay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                continue;
             }
 
             if (claimed.Count == wanted)
@@ -146,10 +158,12 @@ internal sealed partial class SchedulerWorker : BackgroundService
 
     private async Task<TimeSpan> UntilNextDueAsync(bool claimedSome, CancellationToken stoppingToken)
     {
-        DateTimeOffset? next;
+        TimeSpan? untilDue;
         try
         {
-            next = await _store.NextDueAsync(stoppingToken);
+            // Measured by the database's clock, against which next runs and leases are due: a host clock that is
+            // off would otherwise make the worker wake early and spin, or late.
+            untilDue = await _store.UntilNextDueAsync(stoppingToken);
         }
         catch (Exception e) when (IsDatabaseFailure(e, stoppingToken))
         {
@@ -157,12 +171,11 @@ internal sealed partial class SchedulerWorker : BackgroundService
             return _options.PollInterval;
         }
 
-        if (next is null)
+        if (untilDue is not { } wait)
         {
             return _options.PollInterval;
         }
 
-        var wait = next.Value - _time.GetUtcNow();
         if (wait <= TimeSpan.Zero)
         {
             // Due work exists but another worker holds it (SKIP LOCKED): look again shortly rather than spin.
@@ -174,14 +187,16 @@ internal sealed partial class SchedulerWorker : BackgroundService
 
     private void Start(ClaimedRun run, CancellationToken stoppingToken)
     {
-        _leased[run.RunId] = run;
+        // Keyed by lease token, not run id: a run whose lease this worker lost (heartbeats failing for a whole lease)
+        // can come back to it under a new lease while the first execution is still finishing.
+        _leased[run.LeaseToken] = run;
         var lag = run.StartedAt - run.ScheduledFor;
         var trigger = new KeyValuePair<string, object?>("radiant.trigger", run.Trigger == RunTrigger.Manual ? "manual" : "schedule");
         SchedulerTelemetry.RunsStarted.Add(1, trigger);
         SchedulerTelemetry.Lag.Record(Math.Max(0, lag.TotalSeconds), trigger);
         // The gate makes sure the task is tracked before it can finish and untrack itself.
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _executing[run.RunId] = ExecuteAsync(gate.Task, run, stoppingToken);
+        _executing[run.LeaseToken] = ExecuteAsync(gate.Task, run, stoppingToken);
         gate.SetResult();
     }
 
@@ -210,18 +225,18 @@ internal sealed partial class SchedulerWorker : BackgroundService
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             _handBack.Enqueue(run);
-            _leased.TryRemove(run.RunId, out _);
+            _leased.TryRemove(run.LeaseToken, out _);
         }
         catch (Exception e)
         {
             // The executor records failures as outcomes; reaching here is a bug. The lease expires and another
             // worker (or this one) takes the run again.
             LogUnexpected(e, run.RunId);
-            _leased.TryRemove(run.RunId, out _);
+            _leased.TryRemove(run.LeaseToken, out _);
         }
         finally
         {
-            _executing.TryRemove(run.RunId, out _);
+            _executing.TryRemove(run.LeaseToken, out _);
             if (!queued)
             {
                 _slots.Release();
@@ -229,20 +244,21 @@ internal sealed partial class SchedulerWorker : BackgroundService
         }
     }
 
-    private async Task RecordOutcomesAsync()
+    private async Task RecordOutcomesAsync(CancellationToken stoppingToken)
     {
         var reader = _outcomes.Reader;
         var batch = new List<RunOutcome>(_options.BatchSize);
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             // Outcomes of one claim finish within milliseconds of each other: a short pause records them together.
-            await Task.Delay(RecordCoalesce, _time);
+            await Task.Delay(RecordCoalesce, _time, CancellationToken.None);
             while (batch.Count < _options.BatchSize && reader.TryRead(out var outcome))
             {
                 batch.Add(outcome);
             }
 
             var delay = TimeSpan.FromMilliseconds(200);
+            var stoppingSince = (long?)null;
             while (true)
             {
                 try
@@ -254,21 +270,29 @@ internal sealed partial class SchedulerWorker : BackgroundService
                 }
                 catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException)
                 {
-                    if (reader.Completion.IsCompleted || delay > DrainTimeout)
+                    // While the worker runs, keep trying: the heartbeat keeps the leases, the held slots pause claiming,
+                    // and giving up would make every model call of the batch run (and be paid for) again. Once stopping,
+                    // try for DrainTimeout, then leave the runs to lease expiry.
+                    if (stoppingToken.IsCancellationRequested)
                     {
-                        // Stopping, or the database is away for long: leave the runs to lease expiry.
-                        LogRecordAbandoned(e, batch.Count);
-                        foreach (var outcome in batch)
+                        stoppingSince ??= _time.GetTimestamp();
+                        if (_time.GetElapsedTime(stoppingSince.Value) > DrainTimeout)
                         {
-                            _leased.TryRemove(outcome.Run.RunId, out _);
+                            Abandon(batch, e);
+                            break;
                         }
-
-                        break;
                     }
 
                     LogRecordFailed(e, delay);
-                    await Task.Delay(delay, _time);
-                    delay *= 2;
+                    await Task.Delay(delay, _time, CancellationToken.None);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                }
+                catch (Exception e)
+                {
+                    // Not a database outage (a bug, or data the database refuses): retrying the same batch would fail
+                    // the same way. The runs go back to lease expiry, and MaxClaims bounds how often that repeats.
+                    Abandon(batch, e);
+                    break;
                 }
             }
 
@@ -278,14 +302,23 @@ internal sealed partial class SchedulerWorker : BackgroundService
         }
     }
 
-    private void Finish(List<RunOutcome> batch, HashSet<Guid> recorded)
+    private void Abandon(List<RunOutcome> batch, Exception exception)
+    {
+        LogRecordAbandoned(exception, batch.Count);
+        foreach (var outcome in batch)
+        {
+            _leased.TryRemove(outcome.Run.LeaseToken, out _);
+        }
+    }
+
+    private void Finish(List<RunOutcome> batch, HashSet<Guid> recordedLeases)
     {
         var now = _time.GetUtcNow();
         foreach (var outcome in batch)
         {
             var run = outcome.Run;
-            _leased.TryRemove(run.RunId, out _);
-            if (!recorded.Contains(run.RunId))
+            _leased.TryRemove(run.LeaseToken, out _);
+            if (!recordedLeases.Contains(run.LeaseToken))
             {
                 LogLeaseLost(run.RunId);
                 continue;

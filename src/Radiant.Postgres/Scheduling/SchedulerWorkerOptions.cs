@@ -67,6 +67,14 @@ public sealed class SchedulerWorkerOptions
     /// <summary>Email delivery attempts per run (transient errors only). Default 3.</summary>
     public int EmailMaxAttempts { get; set; } = 3;
 
+    /// <summary>
+    /// Prepares the worker's statements on each physical connection (Npgsql keeps them across pooled opens), which
+    /// matters most when a batch spans many tenants. Default true. Set false behind a pooler that cannot carry
+    /// prepared statements between its server connections (PgBouncer in transaction mode before 1.21, or without
+    /// <c>max_prepared_statements</c>).
+    /// </summary>
+    public bool PrepareStatements { get; set; } = true;
+
     /// <summary>Longest error text recorded on a run.</summary>
     internal const int MaxErrorLength = 2000;
 

@@ -229,7 +229,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>The schedule's webhook secret (known once the schedule exists, before it runs).</summary>
     public string? Secret { get; set; }
 
-    /// <summary>The status to answer delivery number n (1-based) with. Default 200.</summary>
+    /// <summary>The status to answer delivery number n (1-based) with; 0 hangs until the sender gives up. Default 200.</summary>
     public Func<int, int> Script { get; set; } = _ => 200;
 
     public IReadOnlyList<WebhookDelivery> Deliveries => [.. _deliveries.OrderBy(d => d.Number)];
@@ -262,6 +262,13 @@ public sealed class WebhookReceiver : IAsyncDisposable
             body,
             valid,
             status));
+        if (status == 0)
+        {
+            await LocalHttpServer.UntilCancelledAsync(context.RequestAborted);
+            context.Abort();
+            return;
+        }
+
         context.Response.StatusCode = status;
         await context.Response.WriteAsync(status < 300 ? "ok" : "receiver failure", context.RequestAborted);
     }
