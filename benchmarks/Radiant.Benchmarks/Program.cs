@@ -16,6 +16,18 @@ if (args.Length > 0 && args[0] == "team-usage")
     return await Radiant.Benchmarks.Teams.TeamUsageRun.RunAsync(args[1..]);
 }
 
+// `-- scheduler [options]`: scheduled-prompt worker throughput and lag, 1 and 2 worker processes, against Hangfire.
+if (args.Length > 0 && args[0] == "scheduler")
+{
+    return await Radiant.Benchmarks.Scheduling.SchedulerRun.RunAsync(args[1..]);
+}
+
+// `-- scheduler-worker ...`: one worker process of the `scheduler` run (started by it, not by hand).
+if (args.Length > 0 && args[0] == "scheduler-worker")
+{
+    return await Radiant.Benchmarks.Scheduling.WorkerChild.RunAsync(args[1..]);
+}
+
 // Results go to benchmarks/BenchmarkDotNet.Artifacts whatever the working directory.
 var benchmarksDirectory = typeof(Program).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
     .Single(a => a.Key == "BenchmarksDirectory").Value!;
