@@ -57,6 +57,7 @@ internal sealed partial class OutputDelivery
                 Delay = _options.WebhookRetryBaseDelay,
                 ShouldHandle = args => ValueTask.FromResult(!args.Context.CancellationToken.IsCancellationRequested && args.Outcome switch
                 {
+                    { Exception: HttpRequestException { InnerException: WebhookAddressRefusedException } } => false,
                     { Exception: { } e } => SchedulerWorkerOptions.IsTransientByDefault(e),
                     { Result: { } response } => SchedulerWorkerOptions.IsTransientStatus(response.StatusCode),
                     _ => false,
@@ -129,6 +130,11 @@ internal sealed partial class OutputDelivery
         {
             throw;
         }
+        catch (HttpRequestException e) when (e.InnerException is WebhookAddressRefusedException refused)
+        {
+            LogWebhookRefused(run.RunId, run.TenantId, refused.Message);
+            return Record(OutputDestination.Webhook, new DeliveryResult(DeliveryStatus.Failed, attempts, refused.Message));
+        }
         catch (Exception e)
         {
             LogDeliveryFailed(e, run.RunId, "webhook");
@@ -192,6 +198,9 @@ internal sealed partial class OutputDelivery
             new KeyValuePair<string, object?>("radiant.outcome", result.Status == DeliveryStatus.Delivered ? "delivered" : "failed"));
         return result;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook of run {RunId} (tenant {TenantId}) not called: {Reason}")]
+    private partial void LogWebhookRefused(Guid runId, Guid tenantId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery of run {RunId} to its {Destination} failed")]
     private partial void LogDeliveryFailed(Exception exception, Guid runId, string destination);

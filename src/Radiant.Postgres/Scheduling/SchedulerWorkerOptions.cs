@@ -64,6 +64,14 @@ public sealed class SchedulerWorkerOptions
     /// <summary>Time allowed for one webhook request. Default 10 seconds.</summary>
     public TimeSpan WebhookTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Lets webhooks reach loopback, private, link-local and other non-public addresses. Default false: webhook URLs
+    /// are tenants' input, and the worker refuses (at connect time, on the resolved addresses) to call anything but
+    /// public unicast addresses, so no schedule can probe your internal network or a cloud metadata endpoint (see
+    /// <see cref="Radiant.Scheduling.WebhookAddressPolicy"/>). Set true when receivers are internal (on-premises, tests).
+    /// </summary>
+    public bool AllowPrivateWebhookAddresses { get; set; }
+
     /// <summary>Email delivery attempts per run (transient errors only). Default 3.</summary>
     public int EmailMaxAttempts { get; set; } = 3;
 

@@ -270,6 +270,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
         }
 
         context.Response.StatusCode = status;
+        if (status is >= 300 and < 400)
+        {
+            context.Response.Headers.Location = "/hook"; // back to itself: a client that follows redirects comes again
+        }
+
         await context.Response.WriteAsync(status < 300 ? "ok" : "receiver failure", context.RequestAborted);
     }
 }

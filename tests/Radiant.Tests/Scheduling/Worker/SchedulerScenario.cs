@@ -112,6 +112,7 @@ public sealed class WorkerInstance : IAsyncDisposable
                 o.PollInterval = TimeSpan.FromSeconds(1);
                 o.RetryBaseDelay = TimeSpan.FromMilliseconds(20);
                 o.WebhookRetryBaseDelay = TimeSpan.FromMilliseconds(20);
+                o.AllowPrivateWebhookAddresses = true; // the test receivers listen on loopback
                 // The documented extension point: the OpenAI SDK reports HTTP failures as ClientResultException.
                 o.IsTransientFailure = e => SchedulerWorkerOptions.IsTransientByDefault(e) || e is ClientResultException { Status: 429 or >= 500 };
                 configure?.Invoke(o);
