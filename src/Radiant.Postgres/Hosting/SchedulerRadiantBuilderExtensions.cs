@@ -36,6 +36,8 @@ public static class SchedulerRadiantBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SchedulerWorkerOptions>, SchedulerWorkerOptionsValidator>());
         services.AddHttpClient(OutputDelivery.WebhookClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => WebhookConnections.CreateHandler(sp.GetRequiredService<IOptions<SchedulerWorkerOptions>>().Value));
+        services.AddMetrics();
+        services.TryAddSingleton<SchedulerMetrics>();
         services.TryAddSingleton<OutputDelivery>();
         services.TryAddSingleton<PromptExecutor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SchedulerWorker>());

@@ -27,6 +27,7 @@ internal sealed partial class OutputDelivery
     public const string WebhookClientName = "Radiant.Webhooks";
 
     private readonly IHttpClientFactory _httpClients;
+    private readonly SchedulerMetrics _metrics;
     private readonly IServiceProvider _services;
     private readonly SchedulerWorkerOptions _options;
     private readonly TimeProvider _time;
@@ -36,12 +37,14 @@ internal sealed partial class OutputDelivery
 
     public OutputDelivery(
         IHttpClientFactory httpClients,
+        SchedulerMetrics metrics,
         IServiceProvider services,
         IOptions<SchedulerWorkerOptions> options,
         TimeProvider time,
         ILogger<OutputDelivery> logger)
     {
         _httpClients = httpClients;
+        _metrics = metrics;
         _services = services;
         _options = options.Value;
         _time = time;
@@ -190,9 +193,9 @@ internal sealed partial class OutputDelivery
         _ => _options.IsTransientFailure(e),
     };
 
-    private static DeliveryResult Record(OutputDestination destination, DeliveryResult result)
+    private DeliveryResult Record(OutputDestination destination, DeliveryResult result)
     {
-        SchedulerTelemetry.Deliveries.Add(
+        _metrics.Deliveries.Add(
             1,
             new KeyValuePair<string, object?>("radiant.destination", destination == OutputDestination.Webhook ? "webhook" : "email"),
             new KeyValuePair<string, object?>("radiant.outcome", result.Status == DeliveryStatus.Delivered ? "delivered" : "failed"));

@@ -12,7 +12,8 @@ namespace Radiant.Postgres.Scheduling;
 /// <c>radiant.scheduler.runs.failed</c> (counters, tagged with <c>radiant.trigger</c>),
 /// <c>radiant.scheduler.run.lag</c> (histogram, seconds from due to start), <c>radiant.scheduler.run.duration</c>
 /// (histogram, seconds from start to recorded outcome) and <c>radiant.scheduler.deliveries</c> (counter, tagged with
-/// <c>radiant.destination</c> and <c>radiant.outcome</c>). Each run is an activity named <c>scheduled_prompt.run</c>.
+/// <c>radiant.destination</c> and <c>radiant.outcome</c>). The meter comes from the host's <see cref="IMeterFactory"/>,
+/// so each service provider has its own. Each run is an activity named <c>scheduled_prompt.run</c>.
 /// </remarks>
 public static class SchedulerTelemetry
 {
@@ -20,11 +21,31 @@ public static class SchedulerTelemetry
     public const string Name = "Radiant.Scheduling";
 
     internal static readonly ActivitySource Source = new(Name);
-    internal static readonly Meter Meter = new(Name);
-    internal static readonly Counter<long> RunsStarted = Meter.CreateCounter<long>("radiant.scheduler.runs.started", "{run}", "Runs a worker started executing.");
-    internal static readonly Counter<long> RunsCompleted = Meter.CreateCounter<long>("radiant.scheduler.runs.completed", "{run}", "Runs recorded as completed.");
-    internal static readonly Counter<long> RunsFailed = Meter.CreateCounter<long>("radiant.scheduler.runs.failed", "{run}", "Runs recorded as failed.");
-    internal static readonly Histogram<double> Lag = Meter.CreateHistogram<double>("radiant.scheduler.run.lag", "s", "Time from a run's due instant to its start.");
-    internal static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("radiant.scheduler.run.duration", "s", "Time from a run's start to its recorded outcome.");
-    internal static readonly Counter<long> Deliveries = Meter.CreateCounter<long>("radiant.scheduler.deliveries", "{delivery}", "Webhook and email deliveries by outcome.");
+}
+
+/// <summary>The scheduler's instruments, on a meter from the host's <see cref="IMeterFactory"/>.</summary>
+internal sealed class SchedulerMetrics
+{
+    public SchedulerMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(SchedulerTelemetry.Name);
+        RunsStarted = meter.CreateCounter<long>("radiant.scheduler.runs.started", "{run}", "Runs a worker started executing.");
+        RunsCompleted = meter.CreateCounter<long>("radiant.scheduler.runs.completed", "{run}", "Runs recorded as completed.");
+        RunsFailed = meter.CreateCounter<long>("radiant.scheduler.runs.failed", "{run}", "Runs recorded as failed.");
+        Lag = meter.CreateHistogram<double>("radiant.scheduler.run.lag", "s", "Time from a run's due instant to its start.");
+        Duration = meter.CreateHistogram<double>("radiant.scheduler.run.duration", "s", "Time from a run's start to its recorded outcome.");
+        Deliveries = meter.CreateCounter<long>("radiant.scheduler.deliveries", "{delivery}", "Webhook and email deliveries by outcome.");
+    }
+
+    public Counter<long> RunsStarted { get; }
+
+    public Counter<long> RunsCompleted { get; }
+
+    public Counter<long> RunsFailed { get; }
+
+    public Histogram<double> Lag { get; }
+
+    public Histogram<double> Duration { get; }
+
+    public Counter<long> Deliveries { get; }
 }

@@ -26,6 +26,7 @@ internal sealed partial class SchedulerWorker : BackgroundService
     private static readonly TimeSpan RecordCoalesce = TimeSpan.FromMilliseconds(2);
 
     private readonly SchedulerStore _store;
+    private readonly SchedulerMetrics _metrics;
     private readonly PromptExecutor _executor;
     private readonly RadiantDataSources _dataSources;
     private readonly SchedulerWorkerOptions _options;
@@ -42,6 +43,7 @@ internal sealed partial class SchedulerWorker : BackgroundService
 
     public SchedulerWorker(
         SchedulerStore store,
+        SchedulerMetrics metrics,
         PromptExecutor executor,
         RadiantDataSources dataSources,
         RadiantDb db,
@@ -51,6 +53,7 @@ internal sealed partial class SchedulerWorker : BackgroundService
         ILogger<SchedulerWorker> logger)
     {
         _store = store;
+        _metrics = metrics;
         _executor = executor;
         _dataSources = dataSources;
         _options = options.Value;
@@ -192,8 +195,8 @@ internal sealed partial class SchedulerWorker : BackgroundService
         _leased[run.LeaseToken] = run;
         var lag = run.StartedAt - run.ScheduledFor;
         var trigger = new KeyValuePair<string, object?>("radiant.trigger", run.Trigger == RunTrigger.Manual ? "manual" : "schedule");
-        SchedulerTelemetry.RunsStarted.Add(1, trigger);
-        SchedulerTelemetry.Lag.Record(Math.Max(0, lag.TotalSeconds), trigger);
+        _metrics.RunsStarted.Add(1, trigger);
+        _metrics.Lag.Record(Math.Max(0, lag.TotalSeconds), trigger);
         // The gate makes sure the task is tracked before it can finish and untrack itself.
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _executing[run.LeaseToken] = ExecuteAsync(gate.Task, run, stoppingToken);
@@ -325,8 +328,8 @@ internal sealed partial class SchedulerWorker : BackgroundService
             }
 
             var trigger = new KeyValuePair<string, object?>("radiant.trigger", run.Trigger == RunTrigger.Manual ? "manual" : "schedule");
-            (outcome.Status == ScheduleRunStatus.Completed ? SchedulerTelemetry.RunsCompleted : SchedulerTelemetry.RunsFailed).Add(1, trigger);
-            SchedulerTelemetry.Duration.Record(Math.Max(0, (now - run.StartedAt).TotalSeconds), trigger);
+            (outcome.Status == ScheduleRunStatus.Completed ? _metrics.RunsCompleted : _metrics.RunsFailed).Add(1, trigger);
+            _metrics.Duration.Record(Math.Max(0, (now - run.StartedAt).TotalSeconds), trigger);
         }
     }
 
