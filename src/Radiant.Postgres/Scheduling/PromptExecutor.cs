@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,6 +28,7 @@ internal sealed partial class PromptExecutor
     private readonly ILogger<PromptExecutor> _logger;
     private readonly ResiliencePipeline _pipeline;
     private readonly Lock _refreshLock = new();
+    private readonly ConcurrentDictionary<(Guid TenantId, string Model), long> _unpriced = new();
     private Task<PricingSnapshot>? _refresh;
     private Task<PricingSnapshot>? _queuedRefresh;
     private long _refreshStartedAt;
@@ -141,6 +143,14 @@ internal sealed partial class PromptExecutor
             return quote.Charge;
         }
 
+        // A pair a fresh reload did not price either is not reloaded for again until the snapshot changes.
+        var pair = (run.TenantId, run.Model);
+        if (_unpriced.TryGetValue(pair, out var missedIn) && missedIn == _pricing.Current.Version)
+        {
+            LogUnpriced(run.TenantId, run.Model);
+            return null;
+        }
+
         try
         {
             var snapshot = await RefreshStartedAfterAsync(_time.GetTimestamp()).WaitAsync(PricingRefreshTimeout, _time, stoppingToken);
@@ -148,6 +158,8 @@ internal sealed partial class PromptExecutor
             {
                 return quote.Charge;
             }
+
+            _unpriced[pair] = snapshot.Version;
         }
         catch (Exception e) when (e is not OperationCanceledException || stoppingToken.IsCancellationRequested)
         {
