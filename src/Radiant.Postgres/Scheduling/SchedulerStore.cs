@@ -61,7 +61,7 @@ internal sealed partial class SchedulerStore
     private readonly string _advanceAndInsert;
     private readonly string _claimRuns;
     private readonly string _complete;
-    private readonly string _setTenant = "SELECT set_config('radiant.tenant_id', @tenant, true)";
+    private const string SetTenant = "SELECT set_config('radiant.tenant_id', @tenant, true)";
     private readonly string _heartbeat;
     private readonly string _release;
     private readonly string _nextDue;
@@ -322,7 +322,7 @@ internal sealed partial class SchedulerStore
             await using var batch = new NpgsqlBatch(connection, transaction);
             foreach (var tenant in outcomes.GroupBy(o => o.Run.TenantId))
             {
-                var scope = new NpgsqlBatchCommand(_setTenant);
+                var scope = new NpgsqlBatchCommand(SetTenant);
                 scope.Parameters.Add(new NpgsqlParameter<string>("tenant", tenant.Key.ToString()));
                 batch.BatchCommands.Add(scope);
                 batch.BatchCommands.Add(CompleteCommand(tenant.Key, tenant.ToList()));
@@ -340,7 +340,7 @@ internal sealed partial class SchedulerStore
             var result = 0;
             do
             {
-                // Results alternate: the tenant's set_config row, then the ids its UPDATE recorded.
+                // Results alternate: the tenant's set_config row, then the lease tokens its UPDATE recorded.
                 while (result % 2 == 1 && await reader.ReadAsync(cancellationToken))
                 {
                     recorded.Add(reader.GetGuid(0));

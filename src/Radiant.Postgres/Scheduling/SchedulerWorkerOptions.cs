@@ -17,7 +17,10 @@ public sealed class SchedulerWorkerOptions
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Runs executed at the same time by this instance (model calls are I/O-bound). Default 32.</summary>
+    /// <summary>
+    /// Runs this instance holds at once, from claim until the outcome is recorded (model calls are I/O-bound); a slow
+    /// database therefore slows claiming instead of piling up executed, unrecorded runs. Default 32.
+    /// </summary>
     public int MaxConcurrentRuns { get; set; } = 32;
 
     /// <summary>Most occurrences claimed, or outcomes recorded, in one statement. Default 200.</summary>
