@@ -1,3 +1,4 @@
+using Radiant.Tenancy;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
@@ -64,7 +65,7 @@ internal static class PropagationRun
         var tenant = dataset.Tenants.First(t => t.HasConfigRow).Id;
         var overridden = dataset.Overrides.Where(o => o.Tenant == tenant).Select(o => o.Override.ModelId).ToHashSet(StringComparer.Ordinal);
         var model = BuiltInCatalog.Catalog.Models.First(m => !overridden.Contains(m.Id) && !m.IsSelfHosted).Id;
-        await admin.UpdateConfigAsync(tenant, null, new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 0 }, ct);
+        await admin.UpdateConfigAsync(RadiantCaller.ForTenantAdmin(tenant, Guid.Empty), new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 0 }, ct);
 
         var committed = new List<TimeSpan>();
         var visible1 = new List<TimeSpan>();
@@ -74,7 +75,7 @@ internal static class PropagationRun
         {
             var markup = 0.1000m + (0.0100m * round);
             var sw = Stopwatch.StartNew();
-            await admin.SetOverrideAsync(tenant, null, model, new PriceOverrideInput(Markup: markup), ct);
+            await admin.SetOverrideAsync(RadiantCaller.ForTenantAdmin(tenant, Guid.Empty), model, new PriceOverrideInput(Markup: markup), ct);
             var commit = sw.Elapsed;
             TimeSpan? seen1 = null;
             TimeSpan? seen2 = null;

@@ -10,7 +10,7 @@ internal sealed class DemoSeeder(ITenantDirectory directory) : IHostedService
         foreach (var user in DemoUsers.All)
         {
             await directory.EnsureUserAsync(
-                new UserProfile(new TenantUser(user.TenantId, user.UserId), user.Email, user.DisplayName, user.TenantName),
+                new UserProfile(new RadiantCaller(user.TenantId, user.UserId), user.Email, user.DisplayName, user.TenantName),
                 cancellationToken);
         }
     }

@@ -120,14 +120,14 @@ internal static class TeamUsageRun
         }
     }
 
-    private static async Task<(TeamPlan Team, TenantUser[] Members)> CreateTeamAsync(
+    private static async Task<(TeamPlan Team, RadiantCaller[] Members)> CreateTeamAsync(
         ITeamService teams, ITenantDirectory directory, string name, long pool, CancellationToken ct)
     {
         var tenant = Guid.NewGuid();
-        var members = new TenantUser[Clients];
+        var members = new RadiantCaller[Clients];
         for (var i = 0; i < Clients; i++)
         {
-            members[i] = new TenantUser(tenant, Guid.NewGuid());
+            members[i] = new RadiantCaller(tenant, Guid.NewGuid());
             await directory.EnsureUserAsync(new UserProfile(members[i], $"member{i}@example.test", $"Member {i}", "Benchmark tenant"), ct);
         }
 
@@ -141,7 +141,7 @@ internal static class TeamUsageRun
         return (team, members);
     }
 
-    private static async Task<RunResult> RecordAllAsync(ITeamService teams, TeamPlan team, TenantUser[] members, int callsPerClient, CancellationToken ct)
+    private static async Task<RunResult> RecordAllAsync(ITeamService teams, TeamPlan team, RadiantCaller[] members, int callsPerClient, CancellationToken ct)
     {
         var accepted = 0;
         var refused = 0;

@@ -1,42 +1,44 @@
 using Radiant.Common;
+using Radiant.Tenancy;
 
 namespace Radiant.Pricing;
 
 /// <summary>
-/// A tenant admin's pricing controls (seed 31.3 and 31.7). Every operation is confined to one tenant; every change
-/// writes <see cref="PriceHistoryEntry"/> rows and reaches every host's <see cref="IPricingEngine"/>.
+/// A tenant admin's pricing controls. Every operation is confined to the caller's tenant and refused
+/// (<see cref="Errors.RadiantForbiddenException"/>) to callers who are not its admins; every change writes
+/// <see cref="PriceHistoryEntry"/> rows naming the caller, and reaches every host's <see cref="IPricingEngine"/>.
 /// </summary>
 public interface IPricingAdminService
 {
     /// <summary>The tenant's configuration (the defaults until an admin changes something).</summary>
-    Task<TenantPricingConfig> GetConfigAsync(Guid tenantId, CancellationToken cancellationToken = default);
+    Task<TenantPricingConfig> GetConfigAsync(RadiantCaller caller, CancellationToken cancellationToken = default);
 
     /// <summary>Partially updates the configuration; absent fields keep their value. Markup changes apply at once.</summary>
-    Task<TenantPricingConfig> UpdateConfigAsync(Guid tenantId, Guid? changedBy, PricingConfigUpdate update, CancellationToken cancellationToken = default);
+    Task<TenantPricingConfig> UpdateConfigAsync(RadiantCaller caller, PricingConfigUpdate update, CancellationToken cancellationToken = default);
 
     /// <summary>Every model's effective price for the tenant now (the admin's "Individual Models" table).</summary>
-    Task<IReadOnlyList<ModelPricing>> ListModelPricesAsync(Guid tenantId, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<ModelPricing>> ListModelPricesAsync(RadiantCaller caller, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Sets the override of one model, replacing the current one. A change that raises the user's price takes effect
     /// after the tenant's grace period (the current price holds until then); a reduction applies at once.
     /// </summary>
-    Task<ModelPricing> SetOverrideAsync(Guid tenantId, Guid? changedBy, string modelId, PriceOverrideInput input, CancellationToken cancellationToken = default);
+    Task<ModelPricing> SetOverrideAsync(RadiantCaller caller, string modelId, PriceOverrideInput input, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Removes the override of one model, returning it to the defaults (after the grace period when that raises the
     /// user's price). <see cref="Errors.RadiantNotFoundException"/> when there is none.
     /// </summary>
-    Task<ModelPricing> RemoveOverrideAsync(Guid tenantId, Guid? changedBy, string modelId, CancellationToken cancellationToken = default);
+    Task<ModelPricing> RemoveOverrideAsync(RadiantCaller caller, string modelId, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Sets the default markup of all external or all self-hosted models in one transaction, writing one history row per
     /// model whose effective markup changes (models with a markup override keep it).
     /// </summary>
-    Task<BulkMarkupResult> BulkUpdateMarkupAsync(Guid tenantId, Guid? changedBy, BulkMarkupUpdate update, CancellationToken cancellationToken = default);
+    Task<BulkMarkupResult> BulkUpdateMarkupAsync(RadiantCaller caller, BulkMarkupUpdate update, CancellationToken cancellationToken = default);
 
     /// <summary>Price history, newest first, optionally for one model.</summary>
-    Task<Page<PriceHistoryEntry>> ListHistoryAsync(Guid tenantId, string? modelId = null, PageRequest? page = null, CancellationToken cancellationToken = default);
+    Task<Page<PriceHistoryEntry>> ListHistoryAsync(RadiantCaller caller, string? modelId = null, PageRequest? page = null, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A partial update of <see cref="TenantPricingConfig"/>: null fields keep their value.</summary>

@@ -1,8 +1,11 @@
+using Radiant.Tenancy;
+
 namespace Radiant.Registry;
 
 /// <summary>
 /// The provider and model registry: a global catalogue synced from a <see cref="ModelCatalog"/>, with per-tenant
-/// switches that a tenant's admins control. Switches never affect another tenant.
+/// switches that a tenant's admins control (<see cref="Errors.RadiantForbiddenException"/> for other callers).
+/// Switches never affect another tenant.
 /// </summary>
 public interface IModelRegistry
 {
@@ -14,13 +17,13 @@ public interface IModelRegistry
     Task<ModelSyncResult> SyncAsync(ModelCatalog catalog, CancellationToken cancellationToken = default);
 
     /// <summary>Lists the catalogue as a tenant sees it, optionally only enabled (or only disabled) models, by display order.</summary>
-    Task<IReadOnlyList<RegistryModel>> ListModelsAsync(Guid tenantId, bool? enabled = null, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<RegistryModel>> ListModelsAsync(RadiantCaller caller, bool? enabled = null, CancellationToken cancellationToken = default);
 
     /// <summary>Enables or disables a model for a tenant.</summary>
-    Task<RegistryModel> SetEnabledAsync(Guid tenantId, string modelId, bool enabled, CancellationToken cancellationToken = default);
+    Task<RegistryModel> SetEnabledAsync(RadiantCaller caller, string modelId, bool enabled, CancellationToken cancellationToken = default);
 
     /// <summary>Offers or withdraws a model in a tenant's Think Tank.</summary>
-    Task<RegistryModel> SetThinkTankEnabledAsync(Guid tenantId, string modelId, bool enabled, CancellationToken cancellationToken = default);
+    Task<RegistryModel> SetThinkTankEnabledAsync(RadiantCaller caller, string modelId, bool enabled, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A model as a tenant sees it.</summary>

@@ -3,62 +3,62 @@ using Radiant.Tenancy;
 namespace Radiant.Teams;
 
 /// <summary>
-/// Family, team and enterprise plans with a monthly token pool (seed section 27). Only members see a plan (others
-/// get "not found"); only its owner and admins manage it. Limits hold under concurrency: usage and invitations are
+/// Family, team and enterprise plans with a monthly token pool. Only members see a plan (others get "not found");
+/// only its owner and admins manage it (other members get "forbidden"). Limits hold under concurrency: usage and invitations are
 /// checked and applied atomically.
 /// </summary>
 public interface ITeamService
 {
     /// <summary>Creates a plan owned by the caller, who becomes its first member.</summary>
-    Task<TeamPlan> CreateAsync(TenantUser caller, TeamCreate input, CancellationToken cancellationToken = default);
+    Task<TeamPlan> CreateAsync(RadiantCaller caller, TeamCreate input, CancellationToken cancellationToken = default);
 
     /// <summary>A plan the caller is a member of (or invited to).</summary>
-    Task<TeamPlan> GetAsync(TenantUser caller, Guid teamId, CancellationToken cancellationToken = default);
+    Task<TeamPlan> GetAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default);
 
     /// <summary>The plans the caller is a member of or invited to.</summary>
-    Task<IReadOnlyList<TeamPlan>> ListAsync(TenantUser caller, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<TeamPlan>> ListAsync(RadiantCaller caller, CancellationToken cancellationToken = default);
 
     /// <summary>Partially updates a plan (owner or admins).</summary>
-    Task<TeamPlan> UpdateAsync(TenantUser caller, Guid teamId, TeamUpdate update, CancellationToken cancellationToken = default);
+    Task<TeamPlan> UpdateAsync(RadiantCaller caller, Guid teamId, TeamUpdate update, CancellationToken cancellationToken = default);
 
     /// <summary>Members and invitations (every status), owner first.</summary>
-    Task<IReadOnlyList<TeamMember>> ListMembersAsync(TenantUser caller, Guid teamId, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<TeamMember>> ListMembersAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Invites a user (owner or admins). Pending invitations count against the member limit, checked atomically. A
     /// removed or declining user is invited again by reactivating their row.
     /// </summary>
-    Task<TeamMember> InviteAsync(TenantUser caller, Guid teamId, TeamInvitation invitation, CancellationToken cancellationToken = default);
+    Task<TeamMember> InviteAsync(RadiantCaller caller, Guid teamId, TeamInvitation invitation, CancellationToken cancellationToken = default);
 
     /// <summary>The caller accepts their pending invitation.</summary>
-    Task<TeamMember> AcceptInvitationAsync(TenantUser caller, Guid teamId, CancellationToken cancellationToken = default);
+    Task<TeamMember> AcceptInvitationAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default);
 
     /// <summary>The caller declines their pending invitation.</summary>
-    Task<TeamMember> DeclineInvitationAsync(TenantUser caller, Guid teamId, CancellationToken cancellationToken = default);
+    Task<TeamMember> DeclineInvitationAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default);
 
     /// <summary>Changes a member's role or allocation (owner or admins; only the owner hands over ownership).</summary>
-    Task<TeamMember> UpdateMemberAsync(TenantUser caller, Guid teamId, Guid userId, TeamMemberUpdate update, CancellationToken cancellationToken = default);
+    Task<TeamMember> UpdateMemberAsync(RadiantCaller caller, Guid teamId, Guid userId, TeamMemberUpdate update, CancellationToken cancellationToken = default);
 
     /// <summary>Removes a member (soft; owner or admins, or the member themselves). The owner cannot be removed.</summary>
-    Task RemoveMemberAsync(TenantUser caller, Guid teamId, Guid userId, CancellationToken cancellationToken = default);
+    Task RemoveMemberAsync(RadiantCaller caller, Guid teamId, Guid userId, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Records tokens the caller used. Refused with <see cref="Errors.RadiantLimitExceededException"/> (nothing recorded)
     /// when the pool or the caller's allocation would be exceeded.
     /// </summary>
-    Task<UsageRecorded> RecordUsageAsync(TenantUser caller, Guid teamId, TeamUsage usage, CancellationToken cancellationToken = default);
+    Task<UsageRecorded> RecordUsageAsync(RadiantCaller caller, Guid teamId, TeamUsage usage, CancellationToken cancellationToken = default);
 
     /// <summary>Usage stats of the current period (members only).</summary>
-    Task<TeamUsageStats> GetStatsAsync(TenantUser caller, Guid teamId, CancellationToken cancellationToken = default);
+    Task<TeamUsageStats> GetStatsAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default);
 
     /// <summary>Finished periods, newest first (members only).</summary>
-    Task<IReadOnlyList<TeamPeriodSummary>> ListPeriodsAsync(TenantUser caller, Guid teamId, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<TeamPeriodSummary>> ListPeriodsAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Tenant-admin operation: closes the current period now (its totals kept for history) and starts a new one that
+    /// Tenant admins (<see cref="Errors.RadiantForbiddenException"/> for others): closes the current period now (its totals kept for history) and starts a new one that
     /// ends on the plan's regular boundary.
     /// </summary>
-    Task<TeamPlan> ResetPeriodAsync(Guid tenantId, Guid teamId, CancellationToken cancellationToken = default);
+    Task<TeamPlan> ResetPeriodAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Rolls over every plan whose period has ended, across tenants; safe to run from several instances at once (each

@@ -13,12 +13,12 @@ public interface ITenantDirectory
     Task EnsureUserAsync(UserProfile profile, CancellationToken cancellationToken = default);
 
     /// <summary>Returns the user's stored profile, or null when the user is unknown in that tenant.</summary>
-    Task<UserProfile?> FindUserAsync(TenantUser user, CancellationToken cancellationToken = default);
+    Task<UserProfile?> FindUserAsync(RadiantCaller user, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A user as Radiant stores it.</summary>
-/// <param name="User">Tenant and user ids.</param>
+/// <param name="User">Tenant and user ids (whether the user is a tenant admin is not stored).</param>
 /// <param name="Email">The user's email, if the identity provider gives one.</param>
 /// <param name="DisplayName">The user's display name, if given.</param>
 /// <param name="TenantName">The tenant's display name, used only when the tenant is first created.</param>
-public sealed record UserProfile(TenantUser User, string? Email = null, string? DisplayName = null, string? TenantName = null);
+public sealed record UserProfile(RadiantCaller User, string? Email = null, string? DisplayName = null, string? TenantName = null);

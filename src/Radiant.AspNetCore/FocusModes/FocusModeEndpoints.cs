@@ -17,22 +17,22 @@ public static class FocusModeEndpoints
     public static RouteGroupBuilder MapRadiantFocusModes(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapFeatureGroup("Focus modes");
+        var admin = group.MapAdminGroup();
 
         group.MapGet("/api/focus-modes", async (HttpContext http, IFocusModeService modes, CancellationToken ct) =>
-                TypedResults.Ok(await modes.ListAsync(http.Caller().TenantId, includeInactive: false, ct)))
+                TypedResults.Ok(await modes.ListAsync(http.Caller(), includeInactive: false, ct)))
             .WithName("ListFocusModes")
             .WithSummary("Lists the active focus modes the caller can use: system modes first, then the tenant's, by name.");
 
-        var admin = group.MapAdminGroup();
-
+        
         admin.MapGet("/api/admin/focus-modes", async (HttpContext http, IFocusModeService modes, CancellationToken ct, bool includeInactive = true) =>
-                TypedResults.Ok(await modes.ListAsync(http.Caller().TenantId, includeInactive, ct)))
+                TypedResults.Ok(await modes.ListAsync(http.Caller(), includeInactive, ct)))
             .WithName("AdminListFocusModes")
             .WithSummary("Lists system and tenant focus modes, inactive ones included unless includeInactive=false.");
 
         admin.MapPost("/api/admin/focus-modes", async Task<Created<FocusMode>> (FocusModeCreate input, HttpContext http, IFocusModeService modes, CancellationToken ct) =>
             {
-                var mode = await modes.CreateAsync(http.Caller().TenantId, input, ct);
+                var mode = await modes.CreateAsync(http.Caller(), input, ct);
                 return TypedResults.Created($"/api/admin/focus-modes/{mode.Id}", mode);
             })
             .WithName("CreateFocusMode")
@@ -41,13 +41,13 @@ public static class FocusModeEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         admin.MapGet("/api/admin/focus-modes/{id:guid}", async (Guid id, HttpContext http, IFocusModeService modes, CancellationToken ct) =>
-                TypedResults.Ok(await modes.GetAsync(http.Caller().TenantId, id, ct)))
+                TypedResults.Ok(await modes.GetAsync(http.Caller(), id, ct)))
             .WithName("GetFocusMode")
             .WithSummary("Returns a system mode or one of the tenant's modes.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapPut("/api/admin/focus-modes/{id:guid}", async (Guid id, FocusModeUpdate update, HttpContext http, IFocusModeService modes, CancellationToken ct) =>
-                TypedResults.Ok(await modes.UpdateAsync(http.Caller().TenantId, id, update, ct)))
+                TypedResults.Ok(await modes.UpdateAsync(http.Caller(), id, update, ct)))
             .WithName("UpdateFocusMode")
             .WithSummary("Partially updates a tenant focus mode: absent fields stay, null clears optional ones. System modes are read-only (403).")
             .ProducesValidationProblem()
@@ -55,7 +55,7 @@ public static class FocusModeEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         admin.MapDelete("/api/admin/focus-modes/{id:guid}", async (Guid id, HttpContext http, IFocusModeService modes, CancellationToken ct) =>
-                TypedResults.Ok(await modes.DeactivateAsync(http.Caller().TenantId, id, ct)))
+                TypedResults.Ok(await modes.DeactivateAsync(http.Caller(), id, ct)))
             .WithName("DeactivateFocusMode")
             .WithSummary("Deactivates a tenant focus mode (kept for history, hidden from users).")
             .ProducesProblem(StatusCodes.Status404NotFound);

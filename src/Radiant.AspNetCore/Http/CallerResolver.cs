@@ -7,7 +7,7 @@ using Radiant.Tenancy;
 namespace Radiant.AspNetCore.Http;
 
 /// <summary>
-/// Turns the authenticated principal into a <see cref="TenantUser"/> and provisions the tenant and user just in time.
+/// Turns the authenticated principal into a <see cref="RadiantCaller"/> and provisions the tenant and user just in time.
 /// A profile already provisioned by this process is not written again, so steady-state requests cost no extra query.
 /// </summary>
 internal sealed class CallerResolver(IOptions<RadiantHttpOptions> options, ITenantDirectory directory)
@@ -34,7 +34,7 @@ internal sealed class CallerResolver(IOptions<RadiantHttpOptions> options, ITena
         }
 
         profile = new UserProfile(
-            new TenantUser(tenantId, userId),
+            RadiantCaller.ForUser(tenantId, userId),
             principal.FindFirst(settings.EmailClaimType)?.Value ?? principal.FindFirst(ClaimTypes.Email)?.Value,
             principal.FindFirst(settings.NameClaimType)?.Value ?? principal.FindFirst(ClaimTypes.Name)?.Value,
             principal.FindFirst(settings.TenantNameClaimType)?.Value);

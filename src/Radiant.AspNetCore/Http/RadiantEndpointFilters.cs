@@ -1,5 +1,7 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Radiant.AspNetCore.Hosting;
 using Radiant.Errors;
 using Radiant.Tenancy;
 
@@ -11,8 +13,8 @@ internal static class RadiantEndpointFilters
     private const string CallerKey = "Radiant.Caller";
 
     /// <summary>The caller resolved by <see cref="ResolveCallerAsync"/> for this request.</summary>
-    public static TenantUser Caller(this HttpContext context) =>
-        context.Items[CallerKey] is TenantUser caller
+    public static RadiantCaller Caller(this HttpContext context) =>
+        context.Items[CallerKey] is RadiantCaller caller
             ? caller
             : throw new InvalidOperationException("The Radiant caller filter did not run for this endpoint.");
 
@@ -49,7 +51,18 @@ internal static class RadiantEndpointFilters
         }
     }
 
-    /// <summary>Reads the tenant and user from the principal, provisions them, and stores the caller for the handler.</summary>
+    /// <summary>Refuses callers who are not tenant admins (see <see cref="RadiantRouteGroups.MapAdminGroup"/>).</summary>
+    public static ValueTask<object?> RequireTenantAdminAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        context.HttpContext.Caller().IsTenantAdmin
+            ? next(context)
+            : ValueTask.FromResult<object?>(TypedResults.Problem(
+                "Only tenant admins may use this route.", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden."));
+
+    /// <summary>
+    /// Reads the tenant and user from the principal, provisions them, and stores the caller for the handler. Whether
+    /// the caller administers the tenant is the host's <see cref="RadiantHttpOptions.AdminPolicy"/>, evaluated once
+    /// here; what an admin may do is the services' decision.
+    /// </summary>
     public static async ValueTask<object?> ResolveCallerAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
@@ -65,7 +78,9 @@ internal static class RadiantEndpointFilters
         }
 
         await resolver.ProvisionAsync(profile, http.RequestAborted);
-        http.Items[CallerKey] = profile.User;
+        var authorization = http.RequestServices.GetRequiredService<IAuthorizationService>();
+        var admin = await authorization.AuthorizeAsync(http.User, RadiantHttpOptions.AdminPolicy);
+        http.Items[CallerKey] = profile.User with { IsTenantAdmin = admin.Succeeded };
         return await next(context);
     }
 }

@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Radiant.AspNetCore.Hosting;
 using Radiant.Hosting;
 
 namespace Radiant.AspNetCore.Http;
@@ -24,9 +23,17 @@ internal static class RadiantRouteGroups
         return group;
     }
 
-    /// <summary>Admin routes inside a feature group, guarded by <see cref="RadiantHttpOptions.AdminPolicy"/>.</summary>
-    public static RouteGroupBuilder MapAdminGroup(this RouteGroupBuilder group) =>
-        group.MapGroup(string.Empty).RequireAuthorization(RadiantHttpOptions.AdminPolicy);
+    /// <summary>
+    /// The <c>/api/admin/...</c> routes of a feature: the tenant-admin view of it. The services refuse admin operations
+    /// to other callers themselves; this gate also keeps the admin views (every focus mode, the model switches) to
+    /// tenant admins, with the same 403 problem response.
+    /// </summary>
+    public static RouteGroupBuilder MapAdminGroup(this RouteGroupBuilder group)
+    {
+        var admin = group.MapGroup(string.Empty);
+        admin.AddEndpointFilter(RadiantEndpointFilters.RequireTenantAdminAsync);
+        return admin;
+    }
 
     private static void EnsureConfigured(IServiceProvider services)
     {

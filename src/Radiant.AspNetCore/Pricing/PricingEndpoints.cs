@@ -19,56 +19,44 @@ public static class PricingEndpoints
     {
         var group = endpoints.MapFeatureGroup("Pricing");
         var admin = group.MapAdminGroup();
-
+        
         admin.MapGet("/api/admin/pricing/config", async (HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
-                TypedResults.Ok(await pricing.GetConfigAsync(http.Caller().TenantId, ct)))
+                TypedResults.Ok(await pricing.GetConfigAsync(http.Caller(), ct)))
             .WithName("GetPricingConfig")
             .WithSummary("The tenant's pricing configuration.");
 
         admin.MapPut("/api/admin/pricing/config", async (PricingConfigUpdate update, HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
-            {
-                var caller = http.Caller();
-                return TypedResults.Ok(await pricing.UpdateConfigAsync(caller.TenantId, caller.UserId, update, ct));
-            })
+                TypedResults.Ok(await pricing.UpdateConfigAsync(http.Caller(), update, ct)))
             .WithName("UpdatePricingConfig")
             .WithSummary("Partially updates the pricing configuration; absent fields keep their value.")
             .ProducesValidationProblem();
 
         admin.MapGet("/api/admin/pricing/models", async (HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
-                TypedResults.Ok(await pricing.ListModelPricesAsync(http.Caller().TenantId, ct)))
+                TypedResults.Ok(await pricing.ListModelPricesAsync(http.Caller(), ct)))
             .WithName("ListModelPrices")
             .WithSummary("Every model's base prices, effective markup, user prices and override for this tenant now.");
 
         admin.MapPost("/api/admin/pricing/bulk-update", async (BulkMarkupUpdate update, HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
-            {
-                var caller = http.Caller();
-                return TypedResults.Ok(await pricing.BulkUpdateMarkupAsync(caller.TenantId, caller.UserId, update, ct));
-            })
+                TypedResults.Ok(await pricing.BulkUpdateMarkupAsync(http.Caller(), update, ct)))
             .WithName("BulkUpdateMarkup")
             .WithSummary("Sets the default markup of all external or all self-hosted models, with one history row per affected model.")
             .ProducesValidationProblem();
 
         admin.MapPut("/api/admin/pricing/models/{modelId}/override", async (string modelId, PriceOverrideInput input, HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
-            {
-                var caller = http.Caller();
-                return TypedResults.Ok(await pricing.SetOverrideAsync(caller.TenantId, caller.UserId, modelId, input, ct));
-            })
+                TypedResults.Ok(await pricing.SetOverrideAsync(http.Caller(), modelId, input, ct)))
             .WithName("SetPriceOverride")
             .WithSummary("Sets a model's override, replacing the current one. A price rise takes effect after the grace period.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapDelete("/api/admin/pricing/models/{modelId}/override", async (string modelId, HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
-            {
-                var caller = http.Caller();
-                return TypedResults.Ok(await pricing.RemoveOverrideAsync(caller.TenantId, caller.UserId, modelId, ct));
-            })
+                TypedResults.Ok(await pricing.RemoveOverrideAsync(http.Caller(), modelId, ct)))
             .WithName("RemovePriceOverride")
             .WithSummary("Returns a model to the default pricing (after the grace period when that raises the price).")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapGet("/api/admin/pricing/history", async (HttpContext http, IPricingAdminService pricing, CancellationToken ct, string? modelId = null, int offset = 0, int limit = PageRequest.DefaultLimit) =>
-                TypedResults.Ok(await pricing.ListHistoryAsync(http.Caller().TenantId, modelId, new PageRequest(offset, limit), ct)))
+                TypedResults.Ok(await pricing.ListHistoryAsync(http.Caller(), modelId, new PageRequest(offset, limit), ct)))
             .WithName("ListPriceHistory")
             .WithSummary("Price changes, newest first, optionally for one model.")
             .ProducesValidationProblem();

@@ -23,14 +23,14 @@ public static class ScheduleEndpoints
         var group = endpoints.MapFeatureGroup("Schedules");
 
         group.MapGet("/api/schedules", async (HttpContext http, IScheduleService schedules, CancellationToken ct, int offset = 0, int limit = PageRequest.DefaultLimit, Guid? userId = null, bool? active = null) =>
-                TypedResults.Ok(await schedules.ListAsync(await http.ScheduleCallerAsync(), new ScheduleListQuery(new PageRequest(offset, limit), userId, active), ct)))
+                TypedResults.Ok(await schedules.ListAsync(http.Caller(), new ScheduleListQuery(new PageRequest(offset, limit), userId, active), ct)))
             .WithName("ListSchedules")
             .WithSummary("The caller's schedules (a tenant admin's: the tenant's, or one user's with userId), newest first, with total runs and last status.")
             .ProducesValidationProblem();
 
         group.MapPost("/api/schedules", async Task<Created<ScheduledPrompt>> (ScheduleCreate input, HttpContext http, IScheduleService schedules, CancellationToken ct) =>
             {
-                var schedule = await schedules.CreateAsync(await http.ScheduleCallerAsync(), input, ct);
+                var schedule = await schedules.CreateAsync(http.Caller(), input, ct);
                 return TypedResults.Created($"/api/schedules/{schedule.Id}", schedule);
             })
             .WithName("CreateSchedule")
@@ -38,13 +38,13 @@ public static class ScheduleEndpoints
             .ProducesValidationProblem();
 
         group.MapGet("/api/schedules/{id:guid}", async (Guid id, HttpContext http, IScheduleService schedules, CancellationToken ct) =>
-                TypedResults.Ok(await schedules.GetAsync(await http.ScheduleCallerAsync(), id, ct)))
+                TypedResults.Ok(await schedules.GetAsync(http.Caller(), id, ct)))
             .WithName("GetSchedule")
             .WithSummary("One schedule.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPut("/api/schedules/{id:guid}", async (Guid id, ScheduleUpdate update, HttpContext http, IScheduleService schedules, CancellationToken ct) =>
-                TypedResults.Ok(await schedules.UpdateAsync(await http.ScheduleCallerAsync(), id, update, ct)))
+                TypedResults.Ok(await schedules.UpdateAsync(http.Caller(), id, update, ct)))
             .WithName("UpdateSchedule")
             .WithSummary("Partially updates a schedule; a timing change recomputes the next run from now.")
             .ProducesValidationProblem()
@@ -52,7 +52,7 @@ public static class ScheduleEndpoints
 
         group.MapDelete("/api/schedules/{id:guid}", async Task<NoContent> (Guid id, HttpContext http, IScheduleService schedules, CancellationToken ct) =>
             {
-                await schedules.DeleteAsync(await http.ScheduleCallerAsync(), id, ct);
+                await schedules.DeleteAsync(http.Caller(), id, ct);
                 return TypedResults.NoContent();
             })
             .WithName("DeleteSchedule")
@@ -60,13 +60,13 @@ public static class ScheduleEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPost("/api/schedules/{id:guid}/pause", async (Guid id, HttpContext http, IScheduleService schedules, CancellationToken ct) =>
-                TypedResults.Ok(await schedules.PauseAsync(await http.ScheduleCallerAsync(), id, ct)))
+                TypedResults.Ok(await schedules.PauseAsync(http.Caller(), id, ct)))
             .WithName("PauseSchedule")
             .WithSummary("Pauses a schedule (idempotent).")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPost("/api/schedules/{id:guid}/resume", async (Guid id, HttpContext http, IScheduleService schedules, CancellationToken ct) =>
-                TypedResults.Ok(await schedules.ResumeAsync(await http.ScheduleCallerAsync(), id, ct)))
+                TypedResults.Ok(await schedules.ResumeAsync(http.Caller(), id, ct)))
             .WithName("ResumeSchedule")
             .WithSummary("Resumes a schedule; its next run is computed from now (missed occurrences are not replayed).")
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -74,7 +74,7 @@ public static class ScheduleEndpoints
 
         group.MapPost("/api/schedules/{id:guid}/run-now", async Task<Accepted<ScheduleRun>> (Guid id, HttpContext http, IScheduleService schedules, CancellationToken ct) =>
             {
-                var run = await schedules.RunNowAsync(await http.ScheduleCallerAsync(), id, ct);
+                var run = await schedules.RunNowAsync(http.Caller(), id, ct);
                 return TypedResults.Accepted($"/api/schedules/{id}/runs/{run.Id}", run);
             })
             .WithName("RunScheduleNow")
@@ -82,25 +82,18 @@ public static class ScheduleEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapGet("/api/schedules/{id:guid}/runs", async (Guid id, HttpContext http, IScheduleService schedules, CancellationToken ct, int offset = 0, int limit = PageRequest.DefaultLimit) =>
-                TypedResults.Ok(await schedules.ListRunsAsync(await http.ScheduleCallerAsync(), id, new PageRequest(offset, limit), ct)))
+                TypedResults.Ok(await schedules.ListRunsAsync(http.Caller(), id, new PageRequest(offset, limit), ct)))
             .WithName("ListScheduleRuns")
             .WithSummary("A schedule's runs, newest first: status, output, tokens, cost, latency, error and delivery.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapGet("/api/schedules/{id:guid}/runs/{runId:guid}", async (Guid id, Guid runId, HttpContext http, IScheduleService schedules, CancellationToken ct) =>
-                TypedResults.Ok(await schedules.GetRunAsync(await http.ScheduleCallerAsync(), id, runId, ct)))
+                TypedResults.Ok(await schedules.GetRunAsync(http.Caller(), id, runId, ct)))
             .WithName("GetScheduleRun")
             .WithSummary("One run of a schedule.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         return group;
-    }
-
-    private static async Task<ScheduleCaller> ScheduleCallerAsync(this HttpContext http)
-    {
-        var authorization = http.RequestServices.GetRequiredService<IAuthorizationService>();
-        var admin = await authorization.AuthorizeAsync(http.User, RadiantHttpOptions.AdminPolicy);
-        return new ScheduleCaller(http.Caller(), admin.Succeeded);
     }
 }

@@ -109,8 +109,8 @@ public static class TeamEndpoints
             .WithSummary("Finished periods with their totals, newest first.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapAdminGroup().MapPost("/api/teams/{id:guid}/reset", async (Guid id, HttpContext http, ITeamService teams, CancellationToken ct) =>
-                TypedResults.Ok(await teams.ResetPeriodAsync(http.Caller().TenantId, id, ct)))
+        group.MapPost("/api/teams/{id:guid}/reset", async (Guid id, HttpContext http, ITeamService teams, CancellationToken ct) =>
+                TypedResults.Ok(await teams.ResetPeriodAsync(http.Caller(), id, ct)))
             .WithName("ResetTeamPeriod")
             .WithSummary("Tenant admins: closes the current period now (totals kept) and starts a new one.")
             .ProducesProblem(StatusCodes.Status404NotFound);

@@ -4,6 +4,7 @@ using Npgsql;
 using Radiant.Errors;
 using Radiant.FocusModes;
 using Radiant.Postgres.Tenancy;
+using Radiant.Tenancy;
 
 namespace Radiant.Postgres.FocusModes;
 
@@ -62,53 +63,61 @@ internal sealed partial class PostgresFocusModeService : IFocusModeService
             """);
     }
 
-    public Task<IReadOnlyList<FocusMode>> ListAsync(Guid tenantId, bool includeInactive = false, CancellationToken cancellationToken = default) =>
-        _db.InTenantAsync<IReadOnlyList<FocusMode>>(
-            tenantId,
-            null,
+    public Task<IReadOnlyList<FocusMode>> ListAsync(RadiantCaller caller, bool includeInactive = false, CancellationToken cancellationToken = default)
+    {
+        if (includeInactive)
+        {
+            caller.RequireTenantAdmin("list inactive focus modes");
+        }
+
+        return _db.InTenantAsync<IReadOnlyList<FocusMode>>(
+            caller,
             async (connection, transaction) =>
             {
                 var rows = await connection.QueryAsync<FocusModeRow>(new CommandDefinition(
-                    _listSql, new { tenantId, includeInactive }, transaction, cancellationToken: cancellationToken));
+                    _listSql, new { tenantId = caller.TenantId, includeInactive }, transaction, cancellationToken: cancellationToken));
                 return rows.Select(r => r.ToFocusMode()).ToList();
             },
             cancellationToken);
+    }
 
-    public Task<FocusMode> GetAsync(Guid tenantId, Guid id, CancellationToken cancellationToken = default) =>
+    public Task<FocusMode> GetAsync(RadiantCaller caller, Guid id, CancellationToken cancellationToken = default) =>
         _db.InTenantAsync(
-            tenantId,
-            null,
+            caller,
             async (connection, transaction) =>
             {
                 var row = await connection.QuerySingleOrDefaultAsync<FocusModeRow>(new CommandDefinition(
-                    _getSql, new { tenantId, id }, transaction, cancellationToken: cancellationToken));
-                return row?.ToFocusMode() ?? throw new RadiantNotFoundException("focus mode", id);
+                    _getSql, new { tenantId = caller.TenantId, id }, transaction, cancellationToken: cancellationToken));
+                // Inactive modes are hidden from users: to them they do not exist.
+                return row is not null && (row.IsActive || caller.IsTenantAdmin)
+                    ? row.ToFocusMode()
+                    : throw new RadiantNotFoundException("focus mode", id);
             },
             cancellationToken);
 
-    public Task<FocusMode?> FindByNameAsync(Guid tenantId, string name, CancellationToken cancellationToken = default)
+    public Task<FocusMode?> FindByNameAsync(RadiantCaller caller, string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         return _db.InTenantAsync(
-            tenantId,
-            null,
+            caller,
             async (connection, transaction) =>
             {
                 var row = await connection.QuerySingleOrDefaultAsync<FocusModeRow>(new CommandDefinition(
-                    _findByNameSql, new { tenantId, name }, transaction, cancellationToken: cancellationToken));
+                    _findByNameSql, new { tenantId = caller.TenantId, name }, transaction, cancellationToken: cancellationToken));
                 return row?.ToFocusMode();
             },
             cancellationToken);
     }
 
-    public async Task<FocusMode> CreateAsync(Guid tenantId, FocusModeCreate input, CancellationToken cancellationToken = default)
+    public async Task<FocusMode> CreateAsync(RadiantCaller caller, FocusModeCreate input, CancellationToken cancellationToken = default)
     {
+        caller.RequireTenantAdmin("create focus modes");
         FocusModeLimits.Validate(input);
+        var tenantId = caller.TenantId;
         try
         {
             var created = await _db.InTenantAsync(
-                tenantId,
-                null,
+                caller,
                 async (connection, transaction) =>
                 {
                     await EnsureNotSystemNameAsync(connection, transaction, input.Name, cancellationToken);
@@ -144,14 +153,15 @@ internal sealed partial class PostgresFocusModeService : IFocusModeService
         }
     }
 
-    public async Task<FocusMode> UpdateAsync(Guid tenantId, Guid id, FocusModeUpdate update, CancellationToken cancellationToken = default)
+    public async Task<FocusMode> UpdateAsync(RadiantCaller caller, Guid id, FocusModeUpdate update, CancellationToken cancellationToken = default)
     {
+        caller.RequireTenantAdmin("change focus modes");
         FocusModeLimits.Validate(update);
+        var tenantId = caller.TenantId;
         try
         {
             return await _db.InTenantAsync(
-                tenantId,
-                null,
+                caller,
                 async (connection, transaction) =>
                 {
                     await LockTenantModeAsync(connection, transaction, tenantId, id, cancellationToken);
@@ -195,8 +205,8 @@ internal sealed partial class PostgresFocusModeService : IFocusModeService
         }
     }
 
-    public Task<FocusMode> DeactivateAsync(Guid tenantId, Guid id, CancellationToken cancellationToken = default) =>
-        UpdateAsync(tenantId, id, new FocusModeUpdate { IsActive = false }, cancellationToken);
+    public Task<FocusMode> DeactivateAsync(RadiantCaller caller, Guid id, CancellationToken cancellationToken = default) =>
+        UpdateAsync(caller, id, new FocusModeUpdate { IsActive = false }, cancellationToken);
 
     private async Task LockTenantModeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid id, CancellationToken cancellationToken)
     {

@@ -86,14 +86,13 @@ internal sealed partial class PostgresPersonaService : IPersonaService
             """);
     }
 
-    public async Task<Persona> CreateAsync(TenantUser caller, PersonaCreate input, CancellationToken cancellationToken = default)
+    public async Task<Persona> CreateAsync(RadiantCaller caller, PersonaCreate input, CancellationToken cancellationToken = default)
     {
         PersonaLimits.Validate(input);
         try
         {
             var persona = await _db.InTenantAsync(
-                caller.TenantId,
-                caller.UserId,
+                caller,
                 async (connection, transaction) =>
                 {
                     var row = await connection.QuerySingleAsync<PersonaRow>(new CommandDefinition(
@@ -127,20 +126,18 @@ internal sealed partial class PostgresPersonaService : IPersonaService
         }
     }
 
-    public Task<Persona> GetAsync(TenantUser caller, Guid personaId, CancellationToken cancellationToken = default) =>
+    public Task<Persona> GetAsync(RadiantCaller caller, Guid personaId, CancellationToken cancellationToken = default) =>
         _db.InTenantAsync(
-            caller.TenantId,
-            caller.UserId,
+            caller,
             (connection, transaction) => GetVisibleAsync(connection, transaction, caller, personaId, cancellationToken),
             cancellationToken);
 
-    public Task<Page<Persona>> ListAsync(TenantUser caller, PageRequest? page = null, CancellationToken cancellationToken = default)
+    public Task<Page<Persona>> ListAsync(RadiantCaller caller, PageRequest? page = null, CancellationToken cancellationToken = default)
     {
         var slice = page ?? PageRequest.First;
         slice.Validate();
         return _db.InTenantAsync(
-            caller.TenantId,
-            caller.UserId,
+            caller,
             async (connection, transaction) =>
             {
                 var rows = (await connection.QueryAsync<PersonaRow>(new CommandDefinition(
@@ -155,12 +152,11 @@ internal sealed partial class PostgresPersonaService : IPersonaService
             cancellationToken);
     }
 
-    public Task<Persona> UpdateAsync(TenantUser caller, Guid personaId, PersonaUpdate update, CancellationToken cancellationToken = default)
+    public Task<Persona> UpdateAsync(RadiantCaller caller, Guid personaId, PersonaUpdate update, CancellationToken cancellationToken = default)
     {
         PersonaLimits.Validate(update);
         return _db.InTenantAsync(
-            caller.TenantId,
-            caller.UserId,
+            caller,
             async (connection, transaction) =>
             {
                 await LockOwnedAsync(connection, transaction, caller, personaId, "change", cancellationToken);
@@ -197,11 +193,10 @@ internal sealed partial class PostgresPersonaService : IPersonaService
             cancellationToken);
     }
 
-    public async Task DeleteAsync(TenantUser caller, Guid personaId, CancellationToken cancellationToken = default)
+    public async Task DeleteAsync(RadiantCaller caller, Guid personaId, CancellationToken cancellationToken = default)
     {
         await _db.InTenantAsync(
-            caller.TenantId,
-            caller.UserId,
+            caller,
             async (connection, transaction) =>
             {
                 await LockOwnedAsync(connection, transaction, caller, personaId, "delete", cancellationToken);
@@ -212,12 +207,11 @@ internal sealed partial class PostgresPersonaService : IPersonaService
         LogDeleted(caller.TenantId, caller.UserId, personaId);
     }
 
-    public Task<PersonaUsageLogged> LogUsageAsync(TenantUser caller, Guid personaId, PersonaUsage usage, CancellationToken cancellationToken = default)
+    public Task<PersonaUsageLogged> LogUsageAsync(RadiantCaller caller, Guid personaId, PersonaUsage usage, CancellationToken cancellationToken = default)
     {
         PersonaLimits.Validate(usage);
         return _db.InTenantAsync(
-            caller.TenantId,
-            caller.UserId,
+            caller,
             async (connection, transaction) =>
             {
                 var count = await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
@@ -230,20 +224,20 @@ internal sealed partial class PostgresPersonaService : IPersonaService
             cancellationToken);
     }
 
-    public async Task<string> BuildPromptAsync(TenantUser caller, Guid personaId, string? focusMode = null, CancellationToken cancellationToken = default)
+    public async Task<string> BuildPromptAsync(RadiantCaller caller, Guid personaId, string? focusMode = null, CancellationToken cancellationToken = default)
     {
         var persona = await GetAsync(caller, personaId, cancellationToken);
         FocusMode? mode = null;
         if (!string.IsNullOrWhiteSpace(focusMode))
         {
-            mode = await _focusModes.FindByNameAsync(caller.TenantId, focusMode, cancellationToken)
+            mode = await _focusModes.FindByNameAsync(caller, focusMode, cancellationToken)
                 ?? throw new RadiantValidationException("focusMode", $"No active focus mode named '{focusMode}'.");
         }
 
         return PersonaPromptBuilder.Build(persona, mode);
     }
 
-    private async Task<Persona> GetVisibleAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, TenantUser caller, Guid personaId, CancellationToken cancellationToken)
+    private async Task<Persona> GetVisibleAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid personaId, CancellationToken cancellationToken)
     {
         var row = await connection.QuerySingleOrDefaultAsync<PersonaRow>(new CommandDefinition(
             _getSql, new { caller.TenantId, caller.UserId, Id = personaId }, transaction, cancellationToken: cancellationToken));
@@ -251,7 +245,7 @@ internal sealed partial class PostgresPersonaService : IPersonaService
     }
 
     /// <summary>Locks the persona for the rest of the transaction after checking the caller owns it.</summary>
-    private async Task LockOwnedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, TenantUser caller, Guid personaId, string verb, CancellationToken cancellationToken)
+    private async Task LockOwnedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid personaId, string verb, CancellationToken cancellationToken)
     {
         var owner = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
             _ownerSql, new { caller.TenantId, caller.UserId, Id = personaId }, transaction, cancellationToken: cancellationToken));

@@ -4,11 +4,14 @@ using Radiant.Common;
 using Radiant.Errors;
 using Radiant.Pricing;
 using Radiant.Postgres.Tenancy;
+using Radiant.Tenancy;
 
 namespace Radiant.Postgres.Pricing;
 
 internal sealed class PostgresPricingAdminService : IPricingAdminService
 {
+    private const string ManagePricing = "see or change the tenant's pricing";
+
     private readonly RadiantDb _db;
     private readonly PricingSql _sql;
     private readonly string _modelExistsSql;
@@ -116,21 +119,25 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
             """);
     }
 
-    public Task<TenantPricingConfig> GetConfigAsync(Guid tenantId, CancellationToken cancellationToken = default) =>
-        _db.InTenantAsync(
-            tenantId,
-            null,
+    public Task<TenantPricingConfig> GetConfigAsync(RadiantCaller caller, CancellationToken cancellationToken = default)
+    {
+        caller.RequireTenantAdmin(ManagePricing);
+        return _db.InTenantAsync(
+            caller,
             async (connection, transaction) =>
             {
                 var row = await connection.QuerySingleOrDefaultAsync<PricingSql.ConfigRow>(new CommandDefinition(
-                    _sql.ReadConfig, new { tenantId }, transaction, cancellationToken: cancellationToken));
+                    _sql.ReadConfig, new { tenantId = caller.TenantId }, transaction, cancellationToken: cancellationToken));
                 return row?.ToConfig() ?? TenantPricingConfig.Default;
             },
             cancellationToken);
+    }
 
-    public Task<TenantPricingConfig> UpdateConfigAsync(Guid tenantId, Guid? changedBy, PricingConfigUpdate update, CancellationToken cancellationToken = default)
+    public Task<TenantPricingConfig> UpdateConfigAsync(RadiantCaller caller, PricingConfigUpdate update, CancellationToken cancellationToken = default)
     {
+        caller.RequireTenantAdmin(ManagePricing);
         ArgumentNullException.ThrowIfNull(update);
+        var (tenantId, changedBy) = (caller.TenantId, caller.UserId);
         update.ApplyTo(TenantPricingConfig.Default).Validate();
         return WriteAsync(tenantId, async (connection, transaction, locked) =>
         {
@@ -159,20 +166,24 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
         }, cancellationToken);
     }
 
-    public Task<IReadOnlyList<ModelPricing>> ListModelPricesAsync(Guid tenantId, CancellationToken cancellationToken = default) =>
-        _db.InTenantAsync(
-            tenantId,
-            null,
+    public Task<IReadOnlyList<ModelPricing>> ListModelPricesAsync(RadiantCaller caller, CancellationToken cancellationToken = default)
+    {
+        caller.RequireTenantAdmin(ManagePricing);
+        return _db.InTenantAsync(
+            caller,
             async (connection, transaction) =>
             {
                 var now = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("SELECT now()", transaction: transaction, cancellationToken: cancellationToken));
-                return await ReadPricingAsync(connection, transaction, tenantId, null, JsonColumns.Utc(now), cancellationToken);
+                return await ReadPricingAsync(connection, transaction, caller.TenantId, null, JsonColumns.Utc(now), cancellationToken);
             },
             cancellationToken);
+    }
 
-    public async Task<ModelPricing> SetOverrideAsync(Guid tenantId, Guid? changedBy, string modelId, PriceOverrideInput input, CancellationToken cancellationToken = default)
+    public async Task<ModelPricing> SetOverrideAsync(RadiantCaller caller, string modelId, PriceOverrideInput input, CancellationToken cancellationToken = default)
     {
+        caller.RequireTenantAdmin(ManagePricing);
         ArgumentNullException.ThrowIfNull(input);
+        var (tenantId, changedBy) = (caller.TenantId, caller.UserId);
         input.Validate();
         return await WriteAsync(tenantId, async (connection, transaction, locked) =>
         {
@@ -222,8 +233,11 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
         }, cancellationToken);
     }
 
-    public async Task<ModelPricing> RemoveOverrideAsync(Guid tenantId, Guid? changedBy, string modelId, CancellationToken cancellationToken = default) =>
-        await WriteAsync(tenantId, async (connection, transaction, locked) =>
+    public async Task<ModelPricing> RemoveOverrideAsync(RadiantCaller caller, string modelId, CancellationToken cancellationToken = default)
+    {
+        caller.RequireTenantAdmin(ManagePricing);
+        var (tenantId, changedBy) = (caller.TenantId, caller.UserId);
+        return await WriteAsync(tenantId, async (connection, transaction, locked) =>
         {
             var now = locked.NowUtc;
             var config = locked.ToConfig();
@@ -256,10 +270,13 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
             await InsertHistoryAsync(connection, transaction, tenantId, modelId, current, (defaults.BaseInput, defaults.BaseOutput, markup), "admin", changedBy, effective, cancellationToken);
             return (await ReadPricingAsync(connection, transaction, tenantId, modelId, now, cancellationToken))[0];
         }, cancellationToken);
+    }
 
-    public Task<BulkMarkupResult> BulkUpdateMarkupAsync(Guid tenantId, Guid? changedBy, BulkMarkupUpdate update, CancellationToken cancellationToken = default)
+    public Task<BulkMarkupResult> BulkUpdateMarkupAsync(RadiantCaller caller, BulkMarkupUpdate update, CancellationToken cancellationToken = default)
     {
+        caller.RequireTenantAdmin(ManagePricing);
         ArgumentNullException.ThrowIfNull(update);
+        var (tenantId, changedBy) = (caller.TenantId, caller.UserId);
         update.Validate();
         return WriteAsync(tenantId, async (connection, transaction, locked) =>
         {
@@ -279,13 +296,14 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
         }, cancellationToken);
     }
 
-    public Task<Page<PriceHistoryEntry>> ListHistoryAsync(Guid tenantId, string? modelId = null, PageRequest? page = null, CancellationToken cancellationToken = default)
+    public Task<Page<PriceHistoryEntry>> ListHistoryAsync(RadiantCaller caller, string? modelId = null, PageRequest? page = null, CancellationToken cancellationToken = default)
     {
+        caller.RequireTenantAdmin(ManagePricing);
         var slice = page ?? PageRequest.First;
         slice.Validate();
+        var tenantId = caller.TenantId;
         return _db.InTenantAsync(
-            tenantId,
-            null,
+            caller,
             async (connection, transaction) =>
             {
                 var rows = (await connection.QueryAsync<HistoryRow>(new CommandDefinition(

@@ -7,11 +7,14 @@ using Radiant.Postgres.Pricing;
 using Radiant.Postgres.Tenancy;
 using Radiant.Pricing;
 using Radiant.Registry;
+using Radiant.Tenancy;
 
 namespace Radiant.Postgres.Registry;
 
 internal sealed partial class PostgresModelRegistry : IModelRegistry
 {
+    private const string ManageModels = "see or change the tenant's model settings";
+
     private const string ModelColumns =
         "m.id AS Id, m.provider_id AS ProviderId, m.display_name AS DisplayName, m.context_window AS ContextWindow, " +
         "m.max_output_tokens AS MaxOutputTokens, m.modalities AS Modalities, m.capabilities AS Capabilities, " +
@@ -282,24 +285,28 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
         return updates;
     }
 
-    public Task<IReadOnlyList<RegistryModel>> ListModelsAsync(Guid tenantId, bool? enabled = null, CancellationToken cancellationToken = default) =>
-        _db.InTenantAsync<IReadOnlyList<RegistryModel>>(
-            tenantId,
-            null,
+    public Task<IReadOnlyList<RegistryModel>> ListModelsAsync(RadiantCaller caller, bool? enabled = null, CancellationToken cancellationToken = default)
+    {
+        caller.RequireTenantAdmin(ManageModels);
+        return _db.InTenantAsync<IReadOnlyList<RegistryModel>>(
+            caller,
             async (connection, transaction) =>
                 (await connection.QueryAsync<ModelRow>(new CommandDefinition(
-                    _listSql, new { tenantId, enabled, modelId = (string?)null }, transaction, cancellationToken: cancellationToken)))
+                    _listSql, new { tenantId = caller.TenantId, enabled, modelId = (string?)null }, transaction, cancellationToken: cancellationToken)))
                 .Select(r => r.ToModel()).ToList(),
             cancellationToken);
+    }
 
-    public Task<RegistryModel> SetEnabledAsync(Guid tenantId, string modelId, bool enabled, CancellationToken cancellationToken = default) =>
-        SetAsync(tenantId, modelId, enabled, _setEnabledSql, cancellationToken);
+    public Task<RegistryModel> SetEnabledAsync(RadiantCaller caller, string modelId, bool enabled, CancellationToken cancellationToken = default) =>
+        SetAsync(caller, modelId, enabled, _setEnabledSql, cancellationToken);
 
-    public Task<RegistryModel> SetThinkTankEnabledAsync(Guid tenantId, string modelId, bool enabled, CancellationToken cancellationToken = default) =>
-        SetAsync(tenantId, modelId, enabled, _setThinkTankSql, cancellationToken);
+    public Task<RegistryModel> SetThinkTankEnabledAsync(RadiantCaller caller, string modelId, bool enabled, CancellationToken cancellationToken = default) =>
+        SetAsync(caller, modelId, enabled, _setThinkTankSql, cancellationToken);
 
-    private async Task<RegistryModel> SetAsync(Guid tenantId, string modelId, bool enabled, string sql, CancellationToken cancellationToken)
+    private async Task<RegistryModel> SetAsync(RadiantCaller caller, string modelId, bool enabled, string sql, CancellationToken cancellationToken)
     {
+        caller.RequireTenantAdmin(ManageModels);
+        var tenantId = caller.TenantId;
         if (string.IsNullOrWhiteSpace(modelId))
         {
             throw new RadiantValidationException("modelId", "'modelId' is required.");
@@ -308,8 +315,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
         try
         {
             return await _db.InTenantAsync(
-                tenantId,
-                null,
+                caller,
                 async (connection, transaction) =>
                 {
                     await connection.ExecuteAsync(new CommandDefinition(sql, new { tenantId, modelId, enabled }, transaction, cancellationToken: cancellationToken));

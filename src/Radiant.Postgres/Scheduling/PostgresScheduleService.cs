@@ -5,6 +5,7 @@ using Radiant.Common;
 using Radiant.Errors;
 using Radiant.Postgres.Tenancy;
 using Radiant.Scheduling;
+using Radiant.Tenancy;
 using static Radiant.Postgres.Scheduling.ScheduleRows;
 
 namespace Radiant.Postgres.Scheduling;
@@ -91,7 +92,7 @@ internal sealed class PostgresScheduleService : IScheduleService
             """);
     }
 
-    public async Task<ScheduledPrompt> CreateAsync(ScheduleCaller caller, ScheduleCreate input, CancellationToken cancellationToken = default)
+    public async Task<ScheduledPrompt> CreateAsync(RadiantCaller caller, ScheduleCreate input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         var definition = input.ToDefinition();
@@ -105,9 +106,9 @@ internal sealed class PostgresScheduleService : IScheduleService
                 await RequireUsableModelAsync(connection, transaction, caller, definition.Model, cancellationToken);
                 await connection.ExecuteAsync(new CommandDefinition(_insert, new
                 {
-                    caller.User.TenantId,
+                    caller.TenantId,
                     Id = id,
-                    caller.User.UserId,
+                    caller.UserId,
                     definition.Name,
                     definition.Prompt,
                     definition.Model,
@@ -130,20 +131,20 @@ internal sealed class PostgresScheduleService : IScheduleService
         catch (PostgresException e) when (e.IsForeignKeyViolation())
         {
             // The user row is provisioned by the caller's first request; a service caller that skipped it lands here.
-            throw new RadiantNotFoundException("user", caller.User);
+            throw new RadiantNotFoundException("user", caller);
         }
     }
 
-    public Task<Page<ScheduledPrompt>> ListAsync(ScheduleCaller caller, ScheduleListQuery query, CancellationToken cancellationToken = default)
+    public Task<Page<ScheduledPrompt>> ListAsync(RadiantCaller caller, ScheduleListQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         query.Page.Validate();
-        if (query.UserId is { } other && other != caller.User.UserId && !caller.IsTenantAdmin)
+        if (query.UserId is { } other && other != caller.UserId && !caller.IsTenantAdmin)
         {
             throw new RadiantForbiddenException("Only tenant admins list other users' schedules.");
         }
 
-        var owner = caller.IsTenantAdmin ? query.UserId : caller.User.UserId;
+        var owner = caller.IsTenantAdmin ? query.UserId : caller.UserId;
         return InTenantAsync(caller, async (connection, transaction) =>
         {
             var rows = (await connection.QueryAsync<ScheduleRow>(new CommandDefinition(_list, new
@@ -157,10 +158,10 @@ internal sealed class PostgresScheduleService : IScheduleService
         }, cancellationToken);
     }
 
-    public Task<ScheduledPrompt> GetAsync(ScheduleCaller caller, Guid scheduleId, CancellationToken cancellationToken = default) =>
+    public Task<ScheduledPrompt> GetAsync(RadiantCaller caller, Guid scheduleId, CancellationToken cancellationToken = default) =>
         InTenantAsync(caller, (connection, transaction) => ReadVisibleAsync(connection, transaction, caller, scheduleId, cancellationToken), cancellationToken);
 
-    public Task<ScheduledPrompt> UpdateAsync(ScheduleCaller caller, Guid scheduleId, ScheduleUpdate input, CancellationToken cancellationToken = default)
+    public Task<ScheduledPrompt> UpdateAsync(RadiantCaller caller, Guid scheduleId, ScheduleUpdate input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         return InTenantAsync(caller, async (connection, transaction) =>
@@ -197,7 +198,7 @@ internal sealed class PostgresScheduleService : IScheduleService
 
             await connection.ExecuteAsync(new CommandDefinition(_update, new
             {
-                caller.User.TenantId,
+                caller.TenantId,
                 Id = scheduleId,
                 definition.Name,
                 definition.Prompt,
@@ -219,7 +220,7 @@ internal sealed class PostgresScheduleService : IScheduleService
         }, cancellationToken);
     }
 
-    public Task<ScheduledPrompt> PauseAsync(ScheduleCaller caller, Guid scheduleId, CancellationToken cancellationToken = default) =>
+    public Task<ScheduledPrompt> PauseAsync(RadiantCaller caller, Guid scheduleId, CancellationToken cancellationToken = default) =>
         InTenantAsync(caller, async (connection, transaction) =>
         {
             var current = await LockVisibleAsync(connection, transaction, caller, scheduleId, cancellationToken);
@@ -231,7 +232,7 @@ internal sealed class PostgresScheduleService : IScheduleService
             return await ReadVisibleAsync(connection, transaction, caller, scheduleId, cancellationToken);
         }, cancellationToken);
 
-    public Task<ScheduledPrompt> ResumeAsync(ScheduleCaller caller, Guid scheduleId, CancellationToken cancellationToken = default) =>
+    public Task<ScheduledPrompt> ResumeAsync(RadiantCaller caller, Guid scheduleId, CancellationToken cancellationToken = default) =>
         InTenantAsync(caller, async (connection, transaction) =>
         {
             var current = await LockVisibleAsync(connection, transaction, caller, scheduleId, cancellationToken);
@@ -272,19 +273,19 @@ internal sealed class PostgresScheduleService : IScheduleService
             return await ReadVisibleAsync(connection, transaction, caller, scheduleId, cancellationToken);
         }, cancellationToken);
 
-    public Task DeleteAsync(ScheduleCaller caller, Guid scheduleId, CancellationToken cancellationToken = default) =>
+    public Task DeleteAsync(RadiantCaller caller, Guid scheduleId, CancellationToken cancellationToken = default) =>
         InTenantAsync(caller, async (connection, transaction) =>
         {
             await LockVisibleAsync(connection, transaction, caller, scheduleId, cancellationToken);
             await connection.ExecuteAsync(new CommandDefinition(
                 _db.Sql("DELETE FROM {schema}.scheduled_prompts WHERE tenant_id = @TenantId AND id = @Id"),
-                new { caller.User.TenantId, Id = scheduleId },
+                new { caller.TenantId, Id = scheduleId },
                 transaction,
                 cancellationToken: cancellationToken));
             return true;
         }, cancellationToken);
 
-    public Task<Page<ScheduleRun>> ListRunsAsync(ScheduleCaller caller, Guid scheduleId, PageRequest page, CancellationToken cancellationToken = default)
+    public Task<Page<ScheduleRun>> ListRunsAsync(RadiantCaller caller, Guid scheduleId, PageRequest page, CancellationToken cancellationToken = default)
     {
         page.Validate();
         return InTenantAsync(caller, async (connection, transaction) =>
@@ -292,7 +293,7 @@ internal sealed class PostgresScheduleService : IScheduleService
             await ReadVisibleAsync(connection, transaction, caller, scheduleId, cancellationToken);
             var rows = (await connection.QueryAsync<RunRow>(new CommandDefinition(_listRuns, new
             {
-                caller.User.TenantId,
+                caller.TenantId,
                 Id = scheduleId,
                 Limit = page.Limit + 1,
                 page.Offset,
@@ -301,47 +302,47 @@ internal sealed class PostgresScheduleService : IScheduleService
         }, cancellationToken);
     }
 
-    public Task<ScheduleRun> GetRunAsync(ScheduleCaller caller, Guid scheduleId, Guid runId, CancellationToken cancellationToken = default) =>
+    public Task<ScheduleRun> GetRunAsync(RadiantCaller caller, Guid scheduleId, Guid runId, CancellationToken cancellationToken = default) =>
         InTenantAsync(caller, async (connection, transaction) =>
         {
             await ReadVisibleAsync(connection, transaction, caller, scheduleId, cancellationToken);
             var row = await connection.QuerySingleOrDefaultAsync<RunRow>(new CommandDefinition(
-                _getRun, new { caller.User.TenantId, Id = scheduleId, RunId = runId }, transaction, cancellationToken: cancellationToken));
+                _getRun, new { caller.TenantId, Id = scheduleId, RunId = runId }, transaction, cancellationToken: cancellationToken));
             return row?.ToRun() ?? throw new RadiantNotFoundException("run", runId);
         }, cancellationToken);
 
-    public Task<ScheduleRun> RunNowAsync(ScheduleCaller caller, Guid scheduleId, CancellationToken cancellationToken = default) =>
+    public Task<ScheduleRun> RunNowAsync(RadiantCaller caller, Guid scheduleId, CancellationToken cancellationToken = default) =>
         InTenantAsync(caller, async (connection, transaction) =>
         {
             await LockVisibleAsync(connection, transaction, caller, scheduleId, cancellationToken);
             var row = await connection.QuerySingleAsync<RunRow>(new CommandDefinition(
-                _insertManualRun, new { caller.User.TenantId, Id = scheduleId, RunId = Guid.CreateVersion7() }, transaction, cancellationToken: cancellationToken));
+                _insertManualRun, new { caller.TenantId, Id = scheduleId, RunId = Guid.CreateVersion7() }, transaction, cancellationToken: cancellationToken));
             await NotifyAsync(connection, transaction, cancellationToken);
             return row.ToRun();
         }, cancellationToken);
 
-    private Task<T> InTenantAsync<T>(ScheduleCaller caller, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
-        _db.InTenantAsync(caller.User.TenantId, caller.User.UserId, work, cancellationToken);
+    private Task<T> InTenantAsync<T>(RadiantCaller caller, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        _db.InTenantAsync(caller, work, cancellationToken);
 
-    private async Task<ScheduledPrompt> ReadVisibleAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ScheduleCaller caller, Guid id, CancellationToken cancellationToken)
+    private async Task<ScheduledPrompt> ReadVisibleAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid id, CancellationToken cancellationToken)
     {
         var row = await connection.QuerySingleOrDefaultAsync<ScheduleRow>(new CommandDefinition(
-            _selectVisible, new { Id = id, Admin = caller.IsTenantAdmin, caller.User.UserId }, transaction, cancellationToken: cancellationToken));
+            _selectVisible, new { Id = id, Admin = caller.IsTenantAdmin, caller.UserId }, transaction, cancellationToken: cancellationToken));
         return row?.ToSchedule() ?? throw new RadiantNotFoundException("schedule", id);
     }
 
-    private async Task<ScheduleRow> LockVisibleAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ScheduleCaller caller, Guid id, CancellationToken cancellationToken)
+    private async Task<ScheduleRow> LockVisibleAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid id, CancellationToken cancellationToken)
     {
         // The lock orders this change after a worker's claim of the same schedule (and the other way round).
         var row = await connection.QuerySingleOrDefaultAsync<ScheduleRow>(new CommandDefinition(
-            _selectVisible + " FOR UPDATE OF s", new { Id = id, Admin = caller.IsTenantAdmin, caller.User.UserId }, transaction, cancellationToken: cancellationToken));
+            _selectVisible + " FOR UPDATE OF s", new { Id = id, Admin = caller.IsTenantAdmin, caller.UserId }, transaction, cancellationToken: cancellationToken));
         return row ?? throw new RadiantNotFoundException("schedule", id);
     }
 
-    private Task<int> SetActiveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ScheduleCaller caller, Guid id, DateTimeOffset? nextRun, CancellationToken cancellationToken) =>
+    private Task<int> SetActiveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid id, DateTimeOffset? nextRun, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition(_setActive, new
         {
-            caller.User.TenantId,
+            caller.TenantId,
             Id = id,
             IsActive = nextRun is not null,
             NextRun = nextRun,
@@ -351,10 +352,10 @@ internal sealed class PostgresScheduleService : IScheduleService
     private Task<int> NotifyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("SELECT pg_notify(@Channel, '')", new { Channel = _channel }, transaction, cancellationToken: cancellationToken));
 
-    private async Task RequireUsableModelAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ScheduleCaller caller, string model, CancellationToken cancellationToken)
+    private async Task RequireUsableModelAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, string model, CancellationToken cancellationToken)
     {
         var enabled = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
-            _modelCheck, new { caller.User.TenantId, Model = model }, transaction, cancellationToken: cancellationToken));
+            _modelCheck, new { caller.TenantId, Model = model }, transaction, cancellationToken: cancellationToken));
         if (enabled is null)
         {
             throw new RadiantValidationException("model", $"'model' must be a model of the registry; '{model}' is not.");

@@ -34,7 +34,7 @@ internal sealed partial class PostgresTeamService : ITeamService
         _sql = new Sql(db);
     }
 
-    public async Task<TeamPlan> CreateAsync(TenantUser caller, TeamCreate input, CancellationToken cancellationToken = default)
+    public async Task<TeamPlan> CreateAsync(RadiantCaller caller, TeamCreate input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         input.Validate();
@@ -63,20 +63,20 @@ internal sealed partial class PostgresTeamService : ITeamService
         }
     }
 
-    public Task<TeamPlan> GetAsync(TenantUser caller, Guid teamId, CancellationToken cancellationToken = default) =>
+    public Task<TeamPlan> GetAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default) =>
         InTenantAsync(caller, async (connection, transaction) =>
         {
             await RequireMembershipAsync(connection, transaction, caller, teamId, allowPending: true, cancellationToken);
             return await ReadPlanAsync(connection, transaction, caller.TenantId, teamId, cancellationToken);
         }, cancellationToken);
 
-    public Task<IReadOnlyList<TeamPlan>> ListAsync(TenantUser caller, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<TeamPlan>> ListAsync(RadiantCaller caller, CancellationToken cancellationToken = default) =>
         InTenantAsync<IReadOnlyList<TeamPlan>>(caller, async (connection, transaction) =>
             (await connection.QueryAsync<PlanRow>(new CommandDefinition(_sql.ListPlans, new { caller.TenantId, caller.UserId }, transaction, cancellationToken: cancellationToken)))
                 .Select(r => r.ToPlan()).ToList(),
             cancellationToken);
 
-    public Task<TeamPlan> UpdateAsync(TenantUser caller, Guid teamId, TeamUpdate update, CancellationToken cancellationToken = default)
+    public Task<TeamPlan> UpdateAsync(RadiantCaller caller, Guid teamId, TeamUpdate update, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(update);
         update.Validate();
@@ -116,7 +116,7 @@ internal sealed partial class PostgresTeamService : ITeamService
         }, cancellationToken);
     }
 
-    public Task<IReadOnlyList<TeamMember>> ListMembersAsync(TenantUser caller, Guid teamId, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<TeamMember>> ListMembersAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default) =>
         InTenantAsync<IReadOnlyList<TeamMember>>(caller, async (connection, transaction) =>
         {
             await RequireMembershipAsync(connection, transaction, caller, teamId, allowPending: false, cancellationToken);
@@ -125,7 +125,7 @@ internal sealed partial class PostgresTeamService : ITeamService
                 .Select(r => r.ToMember()).ToList();
         }, cancellationToken);
 
-    public Task<TeamMember> InviteAsync(TenantUser caller, Guid teamId, TeamInvitation invitation, CancellationToken cancellationToken = default)
+    public Task<TeamMember> InviteAsync(RadiantCaller caller, Guid teamId, TeamInvitation invitation, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(invitation);
         if (invitation.Role is not (TeamRole.Member or TeamRole.Admin))
@@ -167,13 +167,13 @@ internal sealed partial class PostgresTeamService : ITeamService
         }, cancellationToken);
     }
 
-    public Task<TeamMember> AcceptInvitationAsync(TenantUser caller, Guid teamId, CancellationToken cancellationToken = default) =>
+    public Task<TeamMember> AcceptInvitationAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default) =>
         AnswerInvitationAsync(caller, teamId, "active", cancellationToken);
 
-    public Task<TeamMember> DeclineInvitationAsync(TenantUser caller, Guid teamId, CancellationToken cancellationToken = default) =>
+    public Task<TeamMember> DeclineInvitationAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default) =>
         AnswerInvitationAsync(caller, teamId, "declined", cancellationToken);
 
-    public Task<TeamMember> UpdateMemberAsync(TenantUser caller, Guid teamId, Guid userId, TeamMemberUpdate update, CancellationToken cancellationToken = default)
+    public Task<TeamMember> UpdateMemberAsync(RadiantCaller caller, Guid teamId, Guid userId, TeamMemberUpdate update, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(update);
         if (update.TokenAllocation.HasValue && update.TokenAllocation.Value is < 0)
@@ -222,7 +222,7 @@ internal sealed partial class PostgresTeamService : ITeamService
         }, cancellationToken);
     }
 
-    public Task RemoveMemberAsync(TenantUser caller, Guid teamId, Guid userId, CancellationToken cancellationToken = default) =>
+    public Task RemoveMemberAsync(RadiantCaller caller, Guid teamId, Guid userId, CancellationToken cancellationToken = default) =>
         InTenantAsync(caller, async (connection, transaction) =>
         {
             await LockPlanAsync(connection, transaction, caller, teamId, cancellationToken);
@@ -250,7 +250,7 @@ internal sealed partial class PostgresTeamService : ITeamService
                 _sql.Remove, new { caller.TenantId, TeamId = teamId, UserId = userId }, transaction, cancellationToken: cancellationToken));
         }, cancellationToken);
 
-    public async Task<UsageRecorded> RecordUsageAsync(TenantUser caller, Guid teamId, TeamUsage usage, CancellationToken cancellationToken = default)
+    public async Task<UsageRecorded> RecordUsageAsync(RadiantCaller caller, Guid teamId, TeamUsage usage, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(usage);
         usage.Validate();
@@ -330,7 +330,7 @@ internal sealed partial class PostgresTeamService : ITeamService
         return recorded;
     }
 
-    public Task<TeamUsageStats> GetStatsAsync(TenantUser caller, Guid teamId, CancellationToken cancellationToken = default) =>
+    public Task<TeamUsageStats> GetStatsAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default) =>
         InTenantAsync(caller, async (connection, transaction) =>
         {
             await RequireMembershipAsync(connection, transaction, caller, teamId, allowPending: false, cancellationToken);
@@ -347,7 +347,7 @@ internal sealed partial class PostgresTeamService : ITeamService
                 Math.Max(0, plan.TotalTokensMonthly - plan.TokensUsedThisPeriod), plan.CurrentPeriodStart, plan.CurrentPeriodEnd, members);
         }, cancellationToken);
 
-    public Task<IReadOnlyList<TeamPeriodSummary>> ListPeriodsAsync(TenantUser caller, Guid teamId, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<TeamPeriodSummary>> ListPeriodsAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default) =>
         InTenantAsync<IReadOnlyList<TeamPeriodSummary>>(caller, async (connection, transaction) =>
         {
             await RequireMembershipAsync(connection, transaction, caller, teamId, allowPending: false, cancellationToken);
@@ -356,8 +356,11 @@ internal sealed partial class PostgresTeamService : ITeamService
                 .Select(p => new TeamPeriodSummary(JsonColumns.Utc(p.Start), JsonColumns.Utc(p.End), p.Pool, p.Used)).ToList();
         }, cancellationToken);
 
-    public Task<TeamPlan> ResetPeriodAsync(Guid tenantId, Guid teamId, CancellationToken cancellationToken = default) =>
-        _db.InTenantAsync(tenantId, null, async (connection, transaction) =>
+    public Task<TeamPlan> ResetPeriodAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default)
+    {
+        caller.RequireTenantAdmin("reset a team's period");
+        var tenantId = caller.TenantId;
+        return _db.InTenantAsync(caller, async (connection, transaction) =>
         {
             _ = await connection.QuerySingleOrDefaultAsync<PlanRow>(new CommandDefinition(
                     _sql.LockPlan, new { TenantId = tenantId, Id = teamId }, transaction, cancellationToken: cancellationToken))
@@ -365,6 +368,7 @@ internal sealed partial class PostgresTeamService : ITeamService
             await RollOverAsync(connection, transaction, tenantId, teamId, closeAt: await NowAsync(connection, transaction, cancellationToken), cancellationToken);
             return await ReadPlanAsync(connection, transaction, tenantId, teamId, cancellationToken);
         }, cancellationToken);
+    }
 
     public async Task<int> RollOverDuePeriodsAsync(CancellationToken cancellationToken = default)
     {
@@ -447,7 +451,7 @@ internal sealed partial class PostgresTeamService : ITeamService
     }
 
     /// <summary>Explains a refused pool charge by throwing: not a member (not found), inactive plan, or the pool. Returns when the period has ended.</summary>
-    private async Task DiagnosePoolAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, TenantUser caller, Guid teamId, long tokens, CancellationToken cancellationToken)
+    private async Task DiagnosePoolAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid teamId, long tokens, CancellationToken cancellationToken)
     {
         await RequireUsableMembershipAsync(connection, transaction, caller, teamId, cancellationToken);
         var plan = await ReadPlanRowAsync(connection, transaction, caller.TenantId, teamId, cancellationToken);
@@ -467,7 +471,7 @@ internal sealed partial class PostgresTeamService : ITeamService
     }
 
     /// <summary>Only active members use a plan: a pending invitee is told to accept first, anyone else does not see it.</summary>
-    private async Task RequireUsableMembershipAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, TenantUser caller, Guid teamId, CancellationToken cancellationToken)
+    private async Task RequireUsableMembershipAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid teamId, CancellationToken cancellationToken)
     {
         var membership = await FindMemberAsync(connection, transaction, caller.TenantId, teamId, caller.UserId, cancellationToken);
         if (membership is not { Status: "active" })
@@ -479,7 +483,7 @@ internal sealed partial class PostgresTeamService : ITeamService
     }
 
     private async Task ChangeRoleAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, TenantUser caller, Guid teamId, MemberRow me, MemberRow target, TeamRole role, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid teamId, MemberRow me, MemberRow target, TeamRole role, CancellationToken cancellationToken)
     {
         if (target.Role == "owner")
         {
@@ -508,7 +512,7 @@ internal sealed partial class PostgresTeamService : ITeamService
             _sql.SetRole, new { caller.TenantId, TeamId = teamId, target.UserId, Role = RoleName(role) }, transaction, cancellationToken: cancellationToken));
     }
 
-    private Task<TeamMember> AnswerInvitationAsync(TenantUser caller, Guid teamId, string status, CancellationToken cancellationToken) =>
+    private Task<TeamMember> AnswerInvitationAsync(RadiantCaller caller, Guid teamId, string status, CancellationToken cancellationToken) =>
         InTenantAsync(caller, async (connection, transaction) =>
         {
             var changed = await connection.ExecuteAsync(new CommandDefinition(
@@ -521,7 +525,7 @@ internal sealed partial class PostgresTeamService : ITeamService
             return (await FindMemberAsync(connection, transaction, caller.TenantId, teamId, caller.UserId, cancellationToken))!.ToMember();
         }, cancellationToken);
 
-    private async Task<PlanRow> LockPlanAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, TenantUser caller, Guid teamId, CancellationToken cancellationToken)
+    private async Task<PlanRow> LockPlanAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid teamId, CancellationToken cancellationToken)
     {
         var plan = await connection.QuerySingleOrDefaultAsync<PlanRow>(new CommandDefinition(
             _sql.LockPlan, new { caller.TenantId, Id = teamId }, transaction, cancellationToken: cancellationToken));
@@ -533,7 +537,7 @@ internal sealed partial class PostgresTeamService : ITeamService
         return plan;
     }
 
-    private async Task<MemberRow> RequireMembershipAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, TenantUser caller, Guid teamId, bool allowPending, CancellationToken cancellationToken)
+    private async Task<MemberRow> RequireMembershipAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid teamId, bool allowPending, CancellationToken cancellationToken)
     {
         var me = await FindMemberAsync(connection, transaction, caller.TenantId, teamId, caller.UserId, cancellationToken);
         return me is { Status: "active" } || (allowPending && me is { Status: "pending" })
@@ -541,7 +545,7 @@ internal sealed partial class PostgresTeamService : ITeamService
             : throw new RadiantNotFoundException("team", teamId);
     }
 
-    private async Task<MemberRow> RequireManagerAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, TenantUser caller, Guid teamId, CancellationToken cancellationToken)
+    private async Task<MemberRow> RequireManagerAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid teamId, CancellationToken cancellationToken)
     {
         var me = await RequireMembershipAsync(connection, transaction, caller, teamId, allowPending: false, cancellationToken);
         return me.Role is "owner" or "admin" ? me : throw new RadiantForbiddenException("Only the plan's owner and admins can do this.");
@@ -567,8 +571,8 @@ internal sealed partial class PostgresTeamService : ITeamService
     private static async Task<DateTimeOffset> NowAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
         JsonColumns.Utc(await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("SELECT now()", transaction: transaction, cancellationToken: cancellationToken)));
 
-    private Task<T> InTenantAsync<T>(TenantUser caller, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
-        _db.InTenantAsync(caller.TenantId, caller.UserId, work, cancellationToken);
+    private Task<T> InTenantAsync<T>(RadiantCaller caller, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        _db.InTenantAsync(caller, work, cancellationToken);
 
     private static string TypeName(TeamPlanType type) => type.ToString().ToLowerInvariant();
 

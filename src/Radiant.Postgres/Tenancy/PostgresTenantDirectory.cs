@@ -47,16 +47,14 @@ internal sealed class PostgresTenantDirectory : ITenantDirectory
             Channel = _channel,
         };
         return _db.InTenantAsync(
-            user.TenantId,
-            user.UserId,
+            user,
             (connection, transaction) => connection.ExecuteAsync(new CommandDefinition(_ensureSql, args, transaction, cancellationToken: cancellationToken)),
             cancellationToken);
     }
 
-    public Task<UserProfile?> FindUserAsync(TenantUser user, CancellationToken cancellationToken = default) =>
+    public Task<UserProfile?> FindUserAsync(RadiantCaller user, CancellationToken cancellationToken = default) =>
         _db.InTenantAsync(
-            user.TenantId,
-            user.UserId,
+            user,
             async (connection, transaction) =>
             {
                 var row = await connection.QuerySingleOrDefaultAsync<(string? Email, string? DisplayName)?>(new CommandDefinition(

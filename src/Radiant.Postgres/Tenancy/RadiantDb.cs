@@ -2,6 +2,7 @@ using System.Data;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Radiant.Postgres.Hosting;
+using Radiant.Tenancy;
 
 namespace Radiant.Postgres.Tenancy;
 
@@ -29,6 +30,13 @@ internal sealed class RadiantDb
 
     /// <summary>Replaces <c>{schema}</c> in a SQL text with the quoted schema name.</summary>
     public string Sql(string text) => text.Replace("{schema}", Schema, StringComparison.Ordinal);
+
+    /// <summary>Runs <paramref name="work"/> in a transaction scoped to the caller's tenant and user.</summary>
+    public Task<T> InTenantAsync<T>(
+        RadiantCaller caller,
+        Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work,
+        CancellationToken cancellationToken) =>
+        RunAsync(caller.TenantId, caller.UserId, work, cancellationToken);
 
     /// <summary>Runs <paramref name="work"/> in a transaction scoped to a tenant and, optionally, a user.</summary>
     public Task<T> InTenantAsync<T>(

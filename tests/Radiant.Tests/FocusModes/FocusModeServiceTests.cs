@@ -18,7 +18,7 @@ public sealed class FocusModeServiceTests(RadiantDatabase db) : IClassFixture<Ra
     {
         var user = await db.NewUserAsync();
 
-        var modes = await db.FocusModes.ListAsync(user.TenantId, cancellationToken: Ct);
+        var modes = await db.FocusModes.ListAsync(user.AsTenantAdmin(), cancellationToken: Ct);
 
         Assert.Equal(["analyst", "code", "general", "researcher", "writer"], modes.Select(m => m.Name));
         Assert.All(modes, m => Assert.True(m.IsSystem && m.IsActive && m.TenantId is null));
@@ -26,39 +26,60 @@ public sealed class FocusModeServiceTests(RadiantDatabase db) : IClassFixture<Ra
     }
 
     [Fact]
+    public async Task Users_who_are_not_tenant_admins_cannot_manage_modes_or_see_inactive_ones()
+    {
+        var admin = (await db.NewUserAsync()).AsTenantAdmin();
+        var user = await db.NewUserAsync(admin.TenantId);
+        var legal = await db.FocusModes.CreateAsync(admin, Legal(), Ct);
+        var retired = await db.FocusModes.CreateAsync(admin, Legal("retired"), Ct);
+        await db.FocusModes.DeactivateAsync(admin, retired.Id, Ct);
+
+        await Assert.ThrowsAsync<RadiantForbiddenException>(() => db.FocusModes.CreateAsync(user, Legal("mine"), Ct));
+        await Assert.ThrowsAsync<RadiantForbiddenException>(() => db.FocusModes.UpdateAsync(user, legal.Id, new FocusModeUpdate { DisplayName = "Mine" }, Ct));
+        await Assert.ThrowsAsync<RadiantForbiddenException>(() => db.FocusModes.DeactivateAsync(user, legal.Id, Ct));
+        await Assert.ThrowsAsync<RadiantForbiddenException>(() => db.FocusModes.ListAsync(user, includeInactive: true, Ct));
+        // An inactive mode does not exist for users; the active one they may read.
+        await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.FocusModes.GetAsync(user, retired.Id, Ct));
+        Assert.Equal("Legal Counsel", (await db.FocusModes.GetAsync(user, legal.Id, Ct)).DisplayName);
+        Assert.DoesNotContain("retired", (await db.FocusModes.ListAsync(user, cancellationToken: Ct)).Select(m => m.Name));
+        Assert.Equal(["legal", "retired"], (await db.FocusModes.ListAsync(admin, includeInactive: true, Ct)).Where(m => !m.IsSystem).Select(m => m.Name));
+        Assert.True((await db.FocusModes.GetAsync(admin, legal.Id, Ct)).IsActive);
+    }
+
+    [Fact]
     public async Task Tenant_modes_follow_the_system_modes_and_stay_in_their_tenant()
     {
         var admin = await db.NewUserAsync();
         var other = await db.NewUserAsync();
-        var legal = await db.FocusModes.CreateAsync(admin.TenantId, Legal(), Ct);
-        await db.FocusModes.CreateAsync(admin.TenantId, Legal("audit"), Ct);
+        var legal = await db.FocusModes.CreateAsync(admin.AsTenantAdmin(), Legal(), Ct);
+        await db.FocusModes.CreateAsync(admin.AsTenantAdmin(), Legal("audit"), Ct);
 
-        var mine = await db.FocusModes.ListAsync(admin.TenantId, cancellationToken: Ct);
-        var theirs = await db.FocusModes.ListAsync(other.TenantId, cancellationToken: Ct);
+        var mine = await db.FocusModes.ListAsync(admin.AsTenantAdmin(), cancellationToken: Ct);
+        var theirs = await db.FocusModes.ListAsync(other.AsTenantAdmin(), cancellationToken: Ct);
 
         Assert.Equal(["analyst", "code", "general", "researcher", "writer", "audit", "legal"], mine.Select(m => m.Name));
         Assert.Equal(5, theirs.Count);
         Assert.Equal(admin.TenantId, legal.TenantId);
         Assert.Equal(0.2, legal.Settings.GetProperty("temperature").GetDouble());
-        await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.FocusModes.GetAsync(other.TenantId, legal.Id, Ct));
-        await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.FocusModes.UpdateAsync(other.TenantId, legal.Id, new FocusModeUpdate { DisplayName = "x" }, Ct));
-        await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.FocusModes.DeactivateAsync(other.TenantId, legal.Id, Ct));
+        await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.FocusModes.GetAsync(other.AsTenantAdmin(), legal.Id, Ct));
+        await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.FocusModes.UpdateAsync(other.AsTenantAdmin(), legal.Id, new FocusModeUpdate { DisplayName = "x" }, Ct));
+        await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.FocusModes.DeactivateAsync(other.AsTenantAdmin(), legal.Id, Ct));
     }
 
     [Fact]
     public async Task Deactivated_modes_are_hidden_from_users_but_listed_for_admins()
     {
         var admin = await db.NewUserAsync();
-        var mode = await db.FocusModes.CreateAsync(admin.TenantId, Legal(), Ct);
+        var mode = await db.FocusModes.CreateAsync(admin.AsTenantAdmin(), Legal(), Ct);
 
-        var deactivated = await db.FocusModes.DeactivateAsync(admin.TenantId, mode.Id, Ct);
+        var deactivated = await db.FocusModes.DeactivateAsync(admin.AsTenantAdmin(), mode.Id, Ct);
 
         Assert.False(deactivated.IsActive);
-        Assert.DoesNotContain(await db.FocusModes.ListAsync(admin.TenantId, cancellationToken: Ct), m => m.Id == mode.Id);
-        Assert.Contains(await db.FocusModes.ListAsync(admin.TenantId, includeInactive: true, Ct), m => m.Id == mode.Id);
-        Assert.Null(await db.FocusModes.FindByNameAsync(admin.TenantId, "legal", Ct));
+        Assert.DoesNotContain(await db.FocusModes.ListAsync(admin.AsTenantAdmin(), cancellationToken: Ct), m => m.Id == mode.Id);
+        Assert.Contains(await db.FocusModes.ListAsync(admin.AsTenantAdmin(), includeInactive: true, Ct), m => m.Id == mode.Id);
+        Assert.Null(await db.FocusModes.FindByNameAsync(admin.AsTenantAdmin(), "legal", Ct));
 
-        var reactivated = await db.FocusModes.UpdateAsync(admin.TenantId, mode.Id, new FocusModeUpdate { IsActive = true }, Ct);
+        var reactivated = await db.FocusModes.UpdateAsync(admin.AsTenantAdmin(), mode.Id, new FocusModeUpdate { IsActive = true }, Ct);
         Assert.True(reactivated.IsActive);
     }
 
@@ -66,9 +87,9 @@ public sealed class FocusModeServiceTests(RadiantDatabase db) : IClassFixture<Ra
     public async Task Partial_update_keeps_absent_fields_and_clears_explicit_nulls()
     {
         var admin = await db.NewUserAsync();
-        var mode = await db.FocusModes.CreateAsync(admin.TenantId, Legal(), Ct);
+        var mode = await db.FocusModes.CreateAsync(admin.AsTenantAdmin(), Legal(), Ct);
 
-        var updated = await db.FocusModes.UpdateAsync(admin.TenantId, mode.Id, new FocusModeUpdate
+        var updated = await db.FocusModes.UpdateAsync(admin.AsTenantAdmin(), mode.Id, new FocusModeUpdate
         {
             DisplayName = "Legal",
             Description = null,
@@ -87,26 +108,26 @@ public sealed class FocusModeServiceTests(RadiantDatabase db) : IClassFixture<Ra
     public async Task System_modes_are_read_only()
     {
         var admin = await db.NewUserAsync();
-        var code = (await db.FocusModes.ListAsync(admin.TenantId, cancellationToken: Ct)).Single(m => m.Name == "code");
+        var code = (await db.FocusModes.ListAsync(admin.AsTenantAdmin(), cancellationToken: Ct)).Single(m => m.Name == "code");
 
-        await Assert.ThrowsAsync<RadiantForbiddenException>(() => db.FocusModes.UpdateAsync(admin.TenantId, code.Id, new FocusModeUpdate { DisplayName = "Mine" }, Ct));
-        await Assert.ThrowsAsync<RadiantForbiddenException>(() => db.FocusModes.DeactivateAsync(admin.TenantId, code.Id, Ct));
-        Assert.Equal(code, await db.FocusModes.GetAsync(admin.TenantId, code.Id, Ct), FocusModeComparer.Instance);
+        await Assert.ThrowsAsync<RadiantForbiddenException>(() => db.FocusModes.UpdateAsync(admin.AsTenantAdmin(), code.Id, new FocusModeUpdate { DisplayName = "Mine" }, Ct));
+        await Assert.ThrowsAsync<RadiantForbiddenException>(() => db.FocusModes.DeactivateAsync(admin.AsTenantAdmin(), code.Id, Ct));
+        Assert.Equal(code, await db.FocusModes.GetAsync(admin.AsTenantAdmin(), code.Id, Ct), FocusModeComparer.Instance);
     }
 
     [Fact]
     public async Task Duplicate_and_system_names_are_conflicts()
     {
         var admin = await db.NewUserAsync();
-        var legal = await db.FocusModes.CreateAsync(admin.TenantId, Legal(), Ct);
-        var audit = await db.FocusModes.CreateAsync(admin.TenantId, Legal("audit"), Ct);
+        var legal = await db.FocusModes.CreateAsync(admin.AsTenantAdmin(), Legal(), Ct);
+        var audit = await db.FocusModes.CreateAsync(admin.AsTenantAdmin(), Legal("audit"), Ct);
 
-        await Assert.ThrowsAsync<RadiantConflictException>(() => db.FocusModes.CreateAsync(admin.TenantId, Legal(), Ct));
-        await Assert.ThrowsAsync<RadiantConflictException>(() => db.FocusModes.CreateAsync(admin.TenantId, Legal("code"), Ct));
-        await Assert.ThrowsAsync<RadiantConflictException>(() => db.FocusModes.UpdateAsync(admin.TenantId, audit.Id, new FocusModeUpdate { Name = "legal" }, Ct));
-        await Assert.ThrowsAsync<RadiantConflictException>(() => db.FocusModes.UpdateAsync(admin.TenantId, audit.Id, new FocusModeUpdate { Name = "general" }, Ct));
-        Assert.Equal("audit", (await db.FocusModes.GetAsync(admin.TenantId, audit.Id, Ct)).Name);
-        Assert.Equal("legal", (await db.FocusModes.GetAsync(admin.TenantId, legal.Id, Ct)).Name);
+        await Assert.ThrowsAsync<RadiantConflictException>(() => db.FocusModes.CreateAsync(admin.AsTenantAdmin(), Legal(), Ct));
+        await Assert.ThrowsAsync<RadiantConflictException>(() => db.FocusModes.CreateAsync(admin.AsTenantAdmin(), Legal("code"), Ct));
+        await Assert.ThrowsAsync<RadiantConflictException>(() => db.FocusModes.UpdateAsync(admin.AsTenantAdmin(), audit.Id, new FocusModeUpdate { Name = "legal" }, Ct));
+        await Assert.ThrowsAsync<RadiantConflictException>(() => db.FocusModes.UpdateAsync(admin.AsTenantAdmin(), audit.Id, new FocusModeUpdate { Name = "general" }, Ct));
+        Assert.Equal("audit", (await db.FocusModes.GetAsync(admin.AsTenantAdmin(), audit.Id, Ct)).Name);
+        Assert.Equal("legal", (await db.FocusModes.GetAsync(admin.AsTenantAdmin(), legal.Id, Ct)).Name);
     }
 
     [Fact]
@@ -115,10 +136,10 @@ public sealed class FocusModeServiceTests(RadiantDatabase db) : IClassFixture<Ra
         var a = await db.NewUserAsync();
         var b = await db.NewUserAsync();
 
-        await db.FocusModes.CreateAsync(a.TenantId, Legal(), Ct);
-        await db.FocusModes.CreateAsync(b.TenantId, Legal(), Ct);
+        await db.FocusModes.CreateAsync(a.AsTenantAdmin(), Legal(), Ct);
+        await db.FocusModes.CreateAsync(b.AsTenantAdmin(), Legal(), Ct);
 
-        Assert.NotNull(await db.FocusModes.FindByNameAsync(b.TenantId, "legal", Ct));
+        Assert.NotNull(await db.FocusModes.FindByNameAsync(b.AsTenantAdmin(), "legal", Ct));
     }
 
     [Fact]
@@ -128,10 +149,10 @@ public sealed class FocusModeServiceTests(RadiantDatabase db) : IClassFixture<Ra
         var bad = new FocusModeCreate("Not A Slug", "", new string('p', 20_001), Icon: new string('i', 51),
             Settings: JsonDocument.Parse("\"text\"").RootElement);
 
-        var error = await Assert.ThrowsAsync<RadiantValidationException>(() => db.FocusModes.CreateAsync(admin.TenantId, bad, Ct));
+        var error = await Assert.ThrowsAsync<RadiantValidationException>(() => db.FocusModes.CreateAsync(admin.AsTenantAdmin(), bad, Ct));
 
         Assert.Equal(["displayName", "icon", "name", "settings", "systemPrompt"], error.Errors.Keys.Order());
-        Assert.Equal(5, (await db.FocusModes.ListAsync(admin.TenantId, includeInactive: true, Ct)).Count);
+        Assert.Equal(5, (await db.FocusModes.ListAsync(admin.AsTenantAdmin(), includeInactive: true, Ct)).Count);
     }
 
     private sealed class FocusModeComparer : IEqualityComparer<FocusMode>

@@ -78,7 +78,7 @@ public sealed class StartupChecksTests(PostgresServer server)
             o.SwitchToApplicationRole = false;
             o.MigrationConnectionString = connectionString;
         });
-        var user = new Radiant.Tenancy.TenantUser(Guid.NewGuid(), Guid.NewGuid());
+        var user = new Radiant.Tenancy.RadiantCaller(Guid.NewGuid(), Guid.NewGuid());
         await services.GetRequiredService<Radiant.Tenancy.ITenantDirectory>().EnsureUserAsync(new Radiant.Tenancy.UserProfile(user), Ct);
         var persona = await services.GetRequiredService<IPersonaService>().CreateAsync(user, new PersonaCreate("A", "p"), Ct);
         Assert.Equal(user.TenantId, persona.TenantId);

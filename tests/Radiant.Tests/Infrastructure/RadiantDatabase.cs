@@ -59,9 +59,9 @@ public sealed class RadiantDatabase(PostgresServer server) : IAsyncLifetime
     }
 
     /// <summary>Provisions a new user, in a new tenant unless one is given.</summary>
-    public async Task<TenantUser> NewUserAsync(Guid? tenantId = null)
+    public async Task<RadiantCaller> NewUserAsync(Guid? tenantId = null)
     {
-        var user = new TenantUser(tenantId ?? Guid.NewGuid(), Guid.NewGuid());
+        var user = new RadiantCaller(tenantId ?? Guid.NewGuid(), Guid.NewGuid());
         await Directory.EnsureUserAsync(new UserProfile(user, $"{user.UserId:N}@example.test", "Test User"), TestContext.Current.CancellationToken);
         return user;
     }

@@ -96,7 +96,7 @@ public sealed class SchemaMigratorTests(PostgresServer server)
         await connection.OpenAsync(Ct);
         await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_tables WHERE schemaname = 'assistant' AND tablename = 'user_personas'", connection);
         Assert.Equal(1L, await command.ExecuteScalarAsync(Ct));
-        var user = new Radiant.Tenancy.TenantUser(Guid.NewGuid(), Guid.NewGuid());
+        var user = new Radiant.Tenancy.RadiantCaller(Guid.NewGuid(), Guid.NewGuid());
         await services.GetRequiredService<Radiant.Tenancy.ITenantDirectory>().EnsureUserAsync(new Radiant.Tenancy.UserProfile(user), Ct);
         var persona = await services.GetRequiredService<Radiant.Personas.IPersonaService>().CreateAsync(user, new Radiant.Personas.PersonaCreate("A", "p"), Ct);
         Assert.Equal(user.UserId, persona.OwnerId);

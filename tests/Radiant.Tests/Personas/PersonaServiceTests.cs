@@ -211,7 +211,7 @@ public sealed class PersonaServiceTests(RadiantDatabase db) : IClassFixture<Radi
     public async Task Logging_usage_from_50_parallel_callers_counts_exactly_50()
     {
         var owner = await db.NewUserAsync();
-        var colleagues = new List<Radiant.Tenancy.TenantUser> { owner };
+        var colleagues = new List<Radiant.Tenancy.RadiantCaller> { owner };
         for (var i = 0; i < 4; i++)
         {
             colleagues.Add(await db.NewUserAsync(owner.TenantId));
@@ -268,7 +268,7 @@ public sealed class PersonaServiceTests(RadiantDatabase db) : IClassFixture<Radi
     [Fact]
     public async Task A_user_never_provisioned_gets_a_not_found_error()
     {
-        var ghost = new Radiant.Tenancy.TenantUser(Guid.NewGuid(), Guid.NewGuid());
+        var ghost = new Radiant.Tenancy.RadiantCaller(Guid.NewGuid(), Guid.NewGuid());
 
         var error = await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.Personas.CreateAsync(ghost, Sage(), Ct));
 

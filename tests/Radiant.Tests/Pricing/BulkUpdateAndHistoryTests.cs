@@ -20,14 +20,14 @@ public sealed class BulkUpdateAndHistoryTests(PricingDatabase db) : IClassFixtur
         var tenant = await db.NewTenantAsync();
         var admin = Guid.NewGuid();
         // gpt-4o keeps its own markup; claude-4-sonnet overrides only its input price, so it follows the default markup.
-        await db.Pricing.SetOverrideAsync(tenant, admin, "gpt-4o", new PriceOverrideInput(Markup: 0.20m), Ct);
-        await db.Pricing.SetOverrideAsync(tenant, admin, "claude-4-sonnet", new PriceOverrideInput(InputPricePer1M: 2.00m), Ct);
-        var before = (await db.Pricing.ListHistoryAsync(tenant, page: All, cancellationToken: Ct)).Items;
+        await db.Pricing.SetOverrideAsync(Admin(tenant, admin), "gpt-4o", new PriceOverrideInput(Markup: 0.20m), Ct);
+        await db.Pricing.SetOverrideAsync(Admin(tenant, admin), "claude-4-sonnet", new PriceOverrideInput(InputPricePer1M: 2.00m), Ct);
+        var before = (await db.Pricing.ListHistoryAsync(Admin(tenant), page: All, cancellationToken: Ct)).Items;
 
-        var result = await db.Pricing.BulkUpdateMarkupAsync(tenant, admin, new BulkMarkupUpdate(ModelHosting.External, 0.55m), Ct);
+        var result = await db.Pricing.BulkUpdateMarkupAsync(Admin(tenant, admin), new BulkMarkupUpdate(ModelHosting.External, 0.55m), Ct);
 
         Assert.Equal(new BulkMarkupResult(ModelHosting.External, 0.55m, ExternalModels.Count - 1), result);
-        var history = (await db.Pricing.ListHistoryAsync(tenant, page: All, cancellationToken: Ct)).Items;
+        var history = (await db.Pricing.ListHistoryAsync(Admin(tenant), page: All, cancellationToken: Ct)).Items;
         var bulk = history.Where(h => h.Source == PriceChangeSource.BulkUpdate).ToList();
         Assert.Equal(before.Count + bulk.Count, history.Count);
         Assert.Equal(ExternalModels.Count - 1, bulk.Count);
@@ -45,10 +45,10 @@ public sealed class BulkUpdateAndHistoryTests(PricingDatabase db) : IClassFixtur
         var sonnet = Assert.Single(bulk, h => h.ModelId == "claude-4-sonnet");
         Assert.Equal((2.00m, 15.00m), (sonnet.PreviousInputPricePer1M, sonnet.PreviousOutputPricePer1M));
 
-        var config = await db.Pricing.GetConfigAsync(tenant, Ct);
+        var config = await db.Pricing.GetConfigAsync(Admin(tenant), Ct);
         Assert.Equal((0.55m, 0.75m), (config.ExternalDefaultMarkup, config.SelfHostedDefaultMarkup));
 
-        var prices = await db.Pricing.ListModelPricesAsync(tenant, Ct);
+        var prices = await db.Pricing.ListModelPricesAsync(Admin(tenant), Ct);
         Assert.Equal(0.20m, Assert.Single(prices, p => p.ModelId == "gpt-4o").EffectiveMarkup);
         Assert.Equal((0.55m, 3.100000m), Select(Assert.Single(prices, p => p.ModelId == "claude-4-sonnet")));
         Assert.Equal((0.55m, 4.650000m), Select(Assert.Single(prices, p => p.ModelId == "grok-3")));
@@ -65,14 +65,14 @@ public sealed class BulkUpdateAndHistoryTests(PricingDatabase db) : IClassFixtur
     public async Task Repeating_a_bulk_update_changes_nothing_and_writes_no_history()
     {
         var tenant = await db.NewTenantAsync();
-        await db.Pricing.BulkUpdateMarkupAsync(tenant, null, new BulkMarkupUpdate(ModelHosting.External, 0.50m), Ct);
-        var count = (await db.Pricing.ListHistoryAsync(tenant, page: All, cancellationToken: Ct)).Items.Count;
+        await db.Pricing.BulkUpdateMarkupAsync(Admin(tenant), new BulkMarkupUpdate(ModelHosting.External, 0.50m), Ct);
+        var count = (await db.Pricing.ListHistoryAsync(Admin(tenant), page: All, cancellationToken: Ct)).Items.Count;
 
-        var again = await db.Pricing.BulkUpdateMarkupAsync(tenant, null, new BulkMarkupUpdate(ModelHosting.External, 0.50m), Ct);
+        var again = await db.Pricing.BulkUpdateMarkupAsync(Admin(tenant), new BulkMarkupUpdate(ModelHosting.External, 0.50m), Ct);
 
         Assert.Equal(0, again.AffectedModels);
         Assert.Equal(ExternalModels.Count, count);
-        Assert.Equal(count, (await db.Pricing.ListHistoryAsync(tenant, page: All, cancellationToken: Ct)).Items.Count);
+        Assert.Equal(count, (await db.Pricing.ListHistoryAsync(Admin(tenant), page: All, cancellationToken: Ct)).Items.Count);
     }
 
     [Fact]
@@ -80,13 +80,13 @@ public sealed class BulkUpdateAndHistoryTests(PricingDatabase db) : IClassFixtur
     {
         var tenant = await db.NewTenantAsync();
 
-        var result = await db.Pricing.BulkUpdateMarkupAsync(tenant, null, new BulkMarkupUpdate(ModelHosting.SelfHosted, 0.90m), Ct);
+        var result = await db.Pricing.BulkUpdateMarkupAsync(Admin(tenant), new BulkMarkupUpdate(ModelHosting.SelfHosted, 0.90m), Ct);
 
         // The built-in catalogue has no self-hosted model: the default changes, no price does.
         Assert.Equal(BuiltInCatalog.Catalog.Models.Count(m => m.IsSelfHosted), result.AffectedModels);
-        var config = await db.Pricing.GetConfigAsync(tenant, Ct);
+        var config = await db.Pricing.GetConfigAsync(Admin(tenant), Ct);
         Assert.Equal((0.40m, 0.90m), (config.ExternalDefaultMarkup, config.SelfHostedDefaultMarkup));
-        Assert.All(await db.Pricing.ListModelPricesAsync(tenant, Ct), p => Assert.Equal(0.40m, p.EffectiveMarkup));
+        Assert.All(await db.Pricing.ListModelPricesAsync(Admin(tenant), Ct), p => Assert.Equal(0.40m, p.EffectiveMarkup));
     }
 
     [Theory]
@@ -98,11 +98,11 @@ public sealed class BulkUpdateAndHistoryTests(PricingDatabase db) : IClassFixtur
         var tenant = await db.NewTenantAsync();
 
         var error = await Assert.ThrowsAsync<RadiantValidationException>(() => db.Pricing.BulkUpdateMarkupAsync(
-            tenant, null, new BulkMarkupUpdate(ModelHosting.External, decimal.Parse(markup, System.Globalization.CultureInfo.InvariantCulture)), Ct));
+            Admin(tenant), new BulkMarkupUpdate(ModelHosting.External, decimal.Parse(markup, System.Globalization.CultureInfo.InvariantCulture)), Ct));
 
         Assert.Equal(["markup"], error.Errors.Keys);
-        Assert.Equal(TenantPricingConfig.Default, await db.Pricing.GetConfigAsync(tenant, Ct));
-        Assert.Empty((await db.Pricing.ListHistoryAsync(tenant, cancellationToken: Ct)).Items);
+        Assert.Equal(TenantPricingConfig.Default, await db.Pricing.GetConfigAsync(Admin(tenant), Ct));
+        Assert.Empty((await db.Pricing.ListHistoryAsync(Admin(tenant), cancellationToken: Ct)).Items);
     }
 
     [Fact]
@@ -113,10 +113,10 @@ public sealed class BulkUpdateAndHistoryTests(PricingDatabase db) : IClassFixtur
         var changes = new (string Model, decimal Markup)[] { ("gpt-4o", 0.30m), ("gpt-4o", 0.20m), ("o1", 0.10m), ("gpt-4o-mini", 0.35m), ("gpt-4o", 0.15m) };
         foreach (var (model, markup) in changes)
         {
-            await db.Pricing.SetOverrideAsync(tenant, admin, model, new PriceOverrideInput(Markup: markup), Ct);
+            await db.Pricing.SetOverrideAsync(Admin(tenant, admin), model, new PriceOverrideInput(Markup: markup), Ct);
         }
 
-        var all = await db.Pricing.ListHistoryAsync(tenant, cancellationToken: Ct);
+        var all = await db.Pricing.ListHistoryAsync(Admin(tenant), cancellationToken: Ct);
 
         Assert.Null(all.NextOffset);
         Assert.Equal(changes.Reverse().Select(c => (c.Model, (decimal?)c.Markup)), all.Items.Select(h => (h.ModelId, h.NewMarkup)));
@@ -124,22 +124,22 @@ public sealed class BulkUpdateAndHistoryTests(PricingDatabase db) : IClassFixtur
         Assert.True(all.Items.Zip(all.Items.Skip(1)).All(p => p.First.CreatedAt >= p.Second.CreatedAt), "newest first");
         Assert.Equal((0.20m, 0.15m), (all.Items[0].PreviousMarkup, all.Items[0].NewMarkup));
 
-        var first = await db.Pricing.ListHistoryAsync(tenant, page: new PageRequest(0, 2), cancellationToken: Ct);
-        var second = await db.Pricing.ListHistoryAsync(tenant, page: new PageRequest(2, 2), cancellationToken: Ct);
-        var third = await db.Pricing.ListHistoryAsync(tenant, page: new PageRequest(4, 2), cancellationToken: Ct);
+        var first = await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(0, 2), cancellationToken: Ct);
+        var second = await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(2, 2), cancellationToken: Ct);
+        var third = await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(4, 2), cancellationToken: Ct);
         Assert.Equal((2, 2, 1), (first.Items.Count, second.Items.Count, third.Items.Count));
         Assert.Equal((2, 4, (int?)null), (first.NextOffset, second.NextOffset, third.NextOffset));
         Assert.Equal(all.Items.Select(h => h.Id), first.Items.Concat(second.Items).Concat(third.Items).Select(h => h.Id));
-        var exact = await db.Pricing.ListHistoryAsync(tenant, page: new PageRequest(0, 5), cancellationToken: Ct);
+        var exact = await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(0, 5), cancellationToken: Ct);
         Assert.Equal((5, (int?)null), (exact.Items.Count, exact.NextOffset));
-        Assert.Empty((await db.Pricing.ListHistoryAsync(tenant, page: new PageRequest(10, 5), cancellationToken: Ct)).Items);
+        Assert.Empty((await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(10, 5), cancellationToken: Ct)).Items);
 
-        var gpt4o = await db.Pricing.ListHistoryAsync(tenant, "gpt-4o", cancellationToken: Ct);
+        var gpt4o = await db.Pricing.ListHistoryAsync(Admin(tenant), "gpt-4o", cancellationToken: Ct);
         Assert.Equal([0.15m, 0.20m, 0.30m], gpt4o.Items.Select(h => h.NewMarkup!.Value));
         Assert.All(gpt4o.Items, h => Assert.Equal("gpt-4o", h.ModelId));
-        var gpt4oPage = await db.Pricing.ListHistoryAsync(tenant, "gpt-4o", new PageRequest(1, 1), Ct);
+        var gpt4oPage = await db.Pricing.ListHistoryAsync(Admin(tenant), "gpt-4o", new PageRequest(1, 1), Ct);
         Assert.Equal((0.20m, (int?)2), (gpt4oPage.Items.Single().NewMarkup!.Value, gpt4oPage.NextOffset));
-        Assert.Empty((await db.Pricing.ListHistoryAsync(tenant, "claude-4-opus", cancellationToken: Ct)).Items);
+        Assert.Empty((await db.Pricing.ListHistoryAsync(Admin(tenant), "claude-4-opus", cancellationToken: Ct)).Items);
     }
 
     [Theory]
@@ -150,7 +150,7 @@ public sealed class BulkUpdateAndHistoryTests(PricingDatabase db) : IClassFixtur
     {
         var tenant = await db.NewTenantAsync();
 
-        var error = await Assert.ThrowsAsync<RadiantValidationException>(() => db.Pricing.ListHistoryAsync(tenant, page: new PageRequest(offset, limit), cancellationToken: Ct));
+        var error = await Assert.ThrowsAsync<RadiantValidationException>(() => db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(offset, limit), cancellationToken: Ct));
 
         Assert.Equal([field], error.Errors.Keys);
     }

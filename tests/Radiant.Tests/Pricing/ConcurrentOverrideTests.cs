@@ -17,17 +17,17 @@ public sealed class ConcurrentOverrideTests(PricingDatabase db) : IClassFixture<
     {
         var tenant = await db.NewTenantAsync();
         // No grace period: whatever order the calls commit in, each applies at once (none waits as a pending rise).
-        await db.Pricing.UpdateConfigAsync(tenant, null, new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 0 }, Ct);
+        await db.Pricing.UpdateConfigAsync(Admin(tenant), new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 0 }, Ct);
         var markups = Enumerable.Range(1, 20).Select(i => i * 0.01m).ToList(); // 0.01 .. 0.20, all below the 0.40 default
 
         await Task.WhenAll(markups.Select(markup => Task.Run(
-            () => db.Pricing.SetOverrideAsync(tenant, null, Model, new PriceOverrideInput(Markup: markup), Ct), Ct)));
+            () => db.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(Markup: markup), Ct), Ct)));
 
         Assert.Equal(1L, await CountAsync(tenant, "effective_from <= now() AND (effective_to IS NULL OR effective_to > now())"));
         Assert.Equal(0L, await CountAsync(tenant, "effective_from > now()"));
         Assert.Equal(1L, await CountAsync(tenant, "true"));
 
-        var listed = Assert.Single(await db.Pricing.ListModelPricesAsync(tenant, Ct), p => p.ModelId == Model);
+        var listed = Assert.Single(await db.Pricing.ListModelPricesAsync(Admin(tenant), Ct), p => p.ModelId == Model);
         Assert.True(listed.HasOverride);
         Assert.Null(listed.PendingOverride);
         Assert.Contains(listed.EffectiveMarkup, markups);
@@ -35,7 +35,7 @@ public sealed class ConcurrentOverrideTests(PricingDatabase db) : IClassFixture<
             "SELECT markup FROM radiant.model_pricing_overrides WHERE tenant_id = @t AND model_id = @m", ("t", tenant), ("m", Model)));
 
         // Every call was recorded, and the engine prices the override that committed last.
-        Assert.Equal(20, (await db.Pricing.ListHistoryAsync(tenant, Model, new PageRequest(0, 50), Ct)).Items.Count);
+        Assert.Equal(20, (await db.Pricing.ListHistoryAsync(Admin(tenant), Model, new PageRequest(0, 50), Ct)).Items.Count);
         var quote = await Eventually.QuoteAsync(db.Engine, tenant, Model, 1_000_000, 1_000_000, q => q.EffectiveMarkup == listed.EffectiveMarkup);
         Assert.Equal((listed.EffectiveMarkup, true), (quote.EffectiveMarkup, quote.OverrideApplied));
         Assert.Equal(listed.UserInputPricePer1M + listed.UserOutputPricePer1M, quote.Charge);
@@ -55,10 +55,10 @@ public sealed class ConcurrentOverrideTests(PricingDatabase db) : IClassFixture<
             var markups = Enumerable.Range(0, 20).Select(_ => random.Next(5, 36) / 100m).ToList();
 
             await Task.WhenAll(markups.Select(markup => Task.Run(
-                () => db.Pricing.SetOverrideAsync(tenant, null, Model, new PriceOverrideInput(Markup: markup), Ct), Ct)));
+                () => db.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(Markup: markup), Ct), Ct)));
 
             // Replay the history in commit order (created_at is taken under the lock).
-            var history = (await db.Pricing.ListHistoryAsync(tenant, Model, new PageRequest(0, 50), Ct)).Items.Reverse().ToList();
+            var history = (await db.Pricing.ListHistoryAsync(Admin(tenant), Model, new PageRequest(0, 50), Ct)).Items.Reverse().ToList();
             Assert.Equal(20, history.Count);
             var inForce = 0.40m;
             foreach (var entry in history)
@@ -77,7 +77,7 @@ public sealed class ConcurrentOverrideTests(PricingDatabase db) : IClassFixture<
                 }
             }
 
-            var listed = Assert.Single(await db.Pricing.ListModelPricesAsync(tenant, Ct), p => p.ModelId == Model);
+            var listed = Assert.Single(await db.Pricing.ListModelPricesAsync(Admin(tenant), Ct), p => p.ModelId == Model);
             if (listed.EffectiveMarkup != inForce)
             {
                 violations.Add(string.Create(CultureInfo.InvariantCulture, $"round {round}: {listed.EffectiveMarkup} in force at the end, the replay says {inForce}"));
@@ -94,9 +94,9 @@ public sealed class ConcurrentOverrideTests(PricingDatabase db) : IClassFixture<
         var models = new[] { "gpt-4o", "gpt-4o-mini", "o1", "claude-4-opus", "claude-4-sonnet", "grok-3", "gemini-2.0-pro", "grok-3-mini" };
 
         await Task.WhenAll(models.Select(model => Task.Run(
-            () => db.Pricing.SetOverrideAsync(tenant, null, model, new PriceOverrideInput(Markup: 0.10m), Ct), Ct)));
+            () => db.Pricing.SetOverrideAsync(Admin(tenant), model, new PriceOverrideInput(Markup: 0.10m), Ct), Ct)));
 
-        var prices = await db.Pricing.ListModelPricesAsync(tenant, Ct);
+        var prices = await db.Pricing.ListModelPricesAsync(Admin(tenant), Ct);
         Assert.All(models, m => Assert.Equal((0.10m, true), (prices.Single(p => p.ModelId == m).EffectiveMarkup, prices.Single(p => p.ModelId == m).HasOverride)));
         Assert.Equal(models.Length, prices.Count(p => p.HasOverride));
         // The calls commit in any order: wait until the engine has all of them.
@@ -110,7 +110,7 @@ public sealed class ConcurrentOverrideTests(PricingDatabase db) : IClassFixture<
         // Its own database: the registry sync below changes the global catalogue.
         await using var own = await PricingDatabase.CreateAsync(db.Server);
         var tenant = await own.NewTenantAsync();
-        await own.Pricing.UpdateConfigAsync(tenant, null, new PricingConfigUpdate { NotifyOnPriceChange = false }, Ct);
+        await own.Pricing.UpdateConfigAsync(Admin(tenant), new PricingConfigUpdate { NotifyOnPriceChange = false }, Ct);
 
         // Another change of this tenant's pricing holds the tenant's config lock.
         await using var holder = await own.OpenOwnerConnectionAsync();
@@ -122,7 +122,7 @@ public sealed class ConcurrentOverrideTests(PricingDatabase db) : IClassFixture<
         }
 
         // The admin lowers gpt-4o's input price from 2.50 to 2.40 (user price 3.50 → 3.36): it queues behind the lock.
-        var admin = Task.Run(() => own.Pricing.SetOverrideAsync(tenant, null, Model, new PriceOverrideInput(InputPricePer1M: 2.40m), Ct), Ct);
+        var admin = Task.Run(() => own.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(InputPricePer1M: 2.40m), Ct), Ct);
         Assert.True(await Eventually.TrueAsync(async () => await own.ScalarAsync<long>(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0), "the override waits for the lock");
 
@@ -134,7 +134,7 @@ public sealed class ConcurrentOverrideTests(PricingDatabase db) : IClassFixture<
 
         // When the override committed, users paid 2.80: 2.40 × 1.40 = 3.36 raises that, so it must wait for the 24 h
         // grace period; the price users pay right after the call must still be 2.80.
-        var now = Assert.Single(await own.Pricing.ListModelPricesAsync(tenant, Ct), p => p.ModelId == Model);
+        var now = Assert.Single(await own.Pricing.ListModelPricesAsync(Admin(tenant), Ct), p => p.ModelId == Model);
         Assert.Equal(2.800000m, now.UserInputPricePer1M);
         Assert.NotNull(now.PendingOverride);
         var quote = await Eventually.QuoteAsync(own.Engine, tenant, Model, 1_000_000, 0, q => q.BaseCost != 2.50m);

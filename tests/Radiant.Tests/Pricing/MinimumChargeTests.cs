@@ -38,7 +38,7 @@ public sealed class MinimumChargeTests(PricingDatabase db) : IClassFixture<Prici
     {
         var tenant = await db.NewTenantAsync();
 
-        await db.Pricing.UpdateConfigAsync(tenant, null, new PricingConfigUpdate { MinimumChargePerRequest = 0.005m }, Ct);
+        await db.Pricing.UpdateConfigAsync(Admin(tenant), new PricingConfigUpdate { MinimumChargePerRequest = 0.005m }, Ct);
 
         var tiny = await Eventually.QuoteAsync(db.Engine, tenant, Model, 1, 0, q => q.Charge != 0.001m);
         Assert.Equal(0.005m, tiny.Charge);
@@ -64,7 +64,7 @@ public sealed class MinimumChargeTests(PricingDatabase db) : IClassFixture<Prici
     {
         var tenant = await db.NewTenantAsync();
 
-        await db.Pricing.UpdateConfigAsync(tenant, null, new PricingConfigUpdate { MinimumChargePerRequest = 0m }, Ct);
+        await db.Pricing.UpdateConfigAsync(Admin(tenant), new PricingConfigUpdate { MinimumChargePerRequest = 0m }, Ct);
 
         // 1 × 3.50 / 1M = 0.0000035, rounded half away from zero to 0.000004.
         var tiny = await Eventually.QuoteAsync(db.Engine, tenant, Model, 1, 0, q => q.Charge != 0.001m);

@@ -24,7 +24,7 @@ public sealed class PriceOverrideTests(PricingDatabase db) : IClassFixture<Prici
         var tenant = await db.NewTenantAsync();
         var admin = Guid.NewGuid();
 
-        var set = await db.Pricing.SetOverrideAsync(tenant, admin, Model, new PriceOverrideInput(Markup: 0.20m), Ct);
+        var set = await db.Pricing.SetOverrideAsync(Admin(tenant, admin), Model, new PriceOverrideInput(Markup: 0.20m), Ct);
 
         Assert.True(set.HasOverride);
         Assert.Equal(0.20m, set.EffectiveMarkup);
@@ -59,7 +59,7 @@ public sealed class PriceOverrideTests(PricingDatabase db) : IClassFixture<Prici
     {
         var tenant = await db.NewTenantAsync();
 
-        var set = await db.Pricing.SetOverrideAsync(tenant, null, Model, new PriceOverrideInput(InputPricePer1M: 2.00m, OutputPricePer1M: 8.00m), Ct);
+        var set = await db.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(InputPricePer1M: 2.00m, OutputPricePer1M: 8.00m), Ct);
 
         Assert.True(set.HasOverride);
         Assert.Equal((2.00m, 8.00m, 0.40m), (set.BaseInputPricePer1M, set.BaseOutputPricePer1M, set.EffectiveMarkup));
@@ -75,7 +75,7 @@ public sealed class PriceOverrideTests(PricingDatabase db) : IClassFixture<Prici
         var tenant = await db.NewTenantAsync();
 
         var before = DateTimeOffset.UtcNow;
-        var set = await db.Pricing.SetOverrideAsync(tenant, null, Model, new PriceOverrideInput(Markup: 0.60m), Ct);
+        var set = await db.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(Markup: 0.60m), Ct);
         var after = DateTimeOffset.UtcNow;
 
         // The current price holds.
@@ -111,9 +111,9 @@ public sealed class PriceOverrideTests(PricingDatabase db) : IClassFixture<Prici
     public async Task With_no_grace_period_a_rise_applies_at_once()
     {
         var tenant = await db.NewTenantAsync();
-        await db.Pricing.UpdateConfigAsync(tenant, null, new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 0 }, Ct);
+        await db.Pricing.UpdateConfigAsync(Admin(tenant), new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 0 }, Ct);
 
-        var set = await db.Pricing.SetOverrideAsync(tenant, null, Model, new PriceOverrideInput(Markup: 0.60m), Ct);
+        var set = await db.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(Markup: 0.60m), Ct);
 
         Assert.True(set.HasOverride);
         Assert.Null(set.PendingOverride);
@@ -129,7 +129,7 @@ public sealed class PriceOverrideTests(PricingDatabase db) : IClassFixture<Prici
         var from = DateTimeOffset.UtcNow.AddHours(48);
         var to = from.AddHours(2);
 
-        var set = await db.Pricing.SetOverrideAsync(tenant, null, Model, new PriceOverrideInput(Markup: 0.60m, EffectiveFrom: from, EffectiveTo: to), Ct);
+        var set = await db.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(Markup: 0.60m, EffectiveFrom: from, EffectiveTo: to), Ct);
 
         var pending = Assert.IsType<ModelPriceOverride>(set.PendingOverride);
         Assert.InRange(pending.EffectiveFrom, from.AddMilliseconds(-1), from.AddMilliseconds(1));
@@ -144,10 +144,10 @@ public sealed class PriceOverrideTests(PricingDatabase db) : IClassFixture<Prici
     public async Task Removing_a_lower_override_returns_to_the_default_only_after_the_grace_period()
     {
         var tenant = await db.NewTenantAsync();
-        await db.Pricing.SetOverrideAsync(tenant, null, Model, new PriceOverrideInput(Markup: 0.20m), Ct);
+        await db.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(Markup: 0.20m), Ct);
 
         var before = DateTimeOffset.UtcNow;
-        var removed = await db.Pricing.RemoveOverrideAsync(tenant, null, Model, Ct);
+        var removed = await db.Pricing.RemoveOverrideAsync(Admin(tenant), Model, Ct);
         var after = DateTimeOffset.UtcNow;
 
         // The lower price holds through the grace period.
@@ -174,13 +174,13 @@ public sealed class PriceOverrideTests(PricingDatabase db) : IClassFixture<Prici
     public async Task Removing_a_higher_override_returns_to_the_default_at_once()
     {
         var tenant = await db.NewTenantAsync();
-        await db.Pricing.UpdateConfigAsync(tenant, null, new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 0 }, Ct);
-        await db.Pricing.SetOverrideAsync(tenant, null, Model, new PriceOverrideInput(Markup: 0.60m), Ct);
-        await db.Pricing.UpdateConfigAsync(tenant, null, new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 24 }, Ct);
+        await db.Pricing.UpdateConfigAsync(Admin(tenant), new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 0 }, Ct);
+        await db.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(Markup: 0.60m), Ct);
+        await db.Pricing.UpdateConfigAsync(Admin(tenant), new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 24 }, Ct);
         var raised = await Eventually.QuoteAsync(db.Engine, tenant, Model, Million, 0, q => q.OverrideApplied);
         Assert.Equal(4.000000m, raised.Charge);
 
-        var removed = await db.Pricing.RemoveOverrideAsync(tenant, null, Model, Ct);
+        var removed = await db.Pricing.RemoveOverrideAsync(Admin(tenant), Model, Ct);
 
         Assert.False(removed.HasOverride);
         Assert.Null(removed.Override);
@@ -196,11 +196,11 @@ public sealed class PriceOverrideTests(PricingDatabase db) : IClassFixture<Prici
     public async Task Removing_a_pending_rise_cancels_it()
     {
         var tenant = await db.NewTenantAsync();
-        var set = await db.Pricing.SetOverrideAsync(tenant, null, Model, new PriceOverrideInput(Markup: 0.60m), Ct);
+        var set = await db.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(Markup: 0.60m), Ct);
         var start = set.PendingOverride!.EffectiveFrom;
         Assert.Equal(4.000000m, (await Eventually.QuoteAsync(db.Engine, tenant, Model, Million, 0, q => q.OverrideApplied, at: start.AddSeconds(1))).Charge);
 
-        var removed = await db.Pricing.RemoveOverrideAsync(tenant, null, Model, Ct);
+        var removed = await db.Pricing.RemoveOverrideAsync(Admin(tenant), Model, Ct);
 
         Assert.Null(removed.PendingOverride);
         Assert.False(removed.HasOverride);
@@ -213,9 +213,9 @@ public sealed class PriceOverrideTests(PricingDatabase db) : IClassFixture<Prici
     {
         var tenant = await db.NewTenantAsync();
 
-        await db.Pricing.SetOverrideAsync(tenant, null, Model, new PriceOverrideInput(Markup: 0.30m), Ct);
-        await db.Pricing.SetOverrideAsync(tenant, null, Model, new PriceOverrideInput(Markup: 0.25m), Ct);
-        var last = await db.Pricing.SetOverrideAsync(tenant, null, Model, new PriceOverrideInput(InputPricePer1M: 1.50m, OutputPricePer1M: 8.00m), Ct);
+        await db.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(Markup: 0.30m), Ct);
+        await db.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(Markup: 0.25m), Ct);
+        var last = await db.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(InputPricePer1M: 1.50m, OutputPricePer1M: 8.00m), Ct);
 
         // The last override stands alone: its markup is the default again, nothing of the earlier ones is merged in.
         Assert.True(last.HasOverride);
@@ -232,7 +232,7 @@ public sealed class PriceOverrideTests(PricingDatabase db) : IClassFixture<Prici
     {
         var tenant = await db.NewTenantAsync();
 
-        var error = await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.Pricing.RemoveOverrideAsync(tenant, null, Model, Ct));
+        var error = await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.Pricing.RemoveOverrideAsync(Admin(tenant), Model, Ct));
 
         Assert.Contains(Model, error.Message, StringComparison.Ordinal);
         Assert.Empty(await HistoryAsync(tenant));
@@ -244,8 +244,8 @@ public sealed class PriceOverrideTests(PricingDatabase db) : IClassFixture<Prici
         var tenant = await db.NewTenantAsync();
 
         var set = await Assert.ThrowsAsync<RadiantNotFoundException>(() =>
-            db.Pricing.SetOverrideAsync(tenant, null, "no-such-model", new PriceOverrideInput(Markup: 0.1m), Ct));
-        var remove = await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.Pricing.RemoveOverrideAsync(tenant, null, "no-such-model", Ct));
+            db.Pricing.SetOverrideAsync(Admin(tenant), "no-such-model", new PriceOverrideInput(Markup: 0.1m), Ct));
+        var remove = await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.Pricing.RemoveOverrideAsync(Admin(tenant), "no-such-model", Ct));
 
         Assert.Equal("model", set.Resource);
         Assert.Equal("model", remove.Resource);
@@ -281,7 +281,7 @@ public sealed class PriceOverrideTests(PricingDatabase db) : IClassFixture<Prici
             _ => throw new ArgumentOutOfRangeException(nameof(input), input, null),
         };
 
-        var error = await Assert.ThrowsAsync<RadiantValidationException>(() => db.Pricing.SetOverrideAsync(tenant, null, Model, bad, Ct));
+        var error = await Assert.ThrowsAsync<RadiantValidationException>(() => db.Pricing.SetOverrideAsync(Admin(tenant), Model, bad, Ct));
 
         Assert.Equal([field], error.Errors.Keys);
         var price = await PriceOfAsync(tenant, Model);
@@ -292,8 +292,8 @@ public sealed class PriceOverrideTests(PricingDatabase db) : IClassFixture<Prici
     }
 
     private async Task<ModelPricing> PriceOfAsync(Guid tenant, string model) =>
-        Assert.Single(await db.Pricing.ListModelPricesAsync(tenant, Ct), p => p.ModelId == model);
+        Assert.Single(await db.Pricing.ListModelPricesAsync(Admin(tenant), Ct), p => p.ModelId == model);
 
     private async Task<IReadOnlyList<PriceHistoryEntry>> HistoryAsync(Guid tenant) =>
-        (await db.Pricing.ListHistoryAsync(tenant, null, new PageRequest(0, PageRequest.MaxLimit), Ct)).Items;
+        (await db.Pricing.ListHistoryAsync(Admin(tenant), null, new PageRequest(0, PageRequest.MaxLimit), Ct)).Items;
 }

@@ -26,7 +26,7 @@ public sealed class PricingPropagationTests(PricingDatabase db) : IClassFixture<
         var latencies = new List<TimeSpan>();
         foreach (var markup in new[] { 0.30m, 0.25m, 0.20m, 0.15m, 0.10m })
         {
-            await db.Pricing.SetOverrideAsync(tenant, null, Model, new PriceOverrideInput(Markup: markup), Ct);
+            await db.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(Markup: markup), Ct);
             var clock = Stopwatch.StartNew(); // the change is committed when the call returns
             var arrived = await Eventually.TrueAsync(() => otherEngine.Quote(tenant, Model, 1, 0).EffectiveMarkup == markup);
             var latency = clock.Elapsed;
@@ -48,7 +48,7 @@ public sealed class PricingPropagationTests(PricingDatabase db) : IClassFixture<
         await using var second = await PricingDatabase.BuildAsync(db.ConnectionString);
         var otherPricing = second.GetRequiredService<IPricingAdminService>();
 
-        await otherPricing.UpdateConfigAsync(tenant, null, new PricingConfigUpdate { MinimumChargePerRequest = 0.02m }, Ct);
+        await otherPricing.UpdateConfigAsync(Admin(tenant), new PricingConfigUpdate { MinimumChargePerRequest = 0.02m }, Ct);
         var clock = Stopwatch.StartNew();
         var arrived = await Eventually.TrueAsync(() => db.Engine.Quote(tenant, Model, 1, 0).Charge == 0.02m);
         var latency = clock.Elapsed;

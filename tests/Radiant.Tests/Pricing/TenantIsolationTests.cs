@@ -16,11 +16,11 @@ public sealed class TenantIsolationTests(PricingDatabase db) : IClassFixture<Pri
         var a = await db.NewTenantAsync();
         var b = await db.NewTenantAsync();
         var later = DateTimeOffset.UtcNow.AddDays(3);
-        var bPrices = await db.Pricing.ListModelPricesAsync(b, Ct);
+        var bPrices = await db.Pricing.ListModelPricesAsync(Admin(b), Ct);
         var bNow = Quotes(b, null);
         var bLater = Quotes(b, later);
 
-        await db.Pricing.UpdateConfigAsync(a, null, new PricingConfigUpdate
+        await db.Pricing.UpdateConfigAsync(Admin(a), new PricingConfigUpdate
         {
             ExternalDefaultMarkup = 0.90m,
             SelfHostedDefaultMarkup = 0.10m,
@@ -30,12 +30,12 @@ public sealed class TenantIsolationTests(PricingDatabase db) : IClassFixture<Pri
             NotifyOnPriceChange = false,
             NotifyThresholdPercent = 50m,
         }, Ct);
-        await db.Pricing.SetOverrideAsync(a, null, "gpt-4o", new PriceOverrideInput(Markup: 0.05m), Ct);
-        await db.Pricing.SetOverrideAsync(a, null, "claude-4-opus", new PriceOverrideInput(Markup: 2.0m), Ct);
-        await db.Pricing.SetOverrideAsync(a, null, "o1", new PriceOverrideInput(InputPricePer1M: 1.00m, OutputPricePer1M: 1.00m), Ct);
-        await db.Pricing.BulkUpdateMarkupAsync(a, null, new BulkMarkupUpdate(ModelHosting.External, 0.55m), Ct);
-        await db.Pricing.BulkUpdateMarkupAsync(a, null, new BulkMarkupUpdate(ModelHosting.SelfHosted, 0.20m), Ct);
-        await db.Pricing.RemoveOverrideAsync(a, null, "o1", Ct);
+        await db.Pricing.SetOverrideAsync(Admin(a), "gpt-4o", new PriceOverrideInput(Markup: 0.05m), Ct);
+        await db.Pricing.SetOverrideAsync(Admin(a), "claude-4-opus", new PriceOverrideInput(Markup: 2.0m), Ct);
+        await db.Pricing.SetOverrideAsync(Admin(a), "o1", new PriceOverrideInput(InputPricePer1M: 1.00m, OutputPricePer1M: 1.00m), Ct);
+        await db.Pricing.BulkUpdateMarkupAsync(Admin(a), new BulkMarkupUpdate(ModelHosting.External, 0.55m), Ct);
+        await db.Pricing.BulkUpdateMarkupAsync(Admin(a), new BulkMarkupUpdate(ModelHosting.SelfHosted, 0.20m), Ct);
+        await db.Pricing.RemoveOverrideAsync(Admin(a), "o1", Ct);
 
         // The engine has A's changes...
         var aQuote = await Eventually.QuoteAsync(db.Engine, a, "grok-3", 1, 0, q => q.EffectiveMarkup == 0.55m);
@@ -44,11 +44,11 @@ public sealed class TenantIsolationTests(PricingDatabase db) : IClassFixture<Pri
         Assert.Equal(2.0m, db.Engine.Quote(a, "claude-4-opus", 1, 0, later).EffectiveMarkup);
 
         // ...and B's prices did not move, now or later.
-        Assert.Equal(bPrices, await db.Pricing.ListModelPricesAsync(b, Ct));
+        Assert.Equal(bPrices, await db.Pricing.ListModelPricesAsync(Admin(b), Ct));
         Assert.Equal(bNow, Quotes(b, null));
         Assert.Equal(bLater, Quotes(b, later));
-        Assert.Equal(TenantPricingConfig.Default, await db.Pricing.GetConfigAsync(b, Ct));
-        Assert.Empty((await db.Pricing.ListHistoryAsync(b, cancellationToken: Ct)).Items);
+        Assert.Equal(TenantPricingConfig.Default, await db.Pricing.GetConfigAsync(Admin(b), Ct));
+        Assert.Empty((await db.Pricing.ListHistoryAsync(Admin(b), cancellationToken: Ct)).Items);
         Assert.All(bNow, q => Assert.Equal((0.40m, false), (q.EffectiveMarkup, q.OverrideApplied)));
 
         // The database's own view, read as B with raw SQL, agrees.
@@ -64,14 +64,14 @@ public sealed class TenantIsolationTests(PricingDatabase db) : IClassFixture<Pri
         var a = await db.NewTenantAsync();
         var b = await db.NewTenantAsync();
 
-        await db.Pricing.SetOverrideAsync(a, null, "gpt-4o", new PriceOverrideInput(Markup: 0.1m), Ct);
-        await db.Pricing.UpdateConfigAsync(a, null, new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 2 }, Ct);
+        await db.Pricing.SetOverrideAsync(Admin(a), "gpt-4o", new PriceOverrideInput(Markup: 0.1m), Ct);
+        await db.Pricing.UpdateConfigAsync(Admin(a), new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 2 }, Ct);
 
-        Assert.Single((await db.Pricing.ListHistoryAsync(a, cancellationToken: Ct)).Items);
-        Assert.Empty((await db.Pricing.ListHistoryAsync(b, cancellationToken: Ct)).Items);
-        Assert.Empty((await db.Pricing.ListHistoryAsync(b, "gpt-4o", new PageRequest(0, 10), Ct)).Items);
-        Assert.Equal(24, (await db.Pricing.GetConfigAsync(b, Ct)).PriceIncreaseGracePeriodHours);
-        Assert.DoesNotContain(await db.Pricing.ListModelPricesAsync(b, Ct), p => p.HasOverride);
+        Assert.Single((await db.Pricing.ListHistoryAsync(Admin(a), cancellationToken: Ct)).Items);
+        Assert.Empty((await db.Pricing.ListHistoryAsync(Admin(b), cancellationToken: Ct)).Items);
+        Assert.Empty((await db.Pricing.ListHistoryAsync(Admin(b), "gpt-4o", new PageRequest(0, 10), Ct)).Items);
+        Assert.Equal(24, (await db.Pricing.GetConfigAsync(Admin(b), Ct)).PriceIncreaseGracePeriodHours);
+        Assert.DoesNotContain(await db.Pricing.ListModelPricesAsync(Admin(b), Ct), p => p.HasOverride);
     }
 
     private List<PriceQuote> Quotes(Guid tenant, DateTimeOffset? at) =>

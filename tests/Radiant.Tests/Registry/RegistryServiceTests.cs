@@ -48,7 +48,7 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
     {
         var tenant = await db.NewTenantAsync();
 
-        var models = await db.Registry.ListModelsAsync(tenant, cancellationToken: Ct);
+        var models = await db.Registry.ListModelsAsync(Admin(tenant), cancellationToken: Ct);
 
         Assert.Equal(
             BuiltInCatalog.Catalog.Models.OrderBy(m => m.DisplayOrder).ThenBy(m => m.Id, StringComparer.Ordinal).Select(m => m.Id),
@@ -82,9 +82,9 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
 
         Assert.Equal(new ModelSyncResult(0, 0, 0, 1, 0, 0, 0), result);
         Assert.True(again.IsNoOp, again.ToString());
-        var listed = Assert.Single(await own.Registry.ListModelsAsync(tenant, cancellationToken: Ct), m => m.Definition.Id == Model);
+        var listed = Assert.Single(await own.Registry.ListModelsAsync(Admin(tenant), cancellationToken: Ct), m => m.Definition.Id == Model);
         Assert.Equal(("GPT-4o (2025)", 256000, 2.50m), (listed.Definition.DisplayName, listed.Definition.ContextWindow, listed.Definition.InputPricePer1M));
-        Assert.Empty((await own.Pricing.ListHistoryAsync(tenant, cancellationToken: Ct)).Items);
+        Assert.Empty((await own.Pricing.ListHistoryAsync(Admin(tenant), cancellationToken: Ct)).Items);
     }
 
     [Fact]
@@ -93,7 +93,7 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
         await using var own = await PricingDatabase.CreateAsync(db.Server);
         var follower = await own.NewTenantAsync();
         var pinned = await own.NewTenantAsync();
-        await own.Pricing.UpdateConfigAsync(pinned, null, new PricingConfigUpdate { AutoUpdateFromProviders = false }, Ct);
+        await own.Pricing.UpdateConfigAsync(Admin(pinned), new PricingConfigUpdate { AutoUpdateFromProviders = false }, Ct);
 
         var before = DateTimeOffset.UtcNow;
         var result = await own.Registry.SyncAsync(Catalogs.WithPrice(Model, 2.00m, 8.00m), Ct);
@@ -105,9 +105,9 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
         // The follower pays the new price at once.
         var quote = await Eventually.QuoteAsync(own.Engine, follower, Model, Million, Million, q => q.BaseCost == 10.00m);
         Assert.Equal((10.00m, 2.800000m, 11.200000m, 14.000000m), (quote.BaseCost, quote.UserInputPricePer1M, quote.UserOutputPricePer1M, quote.Charge));
-        var followerPrice = Assert.Single(await own.Pricing.ListModelPricesAsync(follower, Ct), p => p.ModelId == Model);
+        var followerPrice = Assert.Single(await own.Pricing.ListModelPricesAsync(Admin(follower), Ct), p => p.ModelId == Model);
         Assert.Equal((2.00m, 8.00m, 2.800000m, false), (followerPrice.BaseInputPricePer1M, followerPrice.BaseOutputPricePer1M, followerPrice.UserInputPricePer1M, followerPrice.HasOverride));
-        var entry = Assert.Single((await own.Pricing.ListHistoryAsync(follower, cancellationToken: Ct)).Items);
+        var entry = Assert.Single((await own.Pricing.ListHistoryAsync(Admin(follower), cancellationToken: Ct)).Items);
         Assert.Equal((PriceChangeSource.AutoSync, Model, (Guid?)null), (entry.Source, entry.ModelId, entry.ChangedBy));
         Assert.Equal((2.50m, 10.00m, 0.40m), (entry.PreviousInputPricePer1M, entry.PreviousOutputPricePer1M, entry.PreviousMarkup));
         Assert.Equal((2.00m, 8.00m, 0.40m), (entry.NewInputPricePer1M, entry.NewOutputPricePer1M, entry.NewMarkup));
@@ -116,12 +116,12 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
         // The tenant with auto-update off keeps its price, now and later, and has no history.
         Assert.Equal(3.500000m, own.Engine.Quote(pinned, Model, Million, 0).Charge);
         Assert.Equal(3.500000m, own.Engine.Quote(pinned, Model, Million, 0, DateTimeOffset.UtcNow.AddDays(10)).Charge);
-        var pinnedPrice = Assert.Single(await own.Pricing.ListModelPricesAsync(pinned, Ct), p => p.ModelId == Model);
+        var pinnedPrice = Assert.Single(await own.Pricing.ListModelPricesAsync(Admin(pinned), Ct), p => p.ModelId == Model);
         Assert.Equal((2.50m, 10.00m, 3.500000m), (pinnedPrice.BaseInputPricePer1M, pinnedPrice.BaseOutputPricePer1M, pinnedPrice.UserInputPricePer1M));
-        Assert.Empty((await own.Pricing.ListHistoryAsync(pinned, cancellationToken: Ct)).Items);
+        Assert.Empty((await own.Pricing.ListHistoryAsync(Admin(pinned), cancellationToken: Ct)).Items);
 
         // The catalogue itself shows the new list price to everyone.
-        Assert.Equal(2.00m, Assert.Single(await own.Registry.ListModelsAsync(pinned, cancellationToken: Ct), m => m.Definition.Id == Model).Definition.InputPricePer1M);
+        Assert.Equal(2.00m, Assert.Single(await own.Registry.ListModelsAsync(Admin(pinned), cancellationToken: Ct), m => m.Definition.Id == Model).Definition.InputPricePer1M);
 
         // Other models did not move.
         Assert.Equal(4.200000m, own.Engine.Quote(follower, "claude-4-sonnet", Million, 0).Charge);
@@ -134,15 +134,15 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
         var follower = await own.NewTenantAsync();
         var pinned = await own.NewTenantAsync();
         var quick = await own.NewTenantAsync();
-        await own.Pricing.UpdateConfigAsync(pinned, null, new PricingConfigUpdate { AutoUpdateFromProviders = false }, Ct);
-        await own.Pricing.UpdateConfigAsync(quick, null, new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 2 }, Ct);
+        await own.Pricing.UpdateConfigAsync(Admin(pinned), new PricingConfigUpdate { AutoUpdateFromProviders = false }, Ct);
+        await own.Pricing.UpdateConfigAsync(Admin(quick), new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 2 }, Ct);
 
         var before = DateTimeOffset.UtcNow;
         var result = await own.Registry.SyncAsync(Catalogs.WithPrice(Model, 3.00m, 12.00m), Ct);
         var after = DateTimeOffset.UtcNow;
 
         Assert.Equal((1, 2), (result.PriceChanges, result.TenantPriceUpdates));
-        var entry = Assert.Single((await own.Pricing.ListHistoryAsync(follower, cancellationToken: Ct)).Items);
+        var entry = Assert.Single((await own.Pricing.ListHistoryAsync(Admin(follower), cancellationToken: Ct)).Items);
         Assert.Equal(PriceChangeSource.AutoSync, entry.Source);
         Assert.Equal((2.50m, 10.00m, 3.00m, 12.00m), (entry.PreviousInputPricePer1M, entry.PreviousOutputPricePer1M, entry.NewInputPricePer1M, entry.NewOutputPricePer1M));
         Assert.InRange(entry.EffectiveFrom, before.AddHours(24) - Tolerance, after.AddHours(24) + Tolerance);
@@ -157,7 +157,7 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
         Assert.Equal((12.50m, 3.500000m, 17.500000m), (now.BaseCost, now.UserInputPricePer1M, now.Charge));
         Assert.Equal(17.500000m, snapshot.Quote(follower, Model, Million, Million, entry.EffectiveFrom.AddTicks(-1)).Charge);
         Assert.Equal(21.000000m, snapshot.Quote(follower, Model, Million, Million, entry.EffectiveFrom).Charge);
-        var listed = Assert.Single(await own.Pricing.ListModelPricesAsync(follower, Ct), p => p.ModelId == Model);
+        var listed = Assert.Single(await own.Pricing.ListModelPricesAsync(Admin(follower), Ct), p => p.ModelId == Model);
         Assert.Equal((2.50m, 3.500000m), (listed.BaseInputPricePer1M, listed.UserInputPricePer1M));
 
         // A 2 h grace period means 2 h.
@@ -167,7 +167,7 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
         // Auto-update off: the old price for good, and no history.
         Assert.Equal(17.500000m, snapshot.Quote(pinned, Model, Million, Million, afterGrace).Charge);
         Assert.Equal(17.500000m, snapshot.Quote(pinned, Model, Million, Million, afterGrace.AddDays(365)).Charge);
-        Assert.Empty((await own.Pricing.ListHistoryAsync(pinned, cancellationToken: Ct)).Items);
+        Assert.Empty((await own.Pricing.ListHistoryAsync(Admin(pinned), cancellationToken: Ct)).Items);
     }
 
     [Fact]
@@ -176,7 +176,7 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
         await using var own = await PricingDatabase.CreateAsync(db.Server);
         var follower = await own.NewTenantAsync();
         var pinned = await own.NewTenantAsync();
-        await own.Pricing.UpdateConfigAsync(pinned, null, new PricingConfigUpdate { AutoUpdateFromProviders = false }, Ct);
+        await own.Pricing.UpdateConfigAsync(Admin(pinned), new PricingConfigUpdate { AutoUpdateFromProviders = false }, Ct);
         var changed = Catalogs.WithPrice(Model, 3.00m, 12.00m);
         await own.Registry.SyncAsync(changed, Ct);
         var models = await ReadModelRowsAsync(own);
@@ -233,9 +233,9 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
         var pinned = await own.NewTenantAsync();
         var quiet = await own.NewTenantAsync();
         var tolerant = await own.NewTenantAsync();
-        await own.Pricing.UpdateConfigAsync(pinned, null, new PricingConfigUpdate { AutoUpdateFromProviders = false }, Ct);
-        await own.Pricing.UpdateConfigAsync(quiet, null, new PricingConfigUpdate { NotifyOnPriceChange = false }, Ct);
-        await own.Pricing.UpdateConfigAsync(tolerant, null, new PricingConfigUpdate { NotifyThresholdPercent = 50m }, Ct);
+        await own.Pricing.UpdateConfigAsync(Admin(pinned), new PricingConfigUpdate { AutoUpdateFromProviders = false }, Ct);
+        await own.Pricing.UpdateConfigAsync(Admin(quiet), new PricingConfigUpdate { NotifyOnPriceChange = false }, Ct);
+        await own.Pricing.UpdateConfigAsync(Admin(tolerant), new PricingConfigUpdate { NotifyThresholdPercent = 50m }, Ct);
         Assert.Empty(notifier.Received);
 
         var before = DateTimeOffset.UtcNow;
@@ -267,7 +267,7 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
         Assert.Equal((1, 1, 1), (small.TenantPriceUpdates, drop.TenantPriceUpdates, exactly.TenantPriceUpdates));
         Assert.Equal((0, 0, 0), (small.Notifications, drop.Notifications, exactly.Notifications));
         Assert.Empty(notifier.Received);
-        Assert.Equal(3, (await own.Pricing.ListHistoryAsync(tenant, cancellationToken: Ct)).Items.Count(h => h.Source == PriceChangeSource.AutoSync));
+        Assert.Equal(3, (await own.Pricing.ListHistoryAsync(Admin(tenant), cancellationToken: Ct)).Items.Count(h => h.Source == PriceChangeSource.AutoSync));
     }
 
     [Fact]
@@ -275,10 +275,10 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
     {
         await using var own = await PricingDatabase.CreateAsync(db.Server);
         var tenant = await own.NewTenantAsync();
-        await own.Pricing.UpdateConfigAsync(tenant, null, new PricingConfigUpdate { ExternalDefaultMarkup = 0.50m, MinimumChargePerRequest = 0.002m }, Ct);
-        var set = await own.Pricing.SetOverrideAsync(tenant, null, Model, new PriceOverrideInput(Markup: 0.30m, InputPricePer1M: 2.20m), Ct);
+        await own.Pricing.UpdateConfigAsync(Admin(tenant), new PricingConfigUpdate { ExternalDefaultMarkup = 0.50m, MinimumChargePerRequest = 0.002m }, Ct);
+        var set = await own.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(Markup: 0.30m, InputPricePer1M: 2.20m), Ct);
         Assert.True(set.HasOverride);
-        var config = await own.Pricing.GetConfigAsync(tenant, Ct);
+        var config = await own.Pricing.GetConfigAsync(Admin(tenant), Ct);
         var overrides = await ReadOverrideRowsAsync(own);
 
         // The provider cuts both prices, and raises another model's.
@@ -286,8 +286,8 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
         await own.Registry.SyncAsync(cut with { Models = [.. cut.Models.Select(m => m.Id == "o1" ? m with { InputPricePer1M = 20.00m } : m)] }, Ct);
 
         Assert.Equal(overrides, await ReadOverrideRowsAsync(own));
-        Assert.Equal(config, await own.Pricing.GetConfigAsync(tenant, Ct));
-        var price = Assert.Single(await own.Pricing.ListModelPricesAsync(tenant, Ct), p => p.ModelId == Model);
+        Assert.Equal(config, await own.Pricing.GetConfigAsync(Admin(tenant), Ct));
+        var price = Assert.Single(await own.Pricing.ListModelPricesAsync(Admin(tenant), Ct), p => p.ModelId == Model);
         Assert.Equal(set.Override, price.Override);
         // The override's input price and markup stand; its output price was never overridden, so it follows the provider.
         Assert.Equal((true, 2.20m, 8.00m, 0.30m, 2.860000m, 10.400000m),
@@ -302,21 +302,21 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
         var tenant = await db.NewTenantAsync();
         var other = await db.NewTenantAsync();
 
-        var disabled = await db.Registry.SetEnabledAsync(tenant, Model, false, Ct);
+        var disabled = await db.Registry.SetEnabledAsync(Admin(tenant), Model, false, Ct);
 
         Assert.Equal((Model, false, true), (disabled.Definition.Id, disabled.IsEnabled, disabled.ThinkTankEnabled));
-        var enabled = await db.Registry.ListModelsAsync(tenant, enabled: true, Ct);
+        var enabled = await db.Registry.ListModelsAsync(Admin(tenant), enabled: true, Ct);
         Assert.Equal(31, enabled.Count);
         Assert.DoesNotContain(enabled, m => m.Definition.Id == Model);
-        Assert.Equal(Model, Assert.Single(await db.Registry.ListModelsAsync(tenant, enabled: false, Ct)).Definition.Id);
-        Assert.Equal(32, (await db.Registry.ListModelsAsync(tenant, cancellationToken: Ct)).Count);
-        Assert.Equal(32, (await db.Registry.ListModelsAsync(other, enabled: true, Ct)).Count);
-        Assert.Empty(await db.Registry.ListModelsAsync(other, enabled: false, Ct));
+        Assert.Equal(Model, Assert.Single(await db.Registry.ListModelsAsync(Admin(tenant), enabled: false, Ct)).Definition.Id);
+        Assert.Equal(32, (await db.Registry.ListModelsAsync(Admin(tenant), cancellationToken: Ct)).Count);
+        Assert.Equal(32, (await db.Registry.ListModelsAsync(Admin(other), enabled: true, Ct)).Count);
+        Assert.Empty(await db.Registry.ListModelsAsync(Admin(other), enabled: false, Ct));
 
-        var again = await db.Registry.SetEnabledAsync(tenant, Model, true, Ct);
+        var again = await db.Registry.SetEnabledAsync(Admin(tenant), Model, true, Ct);
 
         Assert.True(again.IsEnabled);
-        Assert.Equal(32, (await db.Registry.ListModelsAsync(tenant, enabled: true, Ct)).Count);
+        Assert.Equal(32, (await db.Registry.ListModelsAsync(Admin(tenant), enabled: true, Ct)).Count);
     }
 
     [Fact]
@@ -326,24 +326,24 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
         var other = await db.NewTenantAsync();
         var offByDefault = BuiltInCatalog.Catalog.Models.First(m => !m.ThinkTankEnabled).Id;
 
-        var off = await db.Registry.SetThinkTankEnabledAsync(tenant, Model, false, Ct);
-        var on = await db.Registry.SetThinkTankEnabledAsync(tenant, offByDefault, true, Ct);
+        var off = await db.Registry.SetThinkTankEnabledAsync(Admin(tenant), Model, false, Ct);
+        var on = await db.Registry.SetThinkTankEnabledAsync(Admin(tenant), offByDefault, true, Ct);
 
         Assert.Equal((false, true), (off.ThinkTankEnabled, off.IsEnabled));
         Assert.True(on.ThinkTankEnabled);
-        var mine = await db.Registry.ListModelsAsync(tenant, cancellationToken: Ct);
+        var mine = await db.Registry.ListModelsAsync(Admin(tenant), cancellationToken: Ct);
         Assert.False(mine.Single(m => m.Definition.Id == Model).ThinkTankEnabled);
         Assert.True(mine.Single(m => m.Definition.Id == offByDefault).ThinkTankEnabled);
         // The catalogue's default is unchanged, and so is every other tenant.
         Assert.True(mine.Single(m => m.Definition.Id == Model).Definition.ThinkTankEnabled);
-        var theirs = await db.Registry.ListModelsAsync(other, cancellationToken: Ct);
+        var theirs = await db.Registry.ListModelsAsync(Admin(other), cancellationToken: Ct);
         Assert.True(theirs.Single(m => m.Definition.Id == Model).ThinkTankEnabled);
         Assert.False(theirs.Single(m => m.Definition.Id == offByDefault).ThinkTankEnabled);
 
-        var back = await db.Registry.SetThinkTankEnabledAsync(tenant, Model, true, Ct);
+        var back = await db.Registry.SetThinkTankEnabledAsync(Admin(tenant), Model, true, Ct);
 
         Assert.True(back.ThinkTankEnabled);
-        Assert.True((await db.Registry.ListModelsAsync(tenant, cancellationToken: Ct)).Single(m => m.Definition.Id == Model).ThinkTankEnabled);
+        Assert.True((await db.Registry.ListModelsAsync(Admin(tenant), cancellationToken: Ct)).Single(m => m.Definition.Id == Model).ThinkTankEnabled);
     }
 
     [Fact]
@@ -351,17 +351,17 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
     {
         var tenant = await db.NewTenantAsync();
 
-        var enable = await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.Registry.SetEnabledAsync(tenant, "no-such-model", false, Ct));
-        var thinkTank = await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.Registry.SetThinkTankEnabledAsync(tenant, "no-such-model", true, Ct));
+        var enable = await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.Registry.SetEnabledAsync(Admin(tenant), "no-such-model", false, Ct));
+        var thinkTank = await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.Registry.SetThinkTankEnabledAsync(Admin(tenant), "no-such-model", true, Ct));
 
         Assert.Equal(("model", "model"), (enable.Resource, thinkTank.Resource));
-        Assert.Equal(32, (await db.Registry.ListModelsAsync(tenant, enabled: true, Ct)).Count);
+        Assert.Equal(32, (await db.Registry.ListModelsAsync(Admin(tenant), enabled: true, Ct)).Count);
     }
 
     [Fact]
     public async Task Switching_a_model_for_an_unknown_tenant_is_not_found_as_a_tenant()
     {
-        var error = await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.Registry.SetEnabledAsync(Guid.NewGuid(), Model, false, Ct));
+        var error = await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.Registry.SetEnabledAsync(Admin(Guid.NewGuid()), Model, false, Ct));
 
         Assert.Equal("tenant", error.Resource);
     }

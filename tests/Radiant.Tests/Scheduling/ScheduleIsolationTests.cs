@@ -19,12 +19,12 @@ public sealed class ScheduleIsolationTests(ScheduleServiceDatabase db) : IClassF
 
     private IScheduleService Schedules => db.Schedules;
 
-    private static ScheduleCaller Me(TenantUser user) => new(user);
+    private static RadiantCaller Me(RadiantCaller user) => user;
 
-    private static ScheduleCaller Admin(TenantUser user) => new(user, IsTenantAdmin: true);
+    private static RadiantCaller Admin(RadiantCaller user) => user.AsTenantAdmin();
 
     /// <summary>A schedule with one run, owned by a new user of a new tenant.</summary>
-    private async Task<(TenantUser Owner, ScheduledPrompt Schedule, ScheduleRun Run)> SeedAsync()
+    private async Task<(RadiantCaller Owner, ScheduledPrompt Schedule, ScheduleRun Run)> SeedAsync()
     {
         var owner = await db.NewUserAsync();
         var created = await Schedules.CreateAsync(Me(owner), Cron(), Ct);
@@ -32,7 +32,7 @@ public sealed class ScheduleIsolationTests(ScheduleServiceDatabase db) : IClassF
         return (owner, await Schedules.GetAsync(Me(owner), created.Id, Ct), run);
     }
 
-    private async Task AssertUnreachableAsync(ScheduleCaller caller, Guid scheduleId, Guid runId)
+    private async Task AssertUnreachableAsync(RadiantCaller caller, Guid scheduleId, Guid runId)
     {
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => Schedules.GetAsync(caller, scheduleId, Ct));
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => Schedules.UpdateAsync(caller, scheduleId, new ScheduleUpdate { Name = "hijacked" }, Ct));
@@ -92,7 +92,7 @@ public sealed class ScheduleIsolationTests(ScheduleServiceDatabase db) : IClassF
         Assert.Equal([colleagues.Id, schedule.Id], (await Schedules.ListAsync(admin, new ScheduleListQuery(PageRequest.First), Ct)).Items.Select(s => s.Id));
         Assert.Equal([schedule.Id], (await Schedules.ListAsync(admin, new ScheduleListQuery(PageRequest.First, UserId: owner.UserId), Ct)).Items.Select(s => s.Id));
         Assert.Equal([colleagues.Id], (await Schedules.ListAsync(admin, new ScheduleListQuery(PageRequest.First, UserId: colleague.UserId), Ct)).Items.Select(s => s.Id));
-        Assert.Empty((await Schedules.ListAsync(admin, new ScheduleListQuery(PageRequest.First, UserId: admin.User.UserId), Ct)).Items);
+        Assert.Empty((await Schedules.ListAsync(admin, new ScheduleListQuery(PageRequest.First, UserId: admin.UserId), Ct)).Items);
 
         var renamed = await Schedules.UpdateAsync(admin, schedule.Id, new ScheduleUpdate { Name = "Renamed by admin" }, Ct);
         Assert.Equal(("Renamed by admin", owner.UserId), (renamed.Name, renamed.UserId));

@@ -16,9 +16,9 @@ public sealed class ScheduleServiceTests(ScheduleServiceDatabase db) : IClassFix
 
     private IScheduleService Schedules => db.Schedules;
 
-    private static ScheduleCaller Me(TenantUser user) => new(user);
+    private static RadiantCaller Me(RadiantCaller user) => user;
 
-    private async Task<(TenantUser Owner, ScheduledPrompt Schedule)> CreateAsync(ScheduleCreate input, TenantUser? owner = null)
+    private async Task<(RadiantCaller Owner, ScheduledPrompt Schedule)> CreateAsync(ScheduleCreate input, RadiantCaller? owner = null)
     {
         var user = owner ?? await db.NewUserAsync();
         return (user, await Schedules.CreateAsync(Me(user), input, Ct));
@@ -134,7 +134,7 @@ public sealed class ScheduleServiceTests(ScheduleServiceDatabase db) : IClassFix
     {
         var owner = await db.NewUserAsync();
         var elsewhere = await db.NewUserAsync();
-        await db.Registry.SetEnabledAsync(owner.TenantId, "gpt-4o", enabled: false, Ct);
+        await db.Registry.SetEnabledAsync(Admin(owner.TenantId), "gpt-4o", enabled: false, Ct);
 
         var error = await Assert.ThrowsAsync<RadiantValidationException>(() => Schedules.CreateAsync(Me(owner), Cron(), Ct));
 
@@ -147,7 +147,7 @@ public sealed class ScheduleServiceTests(ScheduleServiceDatabase db) : IClassFix
     [Fact]
     public async Task Create_for_a_user_who_was_never_provisioned_is_not_found()
     {
-        var ghost = new TenantUser(Guid.NewGuid(), Guid.NewGuid());
+        var ghost = new RadiantCaller(Guid.NewGuid(), Guid.NewGuid());
 
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => Schedules.CreateAsync(Me(ghost), Cron(), Ct));
     }

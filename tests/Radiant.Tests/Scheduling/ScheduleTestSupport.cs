@@ -65,9 +65,9 @@ public sealed class ScheduleServiceDatabase(PostgresServer server) : IAsyncLifet
     }
 
     /// <summary>Provisions a new user, in a new tenant unless one is given.</summary>
-    public async Task<TenantUser> NewUserAsync(Guid? tenantId = null, Guid? userId = null)
+    public async Task<RadiantCaller> NewUserAsync(Guid? tenantId = null, Guid? userId = null)
     {
-        var user = new TenantUser(tenantId ?? Guid.NewGuid(), userId ?? Guid.NewGuid());
+        var user = new RadiantCaller(tenantId ?? Guid.NewGuid(), userId ?? Guid.NewGuid());
         await Directory.EnsureUserAsync(new UserProfile(user, $"{user.UserId:N}@example.test", "Test User"), TestContext.Current.CancellationToken);
         return user;
     }

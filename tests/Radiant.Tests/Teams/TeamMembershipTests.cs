@@ -16,10 +16,10 @@ public sealed class TeamMembershipTests(RadiantDatabase db) : IClassFixture<Radi
 
     private Task<TestTeam> CreateTeamAsync(TeamCreate create, int members = 0) => TeamTestSupport.CreateTeamAsync(Teams, db.NewUserAsync, create, members);
 
-    private async Task<TeamMember> MemberAsync(TestTeam team, TenantUser user) =>
+    private async Task<TeamMember> MemberAsync(TestTeam team, RadiantCaller user) =>
         (await Teams.ListMembersAsync(team.Owner, team.Id, Ct)).Single(m => m.UserId == user.UserId);
 
-    private Task<long> RowsOfAsync(TestTeam team, TenantUser user) =>
+    private Task<long> RowsOfAsync(TestTeam team, RadiantCaller user) =>
         ScalarAsAppAsync(db.ConnectionString, team.TenantId, $"SELECT count(*) FROM radiant.team_members WHERE team_id = '{team.Id}' AND user_id = '{user.UserId}'");
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class TeamMembershipTests(RadiantDatabase db) : IClassFixture<Radi
     public async Task Twenty_concurrent_invitations_to_a_team_with_three_free_seats_leave_exactly_three_more_pending_members()
     {
         var team = await CreateTeamAsync(Plan(maxMembers: 5), members: 1);
-        var invitees = new List<TenantUser>();
+        var invitees = new List<RadiantCaller>();
         for (var i = 0; i < 20; i++)
         {
             invitees.Add(await db.NewUserAsync(team.TenantId));

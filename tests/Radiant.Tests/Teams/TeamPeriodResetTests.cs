@@ -20,7 +20,7 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
 
     private Task<TestTeam> CreateTeamAsync(TeamCreate create, int members = 0) => TeamTestSupport.CreateTeamAsync(db.Teams, db.NewUserAsync, create, members);
 
-    private Task<UsageRecorded> UseAsync(TestTeam team, TenantUser user, long tokens) => db.Teams.RecordUsageAsync(user, team.Id, new TeamUsage(tokens), Ct);
+    private Task<UsageRecorded> UseAsync(TestTeam team, RadiantCaller user, long tokens) => db.Teams.RecordUsageAsync(user, team.Id, new TeamUsage(tokens), Ct);
 
     private Task<long> AppScalarAsync(TestTeam team, string sql) => ScalarAsAppAsync(db.ConnectionString, team.TenantId, sql);
 
@@ -180,7 +180,7 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
         Assert.Equal("member_allocation", error.Limit);
         var before = await DatabaseNowAsync();
 
-        var reset = await db.Teams.ResetPeriodAsync(team.TenantId, team.Id, Ct);
+        var reset = await db.Teams.ResetPeriodAsync(Admin(team.TenantId), team.Id, Ct);
 
         var after = await DatabaseNowAsync();
         Assert.InRange(reset.CurrentPeriodStart, before, after);
@@ -197,10 +197,22 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
         Assert.Equal(2, db.Notifier.For(team.Id).Count(w => w.PeriodStart == team.Plan.CurrentPeriodStart && w.UserId == team.Members[0].UserId));
 
         // A second reset keeps both finished periods, newest first.
-        await db.Teams.ResetPeriodAsync(team.TenantId, team.Id, Ct);
+        await db.Teams.ResetPeriodAsync(Admin(team.TenantId), team.Id, Ct);
         var periods = await db.Teams.ListPeriodsAsync(team.Owner, team.Id, Ct);
         Assert.Equal(new[] { reset.CurrentPeriodStart, team.Plan.CurrentPeriodStart }, periods.Select(p => p.PeriodStart));
         Assert.Equal(new long[] { 500, 500 }, periods.Select(p => p.TokensUsed));
+    }
+
+    [Fact]
+    public async Task Reset_is_refused_to_the_plans_owner_unless_they_administer_the_tenant()
+    {
+        var team = await CreateTeamAsync(Plan(pool: 1_000), members: 0);
+        await UseAsync(team, team.Owner, 250);
+
+        await Assert.ThrowsAsync<RadiantForbiddenException>(() => db.Teams.ResetPeriodAsync(team.Owner, team.Id, Ct));
+
+        Assert.Equal(250, (await db.Teams.GetAsync(team.Owner, team.Id, Ct)).TokensUsedThisPeriod);
+        Assert.Empty(await db.Teams.ListPeriodsAsync(team.Owner, team.Id, Ct));
     }
 
     [Fact]
@@ -208,7 +220,7 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
     {
         var owner = await db.NewUserAsync();
 
-        await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.Teams.ResetPeriodAsync(owner.TenantId, Guid.NewGuid(), Ct));
+        await Assert.ThrowsAsync<RadiantNotFoundException>(() => db.Teams.ResetPeriodAsync(Admin(owner.TenantId), Guid.NewGuid(), Ct));
     }
 
     [Fact]

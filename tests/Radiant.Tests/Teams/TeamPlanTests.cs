@@ -119,7 +119,7 @@ public sealed class TeamPlanTests(RadiantDatabase db) : IClassFixture<RadiantDat
     [Fact]
     public async Task A_user_who_was_never_provisioned_cannot_create_a_plan()
     {
-        var ghost = new Radiant.Tenancy.TenantUser((await db.NewUserAsync()).TenantId, Guid.NewGuid());
+        var ghost = new Radiant.Tenancy.RadiantCaller((await db.NewUserAsync()).TenantId, Guid.NewGuid());
 
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.CreateAsync(ghost, Plan(), Ct));
     }

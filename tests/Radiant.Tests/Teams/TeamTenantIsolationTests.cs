@@ -21,7 +21,7 @@ public sealed class TeamTenantIsolationTests(RadiantDatabase db) : IClassFixture
         await Teams.RecordUsageAsync(team.Owner, team.Id, new TeamUsage(100), Ct);
         // The stranger even uses the same user id as the owner, in another tenant.
         var stranger = await db.NewUserAsync();
-        var twin = new TenantUser(stranger.TenantId, team.Owner.UserId);
+        var twin = new RadiantCaller(stranger.TenantId, team.Owner.UserId);
         await db.Directory.EnsureUserAsync(new UserProfile(twin, "twin@example.test"), Ct);
         var before = await SnapshotAsync(team);
 
@@ -43,7 +43,7 @@ public sealed class TeamTenantIsolationTests(RadiantDatabase db) : IClassFixture
             Assert.Empty(await Teams.ListAsync(caller, Ct));
         }
 
-        await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ResetPeriodAsync(stranger.TenantId, team.Id, Ct));
+        await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ResetPeriodAsync(Admin(stranger.TenantId), team.Id, Ct));
 
         Assert.Equal(before, await SnapshotAsync(team));
         Assert.Equal(team.Plan with { TokensUsedThisPeriod = 100 }, await Teams.GetAsync(team.Owner, team.Id, Ct));

@@ -12,7 +12,7 @@ using Radiant.Tests.Infrastructure;
 namespace Radiant.Tests.Teams;
 
 /// <summary>A team set up for a test: its owner, the plan, and members who accepted their invitation.</summary>
-public sealed record TestTeam(TenantUser Owner, TeamPlan Plan, IReadOnlyList<TenantUser> Members)
+public sealed record TestTeam(RadiantCaller Owner, TeamPlan Plan, IReadOnlyList<RadiantCaller> Members)
 {
     public Guid Id => Plan.Id;
 
@@ -35,11 +35,11 @@ public static class TeamTestSupport
 
     /// <summary>Creates a plan owned by a new user of a new tenant (or <paramref name="owner"/>) with <paramref name="members"/> accepted members.</summary>
     public static async Task<TestTeam> CreateTeamAsync(
-        ITeamService teams, Func<Guid?, Task<TenantUser>> newUser, TeamCreate create, int members = 0, TenantUser? owner = null)
+        ITeamService teams, Func<Guid?, Task<RadiantCaller>> newUser, TeamCreate create, int members = 0, RadiantCaller? owner = null)
     {
         var o = owner ?? await newUser(null);
         var plan = await teams.CreateAsync(o, create, Ct);
-        var added = new List<TenantUser>();
+        var added = new List<RadiantCaller>();
         for (var i = 0; i < members; i++)
         {
             added.Add(await AddMemberAsync(teams, o, plan.Id, await newUser(o.TenantId)));
@@ -49,7 +49,7 @@ public static class TeamTestSupport
     }
 
     /// <summary>Invites a user and has them accept.</summary>
-    public static async Task<TenantUser> AddMemberAsync(ITeamService teams, TenantUser inviter, Guid teamId, TenantUser user, TeamRole role = TeamRole.Member)
+    public static async Task<RadiantCaller> AddMemberAsync(ITeamService teams, RadiantCaller inviter, Guid teamId, RadiantCaller user, TeamRole role = TeamRole.Member)
     {
         await teams.InviteAsync(inviter, teamId, new TeamInvitation(user.UserId, role), Ct);
         await teams.AcceptInvitationAsync(user, teamId, Ct);
@@ -57,7 +57,7 @@ public static class TeamTestSupport
     }
 
     /// <summary>Sets a member's allocation (as the owner).</summary>
-    public static Task<TeamMember> AllocateAsync(ITeamService teams, TestTeam team, TenantUser member, long? allocation) =>
+    public static Task<TeamMember> AllocateAsync(ITeamService teams, TestTeam team, RadiantCaller member, long? allocation) =>
         teams.UpdateMemberAsync(team.Owner, team.Id, member.UserId, new TeamMemberUpdate { TokenAllocation = allocation }, Ct);
 
     /// <summary>A scalar from raw SQL run as the application role with the tenant set (RLS applies).</summary>
@@ -96,7 +96,7 @@ public static class TeamTestSupport
     public static Task<long> TeamUsedAsync(string connectionString, TestTeam team) =>
         ScalarAsAppAsync(connectionString, team.TenantId, $"SELECT tokens_used_this_period FROM radiant.team_plans WHERE id = '{team.Id}'");
 
-    public static Task<long> MemberUsedAsync(string connectionString, TestTeam team, TenantUser member) =>
+    public static Task<long> MemberUsedAsync(string connectionString, TestTeam team, RadiantCaller member) =>
         ScalarAsAppAsync(connectionString, team.TenantId, $"SELECT tokens_used_this_period FROM radiant.team_members WHERE team_id = '{team.Id}' AND user_id = '{member.UserId}'");
 
     /// <summary>
@@ -203,9 +203,9 @@ public sealed class TeamDatabase(PostgresServer server) : IAsyncLifetime
     }
 
     /// <summary>Provisions a new user, in a new tenant unless one is given.</summary>
-    public async Task<TenantUser> NewUserAsync(Guid? tenantId = null)
+    public async Task<RadiantCaller> NewUserAsync(Guid? tenantId = null)
     {
-        var user = new TenantUser(tenantId ?? Guid.NewGuid(), Guid.NewGuid());
+        var user = new RadiantCaller(tenantId ?? Guid.NewGuid(), Guid.NewGuid());
         await Services.GetRequiredService<ITenantDirectory>().EnsureUserAsync(
             new UserProfile(user, $"{user.UserId:N}@example.test", "Test User"), TestContext.Current.CancellationToken);
         return user;

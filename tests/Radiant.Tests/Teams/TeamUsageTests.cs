@@ -16,10 +16,10 @@ public sealed class TeamUsageTests(RadiantDatabase db) : IClassFixture<RadiantDa
 
     private Task<TestTeam> CreateTeamAsync(TeamCreate create, int members = 0) => TeamTestSupport.CreateTeamAsync(Teams, db.NewUserAsync, create, members);
 
-    private Task<UsageRecorded> UseAsync(TestTeam team, TenantUser user, long tokens) => Teams.RecordUsageAsync(user, team.Id, new TeamUsage(tokens), Ct);
+    private Task<UsageRecorded> UseAsync(TestTeam team, RadiantCaller user, long tokens) => Teams.RecordUsageAsync(user, team.Id, new TeamUsage(tokens), Ct);
 
     /// <summary>The team's and each member's counters plus the log, to prove a refused request changed nothing.</summary>
-    private async Task<(long Team, long Log, long LogTokens, long[] Members)> SnapshotAsync(TestTeam team, params TenantUser[] members)
+    private async Task<(long Team, long Log, long LogTokens, long[] Members)> SnapshotAsync(TestTeam team, params RadiantCaller[] members)
     {
         var used = new long[members.Length];
         for (var i = 0; i < members.Length; i++)
@@ -30,7 +30,7 @@ public sealed class TeamUsageTests(RadiantDatabase db) : IClassFixture<RadiantDa
         return (await TeamUsedAsync(db.ConnectionString, team), await LogRowsAsync(db.ConnectionString, team), await LoggedTokensAsync(db.ConnectionString, team), used);
     }
 
-    private async Task AssertUnchangedAsync(TestTeam team, (long Team, long Log, long LogTokens, long[] Members) before, params TenantUser[] members)
+    private async Task AssertUnchangedAsync(TestTeam team, (long Team, long Log, long LogTokens, long[] Members) before, params RadiantCaller[] members)
     {
         var after = await SnapshotAsync(team, members);
         Assert.Equal(before.Team, after.Team);

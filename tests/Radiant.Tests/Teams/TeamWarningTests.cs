@@ -11,7 +11,7 @@ public sealed class TeamWarningTests(TeamDatabase db) : IClassFixture<TeamDataba
 
     private Task<TestTeam> CreateTeamAsync(TeamCreate create, int members = 0) => TeamTestSupport.CreateTeamAsync(db.Teams, db.NewUserAsync, create, members);
 
-    private Task<UsageRecorded> UseAsync(TestTeam team, TenantUser user, long tokens) => db.Teams.RecordUsageAsync(user, team.Id, new TeamUsage(tokens), Ct);
+    private Task<UsageRecorded> UseAsync(TestTeam team, RadiantCaller user, long tokens) => db.Teams.RecordUsageAsync(user, team.Id, new TeamUsage(tokens), Ct);
 
     private (Guid? User, int Threshold)[] Raised(TestTeam team) =>
         db.Notifier.For(team.Id).Select(w => (w.UserId, w.ThresholdPercent)).Order().ToArray();
@@ -109,7 +109,7 @@ public sealed class TeamWarningTests(TeamDatabase db) : IClassFixture<TeamDataba
         await UseAsync(team, team.Owner, 800);
         Assert.Single(db.Notifier.For(team.Id));
 
-        var reset = await db.Teams.ResetPeriodAsync(team.TenantId, team.Id, Ct);
+        var reset = await db.Teams.ResetPeriodAsync(Admin(team.TenantId), team.Id, Ct);
         await UseAsync(team, team.Owner, 900);
         await UseAsync(team, team.Owner, 100);
 

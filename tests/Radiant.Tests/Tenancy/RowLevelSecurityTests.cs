@@ -242,17 +242,17 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
     /// (tenant_model_settings) and a tenant base price (tenant_base_prices, written only by a sync, so inserted here as
     /// the tenant with raw SQL).
     /// </summary>
-    private async Task<(TenantUser Owner, Persona Persona)> SeedTenantAsync()
+    private async Task<(RadiantCaller Owner, Persona Persona)> SeedTenantAsync()
     {
         var owner = await db.NewUserAsync();
         var persona = await db.Personas.CreateAsync(owner, new PersonaCreate("Seeded", "p", IsPublic: true), Ct);
         await db.Personas.LogUsageAsync(owner, persona.Id, new PersonaUsage(TokensUsed: 5), Ct);
-        await db.FocusModes.CreateAsync(owner.TenantId, new Radiant.FocusModes.FocusModeCreate("seeded", "Seeded", "p"), Ct);
+        await db.FocusModes.CreateAsync(owner.AsTenantAdmin(), new Radiant.FocusModes.FocusModeCreate("seeded", "Seeded", "p"), Ct);
 
         // This fixture does not enable the registry feature, so the catalogue is synced here (idempotent).
         await db.Services.GetRequiredService<IModelRegistry>().SyncAsync(BuiltInCatalog.Catalog, Ct);
-        await db.Services.GetRequiredService<IPricingAdminService>().SetOverrideAsync(owner.TenantId, owner.UserId, "gpt-4o", new PriceOverrideInput(Markup: 0.1m), Ct);
-        await db.Services.GetRequiredService<IModelRegistry>().SetEnabledAsync(owner.TenantId, "gpt-4o", false, Ct);
+        await db.Services.GetRequiredService<IPricingAdminService>().SetOverrideAsync(owner.AsTenantAdmin(), "gpt-4o", new PriceOverrideInput(Markup: 0.1m), Ct);
+        await db.Services.GetRequiredService<IModelRegistry>().SetEnabledAsync(Admin(owner.TenantId), "gpt-4o", false, Ct);
         await using var connection = await db.OpenOwnerConnectionAsync();
         await using var tx = await RawSql.BeginAsAppAsync(connection, owner.TenantId, owner.UserId);
         await RawSql.ExecuteAsync(
@@ -266,7 +266,7 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
         var teams = db.Services.GetRequiredService<Radiant.Teams.ITeamService>();
         var team = await teams.CreateAsync(owner, new Radiant.Teams.TeamCreate("Seeded", Radiant.Teams.TeamPlanType.Family, 5, 100), Ct);
         await teams.RecordUsageAsync(owner, team.Id, new Radiant.Teams.TeamUsage(90), Ct);
-        await teams.ResetPeriodAsync(owner.TenantId, team.Id, Ct);
+        await teams.ResetPeriodAsync(Admin(owner.TenantId), team.Id, Ct);
 
         // A schedule with one recorded run.
         await using var scheduleConnection = await db.OpenOwnerConnectionAsync();

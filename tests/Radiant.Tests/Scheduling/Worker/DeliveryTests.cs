@@ -51,7 +51,7 @@ public sealed class DeliveryTests(PostgresServer server)
         Assert.Equal(schedule.Id, payload.GetProperty("scheduleId").GetGuid());
         Assert.Equal("completed", payload.GetProperty("status").GetString());
         Assert.Equal("Today's digest: all quiet.", payload.GetProperty("output").GetString());
-        Assert.Equal(caller.User.TenantId, payload.GetProperty("tenantId").GetGuid());
+        Assert.Equal(caller.TenantId, payload.GetProperty("tenantId").GetGuid());
     }
 
     [Fact]

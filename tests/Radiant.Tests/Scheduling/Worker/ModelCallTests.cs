@@ -34,7 +34,7 @@ public sealed class ModelCallTests(PostgresServer server)
         Assert.Null(run.Error);
         Assert.Equal(1234, run.InputTokens);
         Assert.Equal(567, run.OutputTokens);
-        var expected = scenario.Pricing.Quote(caller.User.TenantId, SchedulerScenario.Model, 1234, 567).Charge;
+        var expected = scenario.Pricing.Quote(caller.TenantId, SchedulerScenario.Model, 1234, 567).Charge;
         Assert.True(expected > 0m);
         Assert.Equal(expected, run.Cost);
 
@@ -126,7 +126,7 @@ public sealed class ModelCallTests(PostgresServer server)
         var worker = await scenario.StartWorkerAsync("w1", peer);
         var ct = TestContext.Current.CancellationToken;
 
-        ScheduleCaller caller;
+        RadiantCaller caller;
         ScheduledPrompt schedule;
         await using (var blocker = new NpgsqlConnection(scenario.ConnectionString))
         {
@@ -142,7 +142,7 @@ public sealed class ModelCallTests(PostgresServer server)
                 new ScheduleCreate("first day", "Welcome me", SchedulerScenario.Model, ScheduleType.Once) { RunAt = DateTimeOffset.UtcNow.AddHours(1) }, ct);
             await scenario.Schedules.RunNowAsync(caller, schedule.Id, ct);
             Assert.True(await Poll.UntilAsync(() => peer.RequestCount == 1), "the model was not called");
-            Assert.False(worker.Pricing.TryQuote(caller.User.TenantId, SchedulerScenario.Model, 1, 1, out _), "precondition: the worker's snapshot lacks the new tenant");
+            Assert.False(worker.Pricing.TryQuote(caller.TenantId, SchedulerScenario.Model, 1, 1, out _), "precondition: the worker's snapshot lacks the new tenant");
             await hold.RollbackAsync(ct);
         }
 
@@ -151,7 +151,7 @@ public sealed class ModelCallTests(PostgresServer server)
         Assert.Equal("completed", run.Status);
         Assert.Equal(1000, run.InputTokens);
         var expected = (await Poll.ForAsync(
-            () => Task.FromResult(scenario.Pricing.TryQuote(caller.User.TenantId, SchedulerScenario.Model, 1000, 1000, out var quote) ? quote.Charge : (decimal?)null),
+            () => Task.FromResult(scenario.Pricing.TryQuote(caller.TenantId, SchedulerScenario.Model, 1000, 1000, out var quote) ? quote.Charge : (decimal?)null),
             c => c is not null,
             "the tenant's price")) ?? 0m;
         Assert.True(run.Cost == expected, $"the run's cost is {run.Cost?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "empty"}; the tenant's price for its usage is {expected}");

@@ -21,7 +21,7 @@ public sealed class MultiWorkerTests(PostgresServer server)
     public async Task Every_due_occurrence_runs_exactly_once_across_workers_and_more_than_one_worker_shares_the_work(int workerCount)
     {
         await using var scenario = await SchedulerScenario.StartAsync(server, $"multi{workerCount}");
-        var callers = new List<ScheduleCaller>();
+        var callers = new List<RadiantCaller>();
         for (var t = 0; t < 3; t++)
         {
             callers.Add(await scenario.NewUserAsync());

@@ -130,7 +130,7 @@ public sealed class RobustnessTests(PostgresServer server)
         peer.Script = _ => new PeerReply.Answer("priced?", PromptTokens: 1000, CompletionTokens: 1000);
         var worker = await scenario.StartWorkerAsync("w1", peer, o => o.MaxConcurrentRuns = 20);
 
-        ScheduleCaller caller;
+        RadiantCaller caller;
         var schedules = new List<ScheduledPrompt>();
         await using (var blocker = new NpgsqlConnection(scenario.ConnectionString))
         {
@@ -152,12 +152,12 @@ public sealed class RobustnessTests(PostgresServer server)
             }
 
             Assert.True(await Poll.UntilAsync(() => peer.RequestCount == 20), "the model was not called 20 times");
-            Assert.False(worker.Pricing.TryQuote(caller.User.TenantId, SchedulerScenario.Model, 1, 1, out _), "precondition: the worker's snapshot lacks the new tenant");
+            Assert.False(worker.Pricing.TryQuote(caller.TenantId, SchedulerScenario.Model, 1, 1, out _), "precondition: the worker's snapshot lacks the new tenant");
             await hold.RollbackAsync(Ct);
         }
 
         var runs = await Poll.ForAsync(() => scenario.RunsAsync(), r => r.Count == 20 && r.All(x => x.IsFinished), "20 finished runs");
-        Assert.True(scenario.Pricing.TryQuote(caller.User.TenantId, SchedulerScenario.Model, 1000, 1000, out var quote), "the tenant has a price");
+        Assert.True(scenario.Pricing.TryQuote(caller.TenantId, SchedulerScenario.Model, 1000, 1000, out var quote), "the tenant has a price");
         Assert.All(runs, r => Assert.Equal("completed", r.Status));
         Assert.All(runs, r => Assert.True(r.Cost == quote.Charge, $"run {r.Id}: cost {r.Cost}, expected {quote.Charge}"));
     }

@@ -196,12 +196,12 @@ public sealed class SchedulerScenario : IAsyncDisposable
     }
 
     /// <summary>Provisions a user (in a new tenant unless one is given) and returns them as a schedule caller.</summary>
-    public async Task<ScheduleCaller> NewUserAsync(Guid? tenantId = null)
+    public async Task<RadiantCaller> NewUserAsync(Guid? tenantId = null)
     {
-        var user = new TenantUser(tenantId ?? Guid.NewGuid(), Guid.NewGuid());
+        var user = new RadiantCaller(tenantId ?? Guid.NewGuid(), Guid.NewGuid());
         await Services.GetRequiredService<ITenantDirectory>().EnsureUserAsync(
             new UserProfile(user, $"{user.UserId:N}@example.test", "Worker Test User", "Worker Test Tenant"), Ct);
-        return new ScheduleCaller(user);
+        return user;
     }
 
     public async Task<ChatPeer> StartPeerAsync(string name)
@@ -239,7 +239,7 @@ public sealed class SchedulerScenario : IAsyncDisposable
     /// then moves its instant to now by SQL and wakes the workers: due at once. Returns the schedule and its due instant.
     /// </summary>
     public async Task<(ScheduledPrompt Schedule, DateTimeOffset DueAt)> CreateDueOnceAsync(
-        ScheduleCaller caller, string name, string prompt, Func<ScheduleCreate, ScheduleCreate>? adjust = null)
+        RadiantCaller caller, string name, string prompt, Func<ScheduleCreate, ScheduleCreate>? adjust = null)
     {
         var create = new ScheduleCreate(name, prompt, Model, ScheduleType.Once) { RunAt = DateTimeOffset.UtcNow.AddHours(1) };
         var schedule = await Schedules.CreateAsync(caller, adjust?.Invoke(create) ?? create, Ct);

@@ -70,7 +70,7 @@ public sealed class TelemetryTests(PostgresServer server)
         var okActivity = Assert.Single(ours, a => (Guid)a.GetTagItem("radiant.schedule_id")! == ok.Id);
         var badActivity = Assert.Single(ours, a => (Guid)a.GetTagItem("radiant.schedule_id")! == bad.Id);
         Assert.Equal(okRun.Id, okActivity.GetTagItem("radiant.run_id"));
-        Assert.Equal(caller.User.TenantId, okActivity.GetTagItem("radiant.tenant_id"));
+        Assert.Equal(caller.TenantId, okActivity.GetTagItem("radiant.tenant_id"));
         Assert.Equal("completed", okActivity.GetTagItem("radiant.status"));
         Assert.Equal(ActivityStatusCode.Unset, okActivity.Status);
         Assert.Equal("failed", badActivity.GetTagItem("radiant.status"));

@@ -69,8 +69,8 @@ public sealed class WakeUpAndTenancyTests(PostgresServer server)
 
         Assert.Equal("completed", aliceRun.Status);
         Assert.Equal("completed", bobRun.Status);
-        Assert.Equal(alice.User.TenantId, aliceRun.TenantId);
-        Assert.Equal(bob.User.TenantId, bobRun.TenantId);
+        Assert.Equal(alice.TenantId, aliceRun.TenantId);
+        Assert.Equal(bob.TenantId, bobRun.TenantId);
         Assert.Contains("Alice's prompt", aliceRun.Output, StringComparison.Ordinal);
         Assert.Contains("Bob's prompt", bobRun.Output, StringComparison.Ordinal);
 
@@ -84,8 +84,8 @@ public sealed class WakeUpAndTenancyTests(PostgresServer server)
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => scenario.Schedules.GetRunAsync(bob, aliceSchedule.Id, aliceRun.Id, Ct));
 
         // Under row-level security as the application role: a tenant's transaction reaches only its own run.
-        Assert.Equal([aliceRun.Id], await RunIdsAsAppAsync(scenario, alice.User.TenantId));
-        Assert.Equal([bobRun.Id], await RunIdsAsAppAsync(scenario, bob.User.TenantId));
+        Assert.Equal([aliceRun.Id], await RunIdsAsAppAsync(scenario, alice.TenantId));
+        Assert.Equal([bobRun.Id], await RunIdsAsAppAsync(scenario, bob.TenantId));
         Assert.Empty(await RunIdsAsAppAsync(scenario, null));
     }
 
