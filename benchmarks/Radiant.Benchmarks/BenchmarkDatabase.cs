@@ -2,8 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Radiant.Dev;
-using Radiant.Hosting;
-using Radiant.Postgres.Hosting;
 
 namespace Radiant.Benchmarks;
 

@@ -1,6 +1,3 @@
-using Radiant.AspNetCore.Hosting;
-using Radiant.Hosting;
-using Radiant.Postgres.Hosting;
 using Microsoft.Extensions.AI;
 using Radiant.Sample.Host;
 using Scalar.AspNetCore;

@@ -6,8 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenAI;
-using Radiant.Hosting;
-using Radiant.Postgres.Hosting;
 using Radiant.Postgres.Scheduling;
 
 // A scheduler worker alone in its process, so a test can kill it mid-run (Process.Kill) and watch another worker

@@ -5,8 +5,6 @@ using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Radiant.Hosting;
-using Radiant.Postgres.Hosting;
 using Radiant.Postgres.Scheduling;
 
 namespace Radiant.Benchmarks.Scheduling;

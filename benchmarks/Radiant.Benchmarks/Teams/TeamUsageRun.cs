@@ -5,8 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Radiant.Errors;
-using Radiant.Hosting;
-using Radiant.Postgres.Hosting;
 using Radiant.Teams;
 using Radiant.Tenancy;
 

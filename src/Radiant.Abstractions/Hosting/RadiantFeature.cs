@@ -1,27 +1,23 @@
 namespace Radiant.Hosting;
 
-/// <summary>
-/// Records that a host enabled a Radiant feature. Endpoint mapping and background workers read these
-/// registrations, so a feature the host did not ask for is neither exposed nor run.
-/// </summary>
-/// <param name="Name">The feature name, for example <see cref="Personas"/>.</param>
-public sealed record RadiantFeature(string Name)
+/// <summary>The features a host can enable, each with its own <c>Add...</c> method on <see cref="IRadiantBuilder"/>.</summary>
+public enum RadiantFeature
 {
-    /// <summary>Focus modes (section 25).</summary>
-    public const string FocusModes = "focus-modes";
+    /// <summary>System and tenant focus modes (<c>AddFocusModes</c>).</summary>
+    FocusModes,
 
-    /// <summary>Personas (section 25).</summary>
-    public const string Personas = "personas";
+    /// <summary>User personas (<c>AddPersonas</c>).</summary>
+    Personas,
 
-    /// <summary>Provider and model registry (section 30).</summary>
-    public const string Registry = "registry";
+    /// <summary>The provider and model registry (<c>AddRegistry</c>).</summary>
+    Registry,
 
-    /// <summary>Admin-editable pricing and the pricing engine (section 31).</summary>
-    public const string Pricing = "pricing";
+    /// <summary>Admin-editable pricing and the pricing engine (<c>AddPricing</c>).</summary>
+    Pricing,
 
-    /// <summary>Family and team plans (section 27).</summary>
-    public const string Teams = "teams";
+    /// <summary>Family and team plans with their token pools (<c>AddTeams</c>).</summary>
+    Teams,
 
-    /// <summary>Scheduled prompts (section 26).</summary>
-    public const string Scheduler = "scheduler";
+    /// <summary>Scheduled prompts (<c>AddScheduler</c>).</summary>
+    Scheduler,
 }

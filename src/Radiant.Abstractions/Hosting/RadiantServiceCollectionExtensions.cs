@@ -1,66 +1,79 @@
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Radiant.Hosting;
 
-namespace Radiant.Hosting;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Entry point for registering Radiant in a host.</summary>
 public static class RadiantServiceCollectionExtensions
 {
     /// <summary>
     /// Starts Radiant's registration and returns a builder on which the host picks a storage provider and features:
-    /// <code>services.AddRadiant().UsePostgres(connectionString).AddFocusModes().AddPersonas();</code>
-    /// Calling it more than once returns a builder over the same registrations.
+    /// <code>services.AddRadiant(configuration.GetSection("Radiant")).UsePostgres(connectionString).AddPersonas();</code>
+    /// Options bind from <paramref name="configuration"/> when given (each package documents its sub-section), then
+    /// from code. Calling it again returns a builder over the same registrations.
     /// </summary>
-    public static IRadiantBuilder AddRadiant(this IServiceCollection services)
+    public static IRadiantBuilder AddRadiant(this IServiceCollection services, IConfiguration? configuration = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        var registrations = RadiantRegistrations.Of(services);
+        if (configuration is not null)
+        {
+            registrations.Configuration = configuration;
+        }
+
         services.TryAddSingleton(TimeProvider.System);
-        return new RadiantBuilder(services);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RadiantSetup>, RadiantSetupValidator>());
+        services.AddOptions<RadiantSetup>().ValidateOnStart();
+        return new RadiantBuilder(services, registrations);
     }
 
-    /// <summary>Enables the focus modes feature (system modes plus tenant-defined modes).</summary>
-    public static IRadiantBuilder AddFocusModes(this IRadiantBuilder builder) => builder.AddFeature(RadiantFeature.FocusModes);
+    /// <summary>Enables focus modes: the system modes plus tenant-defined ones.</summary>
+    public static IRadiantBuilder AddFocusModes(this IRadiantBuilder builder) => builder.Enable(RadiantFeature.FocusModes);
 
-    /// <summary>Enables the personas feature. Focus modes are enabled with it, since prompts combine both.</summary>
-    public static IRadiantBuilder AddPersonas(this IRadiantBuilder builder) =>
-        builder.AddFeature(RadiantFeature.FocusModes).AddFeature(RadiantFeature.Personas);
+    /// <summary>Enables personas. Focus modes are enabled with them, since a persona's prompt can add one.</summary>
+    public static IRadiantBuilder AddPersonas(this IRadiantBuilder builder) => builder.Enable(RadiantFeature.FocusModes).Enable(RadiantFeature.Personas);
 
     /// <summary>Enables the provider and model registry (the built-in catalogue is synced at start-up).</summary>
-    public static IRadiantBuilder AddRegistry(this IRadiantBuilder builder) => builder.AddFeature(RadiantFeature.Registry);
+    public static IRadiantBuilder AddRegistry(this IRadiantBuilder builder) => builder.Enable(RadiantFeature.Registry);
 
     /// <summary>Enables admin-editable pricing and the pricing engine. The registry is enabled with it, since prices are per model.</summary>
-    public static IRadiantBuilder AddPricing(this IRadiantBuilder builder) =>
-        builder.AddFeature(RadiantFeature.Registry).AddFeature(RadiantFeature.Pricing);
+    public static IRadiantBuilder AddPricing(this IRadiantBuilder builder) => builder.Enable(RadiantFeature.Registry).Enable(RadiantFeature.Pricing);
 
     /// <summary>Enables family and team plans, with the worker that closes ended periods.</summary>
-    public static IRadiantBuilder AddTeams(this IRadiantBuilder builder) => builder.AddFeature(RadiantFeature.Teams);
+    public static IRadiantBuilder AddTeams(this IRadiantBuilder builder) => builder.Enable(RadiantFeature.Teams);
 
     /// <summary>
     /// Enables scheduled prompts (CRUD, run history, run-now). Pricing and the registry are enabled with it, since a
-    /// schedule names a registry model and each run is priced. Runs execute only where the host also adds the worker
-    /// (<c>AddSchedulerWorker</c>), so web-only instances can leave it out.
+    /// schedule names a registry model and each run is priced. Runs execute only where the host also adds the
+    /// provider's worker (<c>AddSchedulerWorker</c>), so web-only instances can leave it out.
     /// </summary>
-    public static IRadiantBuilder AddScheduler(this IRadiantBuilder builder) =>
-        builder.AddPricing().AddFeature(RadiantFeature.Scheduler);
+    public static IRadiantBuilder AddScheduler(this IRadiantBuilder builder) => builder.AddPricing().Enable(RadiantFeature.Scheduler);
 
-    /// <summary>Records a feature as enabled. Used by feature registration methods; idempotent.</summary>
-    public static IRadiantBuilder AddFeature(this IRadiantBuilder builder, string name)
+    /// <summary>
+    /// For storage providers: installs <paramref name="provider"/>, which registers every feature enabled so far and
+    /// every one enabled later. A host uses one provider; installing the same one again does nothing.
+    /// </summary>
+    public static IRadiantBuilder UseStorageProvider(this IRadiantBuilder builder, IRadiantStorageProvider provider)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        // TryAddEnumerable de-duplicates by implementation type, which would collapse all features into one.
-        var alreadyEnabled = builder.Services.Any(d =>
-            d.ServiceType == typeof(RadiantFeature) && d.ImplementationInstance is RadiantFeature f && f.Name == name);
-        if (!alreadyEnabled)
-        {
-            builder.Services.AddSingleton(new RadiantFeature(name));
-        }
-
+        ArgumentNullException.ThrowIfNull(provider);
+        RadiantRegistrations.Of(builder.Services).UseProvider(builder, provider);
         return builder;
     }
 
-    private sealed class RadiantBuilder(IServiceCollection services) : IRadiantBuilder
+    private static IRadiantBuilder Enable(this IRadiantBuilder builder, RadiantFeature feature)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        RadiantRegistrations.Of(builder.Services).Enable(builder, feature);
+        return builder;
+    }
+
+    private sealed class RadiantBuilder(IServiceCollection services, RadiantRegistrations registrations) : IRadiantBuilder
     {
         public IServiceCollection Services { get; } = services;
+
+        public IConfiguration? Configuration => registrations.Configuration;
     }
 }

@@ -1,14 +1,12 @@
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Radiant.AspNetCore.Http;
 using Radiant.FocusModes;
 
-namespace Radiant.AspNetCore.FocusModes;
+namespace Microsoft.AspNetCore.Builder;
 
-/// <summary>Maps the focus mode routes.</summary>
-public static class FocusModeEndpoints
+public static partial class RadiantEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps <c>GET /api/focus-modes</c> for users and <c>/api/admin/focus-modes</c> (list, create, update,
@@ -16,7 +14,7 @@ public static class FocusModeEndpoints
     /// </summary>
     public static RouteGroupBuilder MapRadiantFocusModes(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapFeatureGroup("Focus modes");
+        var group = endpoints.MapFeatureGroup<IFocusModeService>("Focus modes", "AddFocusModes");
         var admin = group.MapAdminGroup();
 
         group.MapGet("/api/focus-modes", async (HttpContext http, IFocusModeService modes, CancellationToken ct) =>

@@ -1,18 +1,19 @@
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Radiant.AspNetCore.FocusModes;
-using Radiant.AspNetCore.Personas;
-using Radiant.AspNetCore.Pricing;
-using Radiant.AspNetCore.Registry;
-using Radiant.AspNetCore.Scheduling;
-using Radiant.AspNetCore.Teams;
-using Radiant.Hosting;
+using Radiant.FocusModes;
+using Radiant.Personas;
+using Radiant.Pricing;
+using Radiant.Registry;
+using Radiant.Scheduling;
+using Radiant.Teams;
 
-namespace Radiant.AspNetCore.Hosting;
+namespace Microsoft.AspNetCore.Builder;
 
-/// <summary>Maps every enabled Radiant feature.</summary>
-public static class RadiantEndpointRouteBuilderExtensions
+/// <summary>
+/// Maps Radiant's HTTP routes. <see cref="MapRadiant"/> maps every enabled feature; the <c>MapRadiant...</c> method of
+/// each feature (in this class, one per feature) maps just that one. Each returns a group the host can decorate.
+/// </summary>
+public static partial class RadiantEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps the routes of every feature the host enabled (<c>AddFocusModes</c>, <c>AddPersonas</c>, ...) and returns
@@ -21,34 +22,34 @@ public static class RadiantEndpointRouteBuilderExtensions
     public static RouteGroupBuilder MapRadiant(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var features = endpoints.ServiceProvider.GetServices<RadiantFeature>().Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+        var registered = endpoints.ServiceProvider.GetRequiredService<IServiceProviderIsService>();
         var group = endpoints.MapGroup(string.Empty);
-        if (features.Contains(RadiantFeature.FocusModes))
+        if (registered.IsService(typeof(IFocusModeService)))
         {
             group.MapRadiantFocusModes();
         }
 
-        if (features.Contains(RadiantFeature.Personas))
+        if (registered.IsService(typeof(IPersonaService)))
         {
             group.MapRadiantPersonas();
         }
 
-        if (features.Contains(RadiantFeature.Registry))
+        if (registered.IsService(typeof(IModelRegistry)))
         {
             group.MapRadiantRegistry();
         }
 
-        if (features.Contains(RadiantFeature.Pricing))
+        if (registered.IsService(typeof(IPricingAdminService)))
         {
             group.MapRadiantPricing();
         }
 
-        if (features.Contains(RadiantFeature.Teams))
+        if (registered.IsService(typeof(ITeamService)))
         {
             group.MapRadiantTeams();
         }
 
-        if (features.Contains(RadiantFeature.Scheduler))
+        if (registered.IsService(typeof(IScheduleService)))
         {
             group.MapRadiantSchedules();
         }

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Radiant.Common;
 using Radiant.FocusModes;
-using Radiant.AspNetCore.Registry;
 using Radiant.Personas;
 using Radiant.Pricing;
 using Radiant.Registry;
@@ -58,10 +57,14 @@ namespace Radiant.AspNetCore.Http;
 [JsonSerializable(typeof(bool?))]
 [JsonSerializable(typeof(JsonElement?))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
-public sealed partial class RadiantJsonContext : JsonSerializerContext;
+internal sealed partial class RadiantJsonContext : JsonSerializerContext;
 
 /// <summary>The body of <c>GET /api/personas/{id}/prompt</c>.</summary>
 /// <param name="PersonaId">The persona.</param>
 /// <param name="FocusMode">The focus mode's name, when one was requested.</param>
 /// <param name="Prompt">The composed system prompt.</param>
-public sealed record PersonaPrompt(Guid PersonaId, string? FocusMode, string Prompt);
+internal sealed record PersonaPrompt(Guid PersonaId, string? FocusMode, string Prompt);
+
+/// <summary>The body of the registry's on/off switches (<c>PUT /api/admin/models/{modelId}/enabled</c>, <c>/thinktank</c>).</summary>
+/// <param name="Enabled">On or off.</param>
+internal sealed record ModelSwitch(bool Enabled);

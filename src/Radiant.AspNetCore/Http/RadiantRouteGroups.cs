@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Radiant.Hosting;
 
 namespace Radiant.AspNetCore.Http;
 
@@ -12,9 +11,9 @@ internal static class RadiantRouteGroups
     /// A group for one feature: authenticated callers only, caller provisioning, typed errors as ProblemDetails, and
     /// the problem responses every route can give documented in OpenAPI.
     /// </summary>
-    public static RouteGroupBuilder MapFeatureGroup(this IEndpointRouteBuilder endpoints, string tag)
+    public static RouteGroupBuilder MapFeatureGroup<TService>(this IEndpointRouteBuilder endpoints, string tag, string registration)
     {
-        EnsureConfigured(endpoints.ServiceProvider);
+        EnsureConfigured<TService>(endpoints.ServiceProvider, registration);
         var group = endpoints.MapGroup(string.Empty).WithTags(tag).RequireAuthorization();
         group.AddEndpointFilter(RadiantEndpointFilters.MapErrorsAsync);
         group.AddEndpointFilter(RadiantEndpointFilters.ResolveCallerAsync);
@@ -35,7 +34,7 @@ internal static class RadiantRouteGroups
         return admin;
     }
 
-    private static void EnsureConfigured(IServiceProvider services)
+    private static void EnsureConfigured<TService>(IServiceProvider services, string registration)
     {
         if (services.GetService<CallerResolver>() is null)
         {
@@ -43,10 +42,10 @@ internal static class RadiantRouteGroups
                 "Radiant's HTTP services are not registered: call services.AddRadiant().UsePostgres(...).AddHttpApi() before app.MapRadiant().");
         }
 
-        if (!services.GetServices<RadiantProviderMarker>().Any())
+        if (services.GetRequiredService<IServiceProviderIsService>().IsService(typeof(TService)) is false)
         {
             throw new InvalidOperationException(
-                "No Radiant storage provider is configured: call services.AddRadiant().UsePostgres(connectionString) (package Radiant.Postgres).");
+                $"{typeof(TService).Name} is not registered: call services.AddRadiant().UsePostgres(connectionString).{registration}() before mapping its routes.");
         }
     }
 }

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
@@ -6,10 +5,9 @@ using Radiant.AspNetCore.Http;
 using Radiant.Common;
 using Radiant.Personas;
 
-namespace Radiant.AspNetCore.Personas;
+namespace Microsoft.AspNetCore.Builder;
 
-/// <summary>Maps the persona routes.</summary>
-public static class PersonaEndpoints
+public static partial class RadiantEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps <c>/api/personas</c>: list, create, read, partial update, delete, log a use and build the prompt.
@@ -17,7 +15,7 @@ public static class PersonaEndpoints
     /// </summary>
     public static RouteGroupBuilder MapRadiantPersonas(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapFeatureGroup("Personas");
+        var group = endpoints.MapFeatureGroup<IPersonaService>("Personas", "AddPersonas");
 
         group.MapGet("/api/personas", async (HttpContext http, IPersonaService personas, CancellationToken ct, int offset = 0, int limit = PageRequest.DefaultLimit) =>
                 TypedResults.Ok(await personas.ListAsync(http.Caller(), new PageRequest(offset, limit), ct)))

@@ -1,14 +1,12 @@
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Radiant.AspNetCore.Http;
 using Radiant.Common;
 using Radiant.Pricing;
 
-namespace Radiant.AspNetCore.Pricing;
+namespace Microsoft.AspNetCore.Builder;
 
-/// <summary>Maps the admin pricing routes of seed section 31.7.</summary>
-public static class PricingEndpoints
+public static partial class RadiantEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps <c>GET/PUT /api/admin/pricing/config</c>, <c>GET /api/admin/pricing/models</c>,
@@ -17,7 +15,7 @@ public static class PricingEndpoints
     /// </summary>
     public static RouteGroupBuilder MapRadiantPricing(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapFeatureGroup("Pricing");
+        var group = endpoints.MapFeatureGroup<IPricingAdminService>("Pricing", "AddPricing");
         var admin = group.MapAdminGroup();
         
         admin.MapGet("/api/admin/pricing/config", async (HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>

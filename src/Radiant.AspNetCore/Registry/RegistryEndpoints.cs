@@ -1,13 +1,11 @@
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Radiant.AspNetCore.Http;
 using Radiant.Registry;
 
-namespace Radiant.AspNetCore.Registry;
+namespace Microsoft.AspNetCore.Builder;
 
-/// <summary>Maps the model registry's admin routes.</summary>
-public static class RegistryEndpoints
+public static partial class RadiantEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps <c>GET /api/admin/models?enabled=</c> and the per-tenant switches
@@ -15,7 +13,7 @@ public static class RegistryEndpoints
     /// </summary>
     public static RouteGroupBuilder MapRadiantRegistry(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapFeatureGroup("Model registry");
+        var group = endpoints.MapFeatureGroup<IModelRegistry>("Model registry", "AddRegistry");
         var admin = group.MapAdminGroup();
         
         admin.MapGet("/api/admin/models", async (HttpContext http, IModelRegistry registry, CancellationToken ct, bool? enabled = null) =>
@@ -40,7 +38,3 @@ public static class RegistryEndpoints
         return group;
     }
 }
-
-/// <summary>The body of the registry's on/off switches.</summary>
-/// <param name="Enabled">On or off.</param>
-public sealed record ModelSwitch(bool Enabled);

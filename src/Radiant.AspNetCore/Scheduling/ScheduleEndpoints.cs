@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
@@ -9,10 +8,9 @@ using Radiant.AspNetCore.Http;
 using Radiant.Common;
 using Radiant.Scheduling;
 
-namespace Radiant.AspNetCore.Scheduling;
+namespace Microsoft.AspNetCore.Builder;
 
-/// <summary>Maps the scheduled prompt routes (seed section 26).</summary>
-public static class ScheduleEndpoints
+public static partial class RadiantEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps <c>/api/schedules</c>: create, list, get, update, delete, pause, resume, run now and run history. Users
@@ -20,7 +18,7 @@ public static class ScheduleEndpoints
     /// </summary>
     public static RouteGroupBuilder MapRadiantSchedules(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapFeatureGroup("Schedules");
+        var group = endpoints.MapFeatureGroup<IScheduleService>("Schedules", "AddScheduler");
 
         group.MapGet("/api/schedules", async (HttpContext http, IScheduleService schedules, CancellationToken ct, int offset = 0, int limit = PageRequest.DefaultLimit, Guid? userId = null, bool? active = null) =>
                 TypedResults.Ok(await schedules.ListAsync(http.Caller(), new ScheduleListQuery(new PageRequest(offset, limit), userId, active), ct)))

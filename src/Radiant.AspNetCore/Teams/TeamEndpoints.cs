@@ -1,14 +1,12 @@
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Radiant.AspNetCore.Http;
 using Radiant.Teams;
 
-namespace Radiant.AspNetCore.Teams;
+namespace Microsoft.AspNetCore.Builder;
 
-/// <summary>Maps the family and team plan routes (seed section 27).</summary>
-public static class TeamEndpoints
+public static partial class RadiantEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps <c>/api/teams</c>: plans, members, invitations, usage, stats and periods for members; <c>POST /api/teams/{id}/reset</c>
@@ -16,7 +14,7 @@ public static class TeamEndpoints
     /// </summary>
     public static RouteGroupBuilder MapRadiantTeams(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapFeatureGroup("Teams");
+        var group = endpoints.MapFeatureGroup<ITeamService>("Teams", "AddTeams");
 
         group.MapGet("/api/teams", async (HttpContext http, ITeamService teams, CancellationToken ct) =>
                 TypedResults.Ok(await teams.ListAsync(http.Caller(), ct)))

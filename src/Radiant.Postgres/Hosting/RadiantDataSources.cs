@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -5,29 +7,49 @@ namespace Radiant.Postgres.Hosting;
 
 /// <summary>
 /// The data sources Radiant uses: one for service queries and one for migrations (the same one unless a migration
-/// connection string is configured). Data sources Radiant builds itself are disposed with it; one handed in by the
-/// host stays the host's.
+/// connection string is configured). Data sources Radiant builds itself use the host's logger factory and are disposed
+/// with it; one handed in by the host, or taken from the container, stays the host's.
 /// </summary>
 internal sealed class RadiantDataSources : IAsyncDisposable
 {
     private readonly NpgsqlDataSource? _ownedApp;
     private readonly NpgsqlDataSource? _ownedMigration;
 
-    public RadiantDataSources(IOptions<RadiantPostgresOptions> options, ExternalDataSource? external = null)
+    public RadiantDataSources(IServiceProvider services, IOptions<RadiantPostgresOptions> options)
     {
         var settings = options.Value;
-        if (external?.DataSource is { } given)
+        var loggers = services.GetService<ILoggerFactory>();
+        if (services.GetService<ExternalDataSource>() is { } external)
         {
-            App = given;
+            App = external.DataSource;
+        }
+        else if (!string.IsNullOrWhiteSpace(settings.ConnectionString))
+        {
+            var builder = new NpgsqlDataSourceBuilder(settings.ConnectionString);
+            if (loggers is not null)
+            {
+                builder.UseLoggerFactory(loggers);
+            }
+
+            services.GetService<DataSourceCallback>()?.Configure(builder);
+            App = _ownedApp = builder.Build();
         }
         else
         {
-            App = _ownedApp = NpgsqlDataSource.Create(settings.ConnectionString!);
+            App = settings.DataSourceKey is { } key
+                ? services.GetRequiredKeyedService<NpgsqlDataSource>(key)
+                : services.GetRequiredService<NpgsqlDataSource>();
         }
 
         if (!string.IsNullOrWhiteSpace(settings.MigrationConnectionString))
         {
-            Migration = _ownedMigration = NpgsqlDataSource.Create(settings.MigrationConnectionString);
+            var builder = new NpgsqlDataSourceBuilder(settings.MigrationConnectionString);
+            if (loggers is not null)
+            {
+                builder.UseLoggerFactory(loggers);
+            }
+
+            Migration = _ownedMigration = builder.Build();
         }
         else
         {
@@ -55,3 +77,6 @@ internal sealed class RadiantDataSources : IAsyncDisposable
 
 /// <summary>A data source the host passed to <c>UsePostgres</c>.</summary>
 internal sealed record ExternalDataSource(NpgsqlDataSource DataSource);
+
+/// <summary>The host's callback for the data source Radiant builds from a connection string (type mappings, password providers, tracing).</summary>
+internal sealed record DataSourceCallback(Action<NpgsqlDataSourceBuilder> Configure);

@@ -1,29 +1,51 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Radiant.Postgres.Hosting;
 
-/// <summary>Settings of the PostgreSQL provider.</summary>
+/// <summary>
+/// Settings of the PostgreSQL provider. Bound from the <c>Postgres</c> sub-section of the configuration given to
+/// <c>AddRadiant</c> (for example <c>Radiant:Postgres:Schema</c>), then from the code passed to <c>UsePostgres</c>.
+/// </summary>
 public sealed class RadiantPostgresOptions
 {
+    /// <summary>The configuration sub-section these options bind from.</summary>
+    public const string SectionName = "Postgres";
+
     /// <summary>
-    /// Connection string used by the services. Ignored when a data source is passed to <c>UsePostgres</c>.
-    /// The login may be the schema owner (then <see cref="ApplicationRole"/> restricts each transaction) or a
-    /// dedicated login that is a member of the application role.
+    /// Connection string used by the services; Radiant builds its own data source from it, with the host's
+    /// <c>ILoggerFactory</c>. Leave it empty to use an <c>NpgsqlDataSource</c> registered in the container (see
+    /// <see cref="DataSourceKey"/>), or pass a data source to <c>UsePostgres</c>. The login may be the schema owner
+    /// (then <see cref="ApplicationRole"/> restricts each transaction) or a login that is a member of the
+    /// application role and owns nothing.
     /// </summary>
     public string? ConnectionString { get; set; }
 
     /// <summary>
-    /// Connection string used to apply migrations (a login that owns, or may create, the schema). Defaults to
-    /// <see cref="ConnectionString"/> or the data source's connection.
+    /// Service key of the <c>NpgsqlDataSource</c> to take from the container when no <see cref="ConnectionString"/> is
+    /// set (for example the key given to <c>AddNpgsqlDataSource(..., serviceKey: "radiant")</c>); null takes the
+    /// unkeyed one.
+    /// </summary>
+    public string? DataSourceKey { get; set; }
+
+    /// <summary>
+    /// Connection string used to apply migrations (a login that owns, or may create, the schema). Defaults to the
+    /// services' data source.
     /// </summary>
     public string? MigrationConnectionString { get; set; }
 
-    /// <summary>Schema holding Radiant's tables. Lowercase letters, digits and '_'. Default <c>radiant</c>.</summary>
+    /// <summary>Schema holding Radiant's tables: 1 to 63 lowercase letters, digits and '_', not starting with a digit. Default <c>radiant</c>.</summary>
+    [Required(ErrorMessage = "RadiantPostgresOptions.Schema is required.")]
+    [RegularExpression("^[a-z_][a-z0-9_]{0,62}$", ErrorMessage = "RadiantPostgresOptions.Schema must be 1 to 63 lowercase letters, digits and '_', not starting with a digit.")]
     public string Schema { get; set; } = "radiant";
 
     /// <summary>
     /// The role that holds the services' privileges (DML on tenant tables, read on catalogues). It must not be a
     /// superuser, own the tables, or have BYPASSRLS, so that row-level security always applies. Migrations create
-    /// it as a NOLOGIN role when missing and grant it its privileges. Default <c>radiant_app</c>.
+    /// it as a NOLOGIN role when missing and grant it its privileges. Same rules as <see cref="Schema"/>. Default
+    /// <c>radiant_app</c>.
     /// </summary>
+    [Required(ErrorMessage = "RadiantPostgresOptions.ApplicationRole is required.")]
+    [RegularExpression("^[a-z_][a-z0-9_]{0,62}$", ErrorMessage = "RadiantPostgresOptions.ApplicationRole must be 1 to 63 lowercase letters, digits and '_', not starting with a digit.")]
     public string ApplicationRole { get; set; } = "radiant_app";
 
     /// <summary>
@@ -44,13 +66,21 @@ public sealed class RadiantPostgresOptions
 
     /// <summary>
     /// How often the pricing engine reloads even without a change notification (a safety net; changes normally
-    /// arrive through LISTEN/NOTIFY within milliseconds). Default 30 seconds.
+    /// arrive through LISTEN/NOTIFY within milliseconds). 1 second to 1 hour; default 30 seconds.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "RadiantPostgresOptions.PricingRefreshInterval must be between 1 second and 1 hour.")]
     public TimeSpan PricingRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Sync the built-in provider and model catalogue at start-up when the registry feature is enabled. Default true.</summary>
+    /// <summary>Sync the built-in provider and model catalogue at start-up when the registry is enabled. Default true.</summary>
     public bool SyncBuiltInCatalogOnStartup { get; set; } = true;
 
-    /// <summary>How often the team worker closes ended periods (usage rolls a period over on the spot anyway). Default 1 minute.</summary>
+    /// <summary>
+    /// Run, on this instance, the worker that closes ended team periods (usage rolls a period over on the spot
+    /// anyway; the worker keeps idle plans' history current). Default true when teams are enabled.
+    /// </summary>
+    public bool RunTeamPeriodWorker { get; set; } = true;
+
+    /// <summary>How often the team worker closes ended periods. 1 second to 1 day; default 1 minute.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "RadiantPostgresOptions.TeamPeriodCheckInterval must be between 1 second and 1 day.")]
     public TimeSpan TeamPeriodCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

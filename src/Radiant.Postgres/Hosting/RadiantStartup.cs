@@ -1,6 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Radiant.Hosting;
 using Radiant.Postgres.Migrations;
 using Radiant.Registry;
 
@@ -13,8 +13,7 @@ namespace Radiant.Postgres.Hosting;
 internal sealed class RadiantStartup(
     IRadiantSchemaMigrator migrator,
     RowLevelSecurityGuard guard,
-    IModelRegistry registry,
-    IEnumerable<RadiantFeature> features,
+    IServiceProvider services,
     IOptions<RadiantPostgresOptions> options) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -29,7 +28,8 @@ internal sealed class RadiantStartup(
             await guard.VerifyAsync(cancellationToken);
         }
 
-        if (options.Value.SyncBuiltInCatalogOnStartup && features.Any(f => f.Name == RadiantFeature.Registry))
+        // The registry is there only when the host enabled it (AddRegistry, AddPricing or AddScheduler).
+        if (options.Value.SyncBuiltInCatalogOnStartup && services.GetService<IModelRegistry>() is { } registry)
         {
             await registry.SyncAsync(BuiltInCatalog.Catalog, cancellationToken);
         }

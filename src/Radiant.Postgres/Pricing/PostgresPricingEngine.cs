@@ -2,7 +2,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Radiant.Hosting;
 using Radiant.Postgres.Hosting;
 using Radiant.Pricing;
 
@@ -18,12 +17,10 @@ internal sealed partial class PostgresPricingEngine(
     PricingSql sql,
     RadiantDataSources dataSources,
     IOptions<RadiantPostgresOptions> options,
-    IEnumerable<RadiantFeature> features,
     TimeProvider time,
     ILogger<PostgresPricingEngine> logger) : BackgroundService, IPricingEngine
 {
     private static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(10);
-    private readonly bool _enabled = features.Any(f => f.Name == RadiantFeature.Pricing);
     private readonly Lock _swap = new();
     private volatile PricingSnapshot? _current;
 
@@ -56,11 +53,6 @@ internal sealed partial class PostgresPricingEngine(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!_enabled)
-        {
-            return;
-        }
-
         // Ready before the host serves its first request.
         await RefreshAsync(cancellationToken);
         await base.StartAsync(cancellationToken);

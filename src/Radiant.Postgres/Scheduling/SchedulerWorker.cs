@@ -5,7 +5,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Radiant.Hosting;
 using Radiant.Postgres.Hosting;
 using Radiant.Postgres.Tenancy;
 using Radiant.Scheduling;
@@ -33,7 +32,6 @@ internal sealed partial class SchedulerWorker : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<SchedulerWorker> _logger;
     private readonly string _channel;
-    private readonly bool _enabled;
     private readonly SemaphoreSlim _slots;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Channel<RunOutcome> _outcomes = Channel.CreateUnbounded<RunOutcome>(new UnboundedChannelOptions { SingleReader = true });
@@ -47,7 +45,6 @@ internal sealed partial class SchedulerWorker : BackgroundService
         PromptExecutor executor,
         RadiantDataSources dataSources,
         RadiantDb db,
-        IEnumerable<RadiantFeature> features,
         IOptions<SchedulerWorkerOptions> options,
         TimeProvider time,
         ILogger<SchedulerWorker> logger)
@@ -60,18 +57,11 @@ internal sealed partial class SchedulerWorker : BackgroundService
         _time = time;
         _logger = logger;
         _channel = RadiantChannels.Schedules(db);
-        _enabled = features.Any(f => f.Name == RadiantFeature.Scheduler);
         _slots = new SemaphoreSlim(_options.MaxConcurrentRuns, _options.MaxConcurrentRuns);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!_enabled)
-        {
-            LogDisabled();
-            return;
-        }
-
         LogStarted(_options.WorkerId, _options.MaxConcurrentRuns);
         var listener = ListenAsync(stoppingToken);
         var heartbeat = HeartbeatAsync(stoppingToken);
@@ -451,9 +441,6 @@ internal sealed partial class SchedulerWorker : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Scheduler worker {WorkerId} stopped")]
     private partial void LogStopped(string workerId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The scheduler worker is registered but the scheduler feature is not enabled (call AddScheduler()); it does nothing")]
-    private partial void LogDisabled();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming scheduled runs failed; retrying in {Delay}")]
     private partial void LogClaimFailed(Exception exception, TimeSpan delay);

@@ -7,6 +7,9 @@ namespace Radiant.Postgres.Scheduling;
 /// <summary>Settings of the scheduler worker (<c>AddSchedulerWorker</c>). The defaults suit a web host calling real models.</summary>
 public sealed class SchedulerWorkerOptions
 {
+    /// <summary>The configuration sub-section these options bind from (under the section given to <c>AddRadiant</c>).</summary>
+    public const string SectionName = "SchedulerWorker";
+
     /// <summary>Name of this instance in leases and logs. Default: machine name, process id and a random suffix.</summary>
     public string WorkerId { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
 

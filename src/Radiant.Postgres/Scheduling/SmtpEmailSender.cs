@@ -25,6 +25,9 @@ public enum SmtpSecurity
 /// <summary>Settings of the SMTP email sender (<c>AddSmtpEmailSender</c>).</summary>
 public sealed class SmtpEmailOptions
 {
+    /// <summary>The configuration sub-section these options bind from (under the section given to <c>AddRadiant</c>).</summary>
+    public const string SectionName = "Smtp";
+
     /// <summary>SMTP server host name. Required.</summary>
     public string Host { get; set; } = string.Empty;
 

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Radiant.Hosting;
 using Radiant.Postgres.Hosting;
 using Radiant.Teams;
 
@@ -15,16 +14,13 @@ namespace Radiant.Postgres.Teams;
 /// </summary>
 internal sealed partial class TeamPeriodWorker(
     ITeamService teams,
-    IEnumerable<RadiantFeature> features,
     IOptions<RadiantPostgresOptions> options,
     TimeProvider time,
     ILogger<TeamPeriodWorker> logger) : BackgroundService
 {
-    private readonly bool _enabled = features.Any(f => f.Name == RadiantFeature.Teams);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!_enabled)
+        if (!options.Value.RunTeamPeriodWorker)
         {
             return;
         }

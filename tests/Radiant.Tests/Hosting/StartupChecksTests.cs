@@ -3,9 +3,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Radiant.Hosting;
+
 using Radiant.Personas;
-using Radiant.Postgres.Hosting;
 using Radiant.Tests.Infrastructure;
 
 namespace Radiant.Tests.Hosting;
@@ -114,18 +113,6 @@ public sealed class StartupChecksTests(PostgresServer server)
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(Ct));
 
         Assert.Contains("ConnectionString is required", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Registering_twice_registers_once()
-    {
-        var services = new ServiceCollection();
-        services.AddRadiant().UsePostgres("Host=localhost").AddPersonas();
-        services.AddRadiant().UsePostgres("Host=localhost").AddPersonas().AddFocusModes();
-
-        Assert.Single(services, d => d.ServiceType == typeof(IPersonaService));
-        Assert.Single(services, d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Name == "RadiantStartup");
-        Assert.Equal(2, services.Count(d => d.ServiceType == typeof(RadiantFeature)));
     }
 
     [Fact]

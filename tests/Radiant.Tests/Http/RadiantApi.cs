@@ -7,9 +7,6 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Radiant.AspNetCore.Hosting;
-using Radiant.Hosting;
-using Radiant.Postgres.Hosting;
 using Radiant.Tests.Infrastructure;
 
 namespace Radiant.Tests.Http;

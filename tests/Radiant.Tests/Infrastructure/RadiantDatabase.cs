@@ -1,10 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
-using Radiant.FocusModes;
-using Radiant.Hosting;
-using Radiant.Personas;
 using Radiant.Postgres.Hosting;
+using Radiant.FocusModes;
+using Radiant.Personas;
 using Radiant.Tenancy;
 
 namespace Radiant.Tests.Infrastructure;
@@ -43,14 +42,17 @@ public sealed class RadiantDatabase(PostgresServer server) : IAsyncLifetime
         }
     }
 
-    /// <summary>Builds a service provider like a host would and runs Radiant's start-up (migrations, RLS check).</summary>
-    public static async Task<ServiceProvider> BuildAsync(string connectionString, Action<RadiantPostgresOptions>? configure = null)
+    /// <summary>
+    /// Builds a service provider like a host would and, unless <paramref name="start"/> is false, runs Radiant's start-up
+    /// (migrations, RLS check, catalogue sync, pricing engine).
+    /// </summary>
+    public static async Task<ServiceProvider> BuildAsync(string connectionString, Action<RadiantPostgresOptions>? configure = null, bool start = true)
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddRadiant().UsePostgres(connectionString, configure).AddFocusModes().AddPersonas().AddTeams();
+        services.AddRadiant().UsePostgres(connectionString, configure).AddFocusModes().AddPersonas().AddTeams().AddPricing();
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        foreach (var hosted in provider.GetServices<IHostedService>())
+        foreach (var hosted in start ? provider.GetServices<IHostedService>() : [])
         {
             await hosted.StartAsync(CancellationToken.None);
         }

@@ -29,7 +29,7 @@ public sealed class SchemaMigratorTests(PostgresServer server)
     {
         var connectionString = await server.CreateDatabaseAsync("mig_race", Ct);
         var instances = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
-            RadiantDatabase.BuildAsync(connectionString, o => o.MigrateOnStartup = false)));
+            RadiantDatabase.BuildAsync(connectionString, o => o.MigrateOnStartup = false, start: false)));
         try
         {
             var applied = await Task.WhenAll(instances.Select(s => Task.Run(() => s.GetRequiredService<IRadiantSchemaMigrator>().MigrateAsync(Ct), Ct)));

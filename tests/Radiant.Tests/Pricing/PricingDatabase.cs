@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
-using Radiant.Hosting;
 using Radiant.Postgres.Hosting;
 using Radiant.Pricing;
 using Radiant.Registry;

@@ -1,7 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Radiant.Hosting;
-using Radiant.Postgres.Hosting;
 using Radiant.Pricing;
 using Radiant.Tests.Infrastructure;
 

@@ -3,8 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
-using Radiant.Hosting;
-using Radiant.Postgres.Hosting;
 using Radiant.Registry;
 using Radiant.Scheduling;
 using Radiant.Tenancy;

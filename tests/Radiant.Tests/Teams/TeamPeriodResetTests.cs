@@ -230,17 +230,19 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
         await UseAsync(team, team.Owner, 250);
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var closed = new SignalingLoggerProvider((_, values) => values.Any(v => v.Key == "TeamId" && Equals(v.Value, team.Id)));
+        // Made due before the worker starts: its first tick may run at any moment after the start, so the period it
+        // closes must already be the one read here.
+        await MakePeriodDueAsync(db.ConnectionString, team);
+        var finished = await db.Teams.GetAsync(team.Owner, team.Id, Ct);
         await db.StartInstanceAsync(withWorker: true, services =>
         {
             services.AddSingleton<TimeProvider>(clock);
             services.AddSingleton<ILoggerProvider>(closed);
         });
-        await MakePeriodDueAsync(db.ConnectionString, team);
-        var finished = await db.Teams.GetAsync(team.Owner, team.Id, Ct);
 
-        // The next tick of the worker's timer (an hour on its clock) finds the period over.
-        clock.Advance(TimeSpan.FromHours(1));
         await closed.Signaled.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        // The worker logs inside the roll-over's transaction: wait for the commit, not the log line.
+        Assert.True(await Radiant.Tests.Pricing.Eventually.TrueAsync(async () => (await db.Teams.ListPeriodsAsync(team.Owner, team.Id, Ct)).Count > 0));
 
         Assert.Equal(new TeamPeriodSummary(finished.CurrentPeriodStart, finished.CurrentPeriodEnd, 1_000, 250), Assert.Single(await db.Teams.ListPeriodsAsync(team.Owner, team.Id, Ct)));
         Assert.Equal(0, (await db.Teams.GetAsync(team.Owner, team.Id, Ct)).TokensUsedThisPeriod);

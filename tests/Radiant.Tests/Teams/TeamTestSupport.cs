@@ -3,8 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Radiant.Hosting;
-using Radiant.Postgres.Hosting;
 using Radiant.Teams;
 using Radiant.Tenancy;
 using Radiant.Tests.Infrastructure;
@@ -182,11 +180,13 @@ public sealed class TeamDatabase(PostgresServer server) : IAsyncLifetime
         services.AddLogging();
         services.AddSingleton<ITeamUsageNotifier>(Notifier);
         configure?.Invoke(services);
-        var radiant = services.AddRadiant().UsePostgres(ConnectionString, o => o.TeamPeriodCheckInterval = TimeSpan.FromHours(1));
-        if (withWorker)
-        {
-            radiant.AddTeams();
-        }
+        services.AddRadiant()
+            .UsePostgres(ConnectionString, o =>
+            {
+                o.TeamPeriodCheckInterval = TimeSpan.FromHours(1);
+                o.RunTeamPeriodWorker = withWorker;
+            })
+            .AddTeams();
 
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         lock (_instances)

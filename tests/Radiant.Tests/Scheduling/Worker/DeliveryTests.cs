@@ -1,6 +1,6 @@
 using System.Text;
 using MimeKit;
-using Radiant.Postgres.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Radiant.Postgres.Scheduling;
 using Radiant.Scheduling;
 using Radiant.Tests.Infrastructure;

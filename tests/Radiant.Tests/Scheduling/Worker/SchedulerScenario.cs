@@ -8,7 +8,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Radiant.Hosting;
-using Radiant.Postgres.Hosting;
 using Radiant.Postgres.Scheduling;
 using Radiant.Pricing;
 using Radiant.Scheduling;

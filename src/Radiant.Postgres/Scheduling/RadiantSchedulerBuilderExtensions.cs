@@ -1,66 +1,99 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Radiant.Hosting;
 using Radiant.Postgres.Scheduling;
+using Radiant.Postgres.Tenancy;
 using Radiant.Scheduling;
 
-namespace Radiant.Postgres.Hosting;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the scheduler worker and the SMTP email sender of the PostgreSQL provider.</summary>
-public static class SchedulerRadiantBuilderExtensions
+public static class RadiantSchedulerBuilderExtensions
 {
+    internal const string MissingProvider = "AddSchedulerWorker needs the PostgreSQL provider: call UsePostgres(...) on the same builder.";
+
     /// <summary>
     /// Runs scheduled prompts in this host: a hosted worker that claims due runs from the database (any number of
     /// instances can run it), executes them through the <c>IChatClient</c> registered for each model's provider
     /// (<c>services.AddKeyedChatClient("openai", ...)</c>, or an unkeyed default), prices them and delivers their
-    /// output. Enables the scheduler feature. Call after <c>UsePostgres</c>; idempotent.
+    /// output. Enables the scheduler feature. Needs <c>UsePostgres</c> (checked at start-up); idempotent. Options bind
+    /// from the <c>SchedulerWorker</c> configuration sub-section, then from <paramref name="configure"/>.
     /// </summary>
     public static IRadiantBuilder AddSchedulerWorker(this IRadiantBuilder builder, Action<SchedulerWorkerOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        if (!services.Any(d => d.ServiceType == typeof(RadiantProviderMarker)))
+        builder.AddScheduler();
+        var options = services.AddOptions<SchedulerWorkerOptions>();
+        if (!services.Any(d => d.ServiceType == typeof(SchedulerStore)))
         {
-            throw new InvalidOperationException("AddSchedulerWorker needs the PostgreSQL provider: call UsePostgres(...) before it.");
+            if (builder.Configuration?.GetSection(SchedulerWorkerOptions.SectionName) is { } section)
+            {
+                options.Bind(section);
+            }
+
+            options.ValidateOnStart();
+            // Whatever the host resolves first, a worker without the provider fails saying what to call.
+            services.AddSingleton<IHostedService>(sp => sp.GetService<RadiantDb>() is null
+                ? throw new InvalidOperationException(MissingProvider)
+                : ActivatorUtilities.CreateInstance<SchedulerWorker>(sp));
         }
 
-        builder.AddScheduler();
-        var options = services.AddOptionsWithValidateOnStart<SchedulerWorkerOptions>();
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SchedulerWorkerOptions>, SchedulerWorkerOptionsValidator>());
+        services.TryAddSingleton<SchedulerStore>();
         services.AddHttpClient(OutputDelivery.WebhookClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => WebhookConnections.CreateHandler(sp.GetRequiredService<IOptions<SchedulerWorkerOptions>>().Value));
         services.AddMetrics();
         services.TryAddSingleton<SchedulerMetrics>();
         services.TryAddSingleton<OutputDelivery>();
         services.TryAddSingleton<PromptExecutor>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SchedulerWorker>());
+
         return builder;
     }
 
     /// <summary>Sends the email output of scheduled runs over SMTP (MailKit). Replaces no sender the host registered itself.</summary>
-    public static IRadiantBuilder AddSmtpEmailSender(this IRadiantBuilder builder, Action<SmtpEmailOptions> configure)
+    /// <remarks>Options bind from the <c>Smtp</c> configuration sub-section, then from <paramref name="configure"/>.</remarks>
+    public static IRadiantBuilder AddSmtpEmailSender(this IRadiantBuilder builder, Action<SmtpEmailOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.AddOptionsWithValidateOnStart<SmtpEmailOptions>().Configure(configure);
+        var options = builder.Services.AddOptions<SmtpEmailOptions>();
+        if (!builder.Services.Any(d => d.ImplementationType == typeof(SmtpEmailOptionsValidator)))
+        {
+            if (builder.Configuration?.GetSection(SmtpEmailOptions.SectionName) is { } section)
+            {
+                options.Bind(section);
+            }
+
+            options.ValidateOnStart();
+        }
+
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SmtpEmailOptions>, SmtpEmailOptionsValidator>());
         builder.Services.TryAddSingleton<IEmailSender, SmtpEmailSender>();
         return builder;
     }
 }
 
-internal sealed class SchedulerWorkerOptionsValidator : IValidateOptions<SchedulerWorkerOptions>
+internal sealed class SchedulerWorkerOptionsValidator(IServiceProvider services) : IValidateOptions<SchedulerWorkerOptions>
 {
     public ValidateOptionsResult Validate(string? name, SchedulerWorkerOptions options)
     {
         var failures = new List<string>();
+        if (services.GetService<IServiceProviderIsService>()?.IsService(typeof(RadiantDb)) != true)
+        {
+            failures.Add(RadiantSchedulerBuilderExtensions.MissingProvider);
+        }
+
         if (string.IsNullOrWhiteSpace(options.WorkerId) || options.WorkerId.Length > 200)
         {
             failures.Add("SchedulerWorkerOptions.WorkerId must be 1 to 200 characters.");

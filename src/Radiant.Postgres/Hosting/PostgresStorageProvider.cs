@@ -1,0 +1,64 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Radiant.FocusModes;
+using Radiant.Hosting;
+using Radiant.Personas;
+using Radiant.Postgres.FocusModes;
+using Radiant.Postgres.Personas;
+using Radiant.Postgres.Pricing;
+using Radiant.Postgres.Registry;
+using Radiant.Postgres.Scheduling;
+using Radiant.Postgres.Teams;
+using Radiant.Pricing;
+using Radiant.Registry;
+using Radiant.Scheduling;
+using Radiant.Teams;
+
+namespace Radiant.Postgres.Hosting;
+
+/// <summary>Registers the PostgreSQL implementation of each feature a host enables, and nothing else.</summary>
+internal sealed class PostgresStorageProvider : IRadiantStorageProvider
+{
+    public static PostgresStorageProvider Instance { get; } = new();
+
+    public string Name => "postgres";
+
+    public void AddFeature(IRadiantBuilder builder, RadiantFeature feature)
+    {
+        var services = builder.Services;
+        switch (feature)
+        {
+            case RadiantFeature.FocusModes:
+                services.TryAddSingleton<IFocusModeService, PostgresFocusModeService>();
+                break;
+            case RadiantFeature.Personas:
+                services.TryAddSingleton<IPersonaService, PostgresPersonaService>();
+                break;
+            case RadiantFeature.Registry:
+                services.TryAddSingleton<PricingSql>();
+                services.TryAddSingleton<IPriceChangeNotifier, LoggingPriceChangeNotifier>();
+                services.TryAddSingleton<IModelRegistry, PostgresModelRegistry>();
+                break;
+            case RadiantFeature.Pricing:
+                services.TryAddSingleton<PricingSql>();
+                services.TryAddSingleton<IPricingAdminService, PostgresPricingAdminService>();
+                services.TryAddSingleton<PricingSnapshotLoader>();
+                services.TryAddSingleton<PostgresPricingEngine>();
+                services.TryAddSingleton<IPricingEngine>(sp => sp.GetRequiredService<PostgresPricingEngine>());
+                // Starts after RadiantStartup (registered by UsePostgres first), so it loads a migrated, synced schema.
+                services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<PostgresPricingEngine>());
+                break;
+            case RadiantFeature.Teams:
+                services.TryAddSingleton<ITeamUsageNotifier, LoggingTeamUsageNotifier>();
+                services.TryAddSingleton<ITeamService, PostgresTeamService>();
+                services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TeamPeriodWorker>());
+                break;
+            case RadiantFeature.Scheduler:
+                services.TryAddSingleton<IScheduleService, PostgresScheduleService>();
+                break;
+            default:
+                throw new NotSupportedException($"The PostgreSQL provider does not implement the Radiant feature '{feature}'; upgrade Radiant.Postgres.");
+        }
+    }
+}
