@@ -1,10 +1,13 @@
+using System.Text.Json;
+
 namespace Radiant.Errors;
 
 /// <summary>
-/// Collects field errors while validating an input, then throws one <see cref="RadiantValidationException"/>
-/// listing all of them, so a caller fixes every field in one round trip.
+/// Collects field errors while an input validates itself, then throws one <see cref="RadiantValidationException"/>
+/// listing all of them, so a caller fixes every field in one round trip. Every text check also refuses text that
+/// PostgreSQL cannot store (NUL characters, unpaired UTF-16 surrogates): callers' input is never silently changed.
 /// </summary>
-public sealed class ValidationErrors
+internal sealed class ValidationErrors
 {
     private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
 
@@ -53,12 +56,34 @@ public sealed class ValidationErrors
         }
     }
 
-    /// <summary>Requires a string of at most <paramref name="maxLength"/> characters.</summary>
+    /// <summary>Requires storable text of at most <paramref name="maxLength"/> characters.</summary>
     public void MaxLength(string field, string value, int maxLength)
     {
         if (value.Length > maxLength)
         {
             Add(field, $"'{field}' must be at most {maxLength} characters (got {value.Length}).");
+        }
+        else
+        {
+            Storable(field, value);
+        }
+    }
+
+    /// <summary>Refuses text PostgreSQL cannot store: a NUL character or an unpaired UTF-16 surrogate.</summary>
+    public void Storable(string field, string? value)
+    {
+        if (value is not null && TextRules.FirstUnstorable(value) is { } index)
+        {
+            Add(field, $"'{field}' contains a character that cannot be stored ({TextRules.Describe(value, index)} at position {index}).");
+        }
+    }
+
+    /// <summary>Requires a present value: an explicit null is refused for fields that cannot be cleared.</summary>
+    public void NotNull<T>(string field, Common.Optional<T> value)
+    {
+        if (value.HasValue && value.Value is null)
+        {
+            Add(field, $"'{field}' cannot be null.");
         }
     }
 
@@ -70,7 +95,7 @@ public sealed class ValidationErrors
             return;
         }
 
-        if (value.Length > maxLength)
+        if (value.Length > maxLength || TextRules.FirstUnstorable(value) is not null)
         {
             MaxLength(field, value, maxLength);
         }
@@ -82,7 +107,23 @@ public sealed class ValidationErrors
         }
     }
 
-    /// <summary>Accepts null; otherwise a list of at most <paramref name="maxItems"/> non-blank, distinct, short strings.</summary>
+    /// <summary>Accepts null; otherwise requires a plausible email address of at most <paramref name="maxLength"/> characters.</summary>
+    public void Email(string field, string? value, int maxLength)
+    {
+        if (value is null)
+        {
+            return;
+        }
+
+        Optional(field, value, maxLength);
+        if (!string.IsNullOrWhiteSpace(value)
+            && (value.IndexOf('@', StringComparison.Ordinal) <= 0 || value.EndsWith('@') || value.Any(char.IsWhiteSpace)))
+        {
+            Add(field, $"'{field}' must be an email address.");
+        }
+    }
+
+    /// <summary>Accepts null; otherwise a list of at most <paramref name="maxItems"/> non-blank, short, storable strings.</summary>
     public void ShortStrings(string field, IReadOnlyList<string>? values, int maxItems, int maxItemLength)
     {
         if (values is null)
@@ -106,6 +147,35 @@ public sealed class ValidationErrors
             {
                 Add(field, $"'{field}[{i}]' must be at most {maxItemLength} characters.");
             }
+            else
+            {
+                Storable($"{field}[{i}]", item);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Accepts null; otherwise requires a JSON object of at most <paramref name="maxBytes"/> bytes whose strings and
+    /// property names PostgreSQL's <c>jsonb</c> can store (no <c>\u0000</c>, no unpaired surrogate escapes).
+    /// </summary>
+    public void JsonObject(string field, JsonElement? value, int maxBytes)
+    {
+        if (value is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return;
+        }
+
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            Add(field, $"'{field}' must be a JSON object.");
+        }
+        else if (System.Text.Encoding.UTF8.GetByteCount(element.GetRawText()) > maxBytes)
+        {
+            Add(field, $"'{field}' must be at most {maxBytes} bytes of JSON.");
+        }
+        else if (TextRules.FirstUnstorableJson(element, field) is { } path)
+        {
+            Add(field, $"'{path}' contains a character that cannot be stored (U+0000 or an unpaired surrogate).");
         }
     }
 

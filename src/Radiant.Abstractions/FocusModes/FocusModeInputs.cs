@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
 using Radiant.Common;
+using Radiant.Errors;
 
 namespace Radiant.FocusModes;
 
@@ -19,7 +21,22 @@ public sealed record FocusModeCreate(
     string? Description = null,
     string? Icon = null,
     string? DefaultModel = null,
-    JsonElement? Settings = null);
+    JsonElement? Settings = null)
+{
+    /// <summary>Throws <see cref="RadiantValidationException"/> naming every bad field; nothing is stored.</summary>
+    public void Validate()
+    {
+        var errors = new ValidationErrors();
+        FocusModeRules.Name(errors, Name);
+        errors.Required("displayName", DisplayName, FocusModeLimits.DisplayNameMaxLength);
+        errors.Required("systemPrompt", SystemPrompt, FocusModeLimits.SystemPromptMaxLength);
+        errors.Optional("description", Description, FocusModeLimits.DescriptionMaxLength);
+        errors.Optional("icon", Icon, FocusModeLimits.IconMaxLength);
+        errors.Optional("defaultModel", DefaultModel, FocusModeLimits.DefaultModelMaxLength);
+        errors.JsonObject("settings", Settings, FocusModeLimits.SettingsMaxBytes);
+        errors.ThrowIfAny();
+    }
+}
 
 /// <summary>
 /// A partial update of a tenant focus mode: an absent field keeps its value; a present null clears an optional
@@ -58,5 +75,62 @@ public sealed record FocusModeUpdate
 
     /// <summary>Activates or deactivates the mode.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public Optional<bool?> IsActive { get; init; }
+    public Optional<bool> IsActive { get; init; }
+
+    /// <summary>Throws <see cref="RadiantValidationException"/> naming every bad field; nothing is stored.</summary>
+    public void Validate()
+    {
+        var errors = new ValidationErrors();
+        if (Name.HasValue)
+        {
+            FocusModeRules.Name(errors, Name.Value);
+        }
+
+        if (DisplayName.HasValue)
+        {
+            errors.Required("displayName", DisplayName.Value, FocusModeLimits.DisplayNameMaxLength);
+        }
+
+        if (SystemPrompt.HasValue)
+        {
+            errors.Required("systemPrompt", SystemPrompt.Value, FocusModeLimits.SystemPromptMaxLength);
+        }
+
+        if (Description.HasValue)
+        {
+            errors.Optional("description", Description.Value, FocusModeLimits.DescriptionMaxLength);
+        }
+
+        if (Icon.HasValue)
+        {
+            errors.Optional("icon", Icon.Value, FocusModeLimits.IconMaxLength);
+        }
+
+        if (DefaultModel.HasValue)
+        {
+            errors.Optional("defaultModel", DefaultModel.Value, FocusModeLimits.DefaultModelMaxLength);
+        }
+
+        if (Settings.HasValue)
+        {
+            errors.JsonObject("settings", Settings.Value, FocusModeLimits.SettingsMaxBytes);
+        }
+
+        errors.ThrowIfAny();
+    }
+}
+
+internal static partial class FocusModeRules
+{
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex NamePattern();
+
+    public static void Name(ValidationErrors errors, string? name)
+    {
+        errors.Required("name", name, FocusModeLimits.NameMaxLength);
+        if (!string.IsNullOrWhiteSpace(name) && name.Length <= FocusModeLimits.NameMaxLength && !NamePattern().IsMatch(name))
+        {
+            errors.Add("name", "'name' may contain only lowercase letters, digits, '-' and '_', and must start with a letter or digit.");
+        }
+    }
 }

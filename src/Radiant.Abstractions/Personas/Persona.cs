@@ -38,7 +38,17 @@ public sealed record Persona(
 /// <summary>One use of a persona, as recorded by <see cref="IPersonaService.LogUsageAsync"/>.</summary>
 /// <param name="ChatId">Optional id of the chat the persona was used in.</param>
 /// <param name="TokensUsed">Optional number of tokens used (0 or more).</param>
-public sealed record PersonaUsage(Guid? ChatId = null, int? TokensUsed = null);
+public sealed record PersonaUsage(Guid? ChatId = null, int? TokensUsed = null)
+{
+    /// <summary>Throws <see cref="Errors.RadiantValidationException"/> naming every bad field; nothing is stored.</summary>
+    public void Validate()
+    {
+        if (TokensUsed is < 0)
+        {
+            throw new Errors.RadiantValidationException("tokensUsed", "'tokensUsed' must be 0 or more.");
+        }
+    }
+}
 
 /// <summary>The result of logging a use.</summary>
 /// <param name="PersonaId">The persona.</param>

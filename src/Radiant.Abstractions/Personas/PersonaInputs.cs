@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Radiant.Common;
+using Radiant.Errors;
 
 namespace Radiant.Personas;
 
@@ -23,7 +24,23 @@ public sealed record PersonaCreate(
     IReadOnlyList<string>? Traits = null,
     IReadOnlyList<string>? Domains = null,
     JsonElement? Style = null,
-    bool IsPublic = false);
+    bool IsPublic = false)
+{
+    /// <summary>Throws <see cref="RadiantValidationException"/> naming every bad field; nothing is stored.</summary>
+    public void Validate()
+    {
+        var errors = new ValidationErrors();
+        errors.Required("name", Name, PersonaLimits.NameMaxLength);
+        errors.Required("systemPrompt", SystemPrompt, PersonaLimits.SystemPromptMaxLength);
+        errors.Optional("displayName", DisplayName, PersonaLimits.DisplayNameMaxLength);
+        errors.HttpUrl("avatarUrl", AvatarUrl, PersonaLimits.AvatarUrlMaxLength);
+        errors.Optional("voiceId", VoiceId, PersonaLimits.VoiceIdMaxLength);
+        errors.ShortStrings("traits", Traits, PersonaLimits.MaxListItems, PersonaLimits.ListItemMaxLength);
+        errors.ShortStrings("domains", Domains, PersonaLimits.MaxListItems, PersonaLimits.ListItemMaxLength);
+        errors.JsonObject("style", Style, PersonaLimits.StyleMaxBytes);
+        errors.ThrowIfAny();
+    }
+}
 
 /// <summary>
 /// A partial update of a persona: an absent field keeps its value; a present null clears an optional field
@@ -66,5 +83,52 @@ public sealed record PersonaUpdate
 
     /// <summary>Share or unshare with the tenant.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public Optional<bool?> IsPublic { get; init; }
+    public Optional<bool> IsPublic { get; init; }
+
+    /// <summary>Throws <see cref="RadiantValidationException"/> naming every bad field; nothing is stored.</summary>
+    public void Validate()
+    {
+        var errors = new ValidationErrors();
+        if (Name.HasValue)
+        {
+            errors.Required("name", Name.Value, PersonaLimits.NameMaxLength);
+        }
+
+        if (SystemPrompt.HasValue)
+        {
+            errors.Required("systemPrompt", SystemPrompt.Value, PersonaLimits.SystemPromptMaxLength);
+        }
+
+        if (DisplayName.HasValue)
+        {
+            errors.Optional("displayName", DisplayName.Value, PersonaLimits.DisplayNameMaxLength);
+        }
+
+        if (AvatarUrl.HasValue)
+        {
+            errors.HttpUrl("avatarUrl", AvatarUrl.Value, PersonaLimits.AvatarUrlMaxLength);
+        }
+
+        if (VoiceId.HasValue)
+        {
+            errors.Optional("voiceId", VoiceId.Value, PersonaLimits.VoiceIdMaxLength);
+        }
+
+        if (Traits.HasValue)
+        {
+            errors.ShortStrings("traits", Traits.Value, PersonaLimits.MaxListItems, PersonaLimits.ListItemMaxLength);
+        }
+
+        if (Domains.HasValue)
+        {
+            errors.ShortStrings("domains", Domains.Value, PersonaLimits.MaxListItems, PersonaLimits.ListItemMaxLength);
+        }
+
+        if (Style.HasValue)
+        {
+            errors.JsonObject("style", Style.Value, PersonaLimits.StyleMaxBytes);
+        }
+
+        errors.ThrowIfAny();
+    }
 }

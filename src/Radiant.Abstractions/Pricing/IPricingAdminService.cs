@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Radiant.Common;
 using Radiant.Tenancy;
 
@@ -41,32 +42,40 @@ public interface IPricingAdminService
     Task<Page<PriceHistoryEntry>> ListHistoryAsync(RadiantCaller caller, string? modelId = null, PageRequest? page = null, CancellationToken cancellationToken = default);
 }
 
-/// <summary>A partial update of <see cref="TenantPricingConfig"/>: null fields keep their value.</summary>
+/// <summary>A partial update of <see cref="TenantPricingConfig"/>: absent fields keep their value; none can be cleared.</summary>
 public sealed record PricingConfigUpdate
 {
     /// <summary>New external default markup (fraction).</summary>
-    public decimal? ExternalDefaultMarkup { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<decimal> ExternalDefaultMarkup { get; init; }
 
     /// <summary>New self-hosted default markup (fraction).</summary>
-    public decimal? SelfHostedDefaultMarkup { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<decimal> SelfHostedDefaultMarkup { get; init; }
 
     /// <summary>New minimum charge per request (dollars).</summary>
-    public decimal? MinimumChargePerRequest { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<decimal> MinimumChargePerRequest { get; init; }
 
     /// <summary>New grace period for price increases (hours).</summary>
-    public int? PriceIncreaseGracePeriodHours { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<int> PriceIncreaseGracePeriodHours { get; init; }
 
     /// <summary>Follow provider price changes.</summary>
-    public bool? AutoUpdateFromProviders { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<bool> AutoUpdateFromProviders { get; init; }
 
     /// <summary>Sync frequency.</summary>
-    public PriceUpdateFrequency? AutoUpdateFrequency { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<PriceUpdateFrequency> AutoUpdateFrequency { get; init; }
 
     /// <summary>Notify on provider price changes.</summary>
-    public bool? NotifyOnPriceChange { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<bool> NotifyOnPriceChange { get; init; }
 
     /// <summary>Notify threshold in percent.</summary>
-    public decimal? NotifyThresholdPercent { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<decimal> NotifyThresholdPercent { get; init; }
 
     /// <summary>Applies this update to a configuration.</summary>
     public TenantPricingConfig ApplyTo(TenantPricingConfig config)
@@ -74,16 +83,19 @@ public sealed record PricingConfigUpdate
         ArgumentNullException.ThrowIfNull(config);
         return config with
         {
-            ExternalDefaultMarkup = ExternalDefaultMarkup ?? config.ExternalDefaultMarkup,
-            SelfHostedDefaultMarkup = SelfHostedDefaultMarkup ?? config.SelfHostedDefaultMarkup,
-            MinimumChargePerRequest = MinimumChargePerRequest ?? config.MinimumChargePerRequest,
-            PriceIncreaseGracePeriodHours = PriceIncreaseGracePeriodHours ?? config.PriceIncreaseGracePeriodHours,
-            AutoUpdateFromProviders = AutoUpdateFromProviders ?? config.AutoUpdateFromProviders,
-            AutoUpdateFrequency = AutoUpdateFrequency ?? config.AutoUpdateFrequency,
-            NotifyOnPriceChange = NotifyOnPriceChange ?? config.NotifyOnPriceChange,
-            NotifyThresholdPercent = NotifyThresholdPercent ?? config.NotifyThresholdPercent,
+            ExternalDefaultMarkup = ExternalDefaultMarkup.GetValueOrDefault(config.ExternalDefaultMarkup),
+            SelfHostedDefaultMarkup = SelfHostedDefaultMarkup.GetValueOrDefault(config.SelfHostedDefaultMarkup),
+            MinimumChargePerRequest = MinimumChargePerRequest.GetValueOrDefault(config.MinimumChargePerRequest),
+            PriceIncreaseGracePeriodHours = PriceIncreaseGracePeriodHours.GetValueOrDefault(config.PriceIncreaseGracePeriodHours),
+            AutoUpdateFromProviders = AutoUpdateFromProviders.GetValueOrDefault(config.AutoUpdateFromProviders),
+            AutoUpdateFrequency = AutoUpdateFrequency.GetValueOrDefault(config.AutoUpdateFrequency),
+            NotifyOnPriceChange = NotifyOnPriceChange.GetValueOrDefault(config.NotifyOnPriceChange),
+            NotifyThresholdPercent = NotifyThresholdPercent.GetValueOrDefault(config.NotifyThresholdPercent),
         };
     }
+
+    /// <summary>Throws <see cref="Errors.RadiantValidationException"/> naming every bad field (judged on the defaults for absent ones).</summary>
+    public void Validate() => ApplyTo(TenantPricingConfig.Default).Validate();
 }
 
 /// <summary>An override of one model's price. At least one of the three values is required.</summary>

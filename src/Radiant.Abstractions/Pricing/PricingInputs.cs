@@ -29,4 +29,4 @@ public sealed record ModelPriceOverride(
 public sealed record TenantBasePrice(string ModelId, decimal InputPricePer1M, decimal OutputPricePer1M, DateTimeOffset EffectiveFrom);
 
 /// <summary>Something that cannot be priced: an unknown tenant or model, or a bad token count.</summary>
-public sealed class PricingException(string message) : Exception(message);
+public sealed class PricingException(string message) : Errors.RadiantException(message);

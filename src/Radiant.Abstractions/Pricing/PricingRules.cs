@@ -43,7 +43,7 @@ public static class PricingRules
     }
 
     /// <summary>Records an error unless <paramref name="markup"/> is a fraction between 0 and <see cref="MaxMarkup"/> with at most 4 decimals.</summary>
-    public static void ValidateMarkup(ValidationErrors errors, string field, decimal markup)
+    internal static void ValidateMarkup(ValidationErrors errors, string field, decimal markup)
     {
         if (markup < 0 || markup > MaxMarkup || markup.Scale > 4)
         {
@@ -52,7 +52,7 @@ public static class PricingRules
     }
 
     /// <summary>Records an error unless <paramref name="price"/> is 0 to <see cref="MaxPricePer1M"/> dollars per 1M tokens with at most 6 decimals.</summary>
-    public static void ValidatePrice(ValidationErrors errors, string field, decimal price)
+    internal static void ValidatePrice(ValidationErrors errors, string field, decimal price)
     {
         if (price < 0 || price > MaxPricePer1M || price.Scale > 6)
         {

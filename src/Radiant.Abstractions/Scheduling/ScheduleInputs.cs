@@ -60,15 +60,15 @@ public sealed record ScheduleUpdate
 {
     /// <summary>New name.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public Optional<string> Name { get; init; }
+    public Optional<string?> Name { get; init; }
 
     /// <summary>New prompt text.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public Optional<string> Prompt { get; init; }
+    public Optional<string?> Prompt { get; init; }
 
     /// <summary>New model.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public Optional<string> Model { get; init; }
+    public Optional<string?> Model { get; init; }
 
     /// <summary>New type.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
@@ -88,7 +88,7 @@ public sealed record ScheduleUpdate
 
     /// <summary>New time zone.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public Optional<string> Timezone { get; init; }
+    public Optional<string?> Timezone { get; init; }
 
     /// <summary>New run limit; null removes it.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
@@ -129,14 +129,15 @@ public sealed record ScheduleUpdate
         var typeChanged = type != current.Type;
         return current with
         {
-            Name = Name.GetValueOrDefault(current.Name),
-            Prompt = Prompt.GetValueOrDefault(current.Prompt),
-            Model = Model.GetValueOrDefault(current.Model),
+            // A null for a field that cannot be cleared fails the definition's validation, naming the field.
+            Name = Name.GetValueOrDefault(current.Name)!,
+            Prompt = Prompt.GetValueOrDefault(current.Prompt)!,
+            Model = Model.GetValueOrDefault(current.Model)!,
             Type = type,
             CronExpression = CronExpression.GetValueOrDefault(typeChanged ? null : current.CronExpression),
             RunAt = RunAt.GetValueOrDefault(typeChanged ? null : current.RunAt),
             IntervalMinutes = IntervalMinutes.GetValueOrDefault(typeChanged ? null : current.IntervalMinutes),
-            Timezone = Timezone.GetValueOrDefault(current.Timezone),
+            Timezone = Timezone.GetValueOrDefault(current.Timezone)!,
             MaxRuns = MaxRuns.GetValueOrDefault(current.MaxRuns),
             NotificationEmail = NotificationEmail.GetValueOrDefault(current.NotificationEmail),
             OutputDestination = OutputDestination.GetValueOrDefault(current.OutputDestination),
@@ -192,9 +193,10 @@ public sealed record ScheduleDefinition(
 
         errors.Required("model", Model, ScheduleLimits.ModelMaxLength);
         var zoneKnown = false;
-        if (string.IsNullOrWhiteSpace(Timezone) || Timezone.Length > ScheduleLimits.TimezoneMaxLength || !ScheduleTiming.TryFindZone(Timezone, out _))
+        if (string.IsNullOrWhiteSpace(Timezone) || Timezone.Length > ScheduleLimits.TimezoneMaxLength
+            || TextRules.FirstUnstorable(Timezone) is not null || !ScheduleTiming.TryFindZone(Timezone, out _))
         {
-            errors.Add("timezone", $"'timezone' must be an IANA time zone such as 'UTC' or 'Europe/Paris'; '{Timezone}' is not known.");
+            errors.Add("timezone", "'timezone' must be an IANA time zone such as 'UTC' or 'Europe/Paris'; the one given is not known.");
         }
         else
         {
@@ -261,9 +263,9 @@ public sealed record ScheduleDefinition(
             return;
         }
 
-        if (CronExpression.Length > ScheduleLimits.CronMaxLength)
+        if (CronExpression.Length > ScheduleLimits.CronMaxLength || TextRules.FirstUnstorable(CronExpression) is not null)
         {
-            errors.Add("cronExpression", $"'cronExpression' must be at most {ScheduleLimits.CronMaxLength} characters.");
+            errors.MaxLength("cronExpression", CronExpression, ScheduleLimits.CronMaxLength);
             return;
         }
 
@@ -285,23 +287,8 @@ public sealed record ScheduleDefinition(
 
     private void ValidateDestination(ValidationErrors errors)
     {
-        if (NotificationEmail is not null)
-        {
-            errors.Optional("notificationEmail", NotificationEmail, ScheduleLimits.EmailMaxLength);
-            if (!string.IsNullOrWhiteSpace(NotificationEmail)
-                && (NotificationEmail.IndexOf('@', StringComparison.Ordinal) <= 0 || NotificationEmail.EndsWith('@') || NotificationEmail.Any(char.IsWhiteSpace)))
-            {
-                errors.Add("notificationEmail", "'notificationEmail' must be an email address.");
-            }
-        }
-
-        if (WebhookUrl is not null
-            && (WebhookUrl.Length > ScheduleLimits.WebhookUrlMaxLength
-                || !Uri.TryCreate(WebhookUrl, UriKind.Absolute, out var uri)
-                || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)))
-        {
-            errors.Add("webhookUrl", $"'webhookUrl' must be an absolute http or https URL of at most {ScheduleLimits.WebhookUrlMaxLength} characters.");
-        }
+        errors.Email("notificationEmail", NotificationEmail, ScheduleLimits.EmailMaxLength);
+        errors.HttpUrl("webhookUrl", WebhookUrl, ScheduleLimits.WebhookUrlMaxLength);
 
         switch (OutputDestination)
         {

@@ -25,7 +25,7 @@ public sealed record TeamCreate(string Name, TeamPlanType Type, int MaxMembers, 
 
         TeamLimits.ValidateMaxMembers(errors, MaxMembers);
         TeamLimits.ValidatePool(errors, TotalTokensMonthly);
-        TeamLimits.ValidateEmail(errors, BillingEmail);
+        errors.Email("billingEmail", BillingEmail, TeamLimits.EmailMaxLength);
         errors.ThrowIfAny();
     }
 }
@@ -34,46 +34,51 @@ public sealed record TeamCreate(string Name, TeamPlanType Type, int MaxMembers, 
 public sealed record TeamUpdate
 {
     /// <summary>New name.</summary>
-    public string? Name { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<string?> Name { get; init; }
 
     /// <summary>New member limit (not below the current members and pending invitations).</summary>
-    public int? MaxMembers { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<int> MaxMembers { get; init; }
 
     /// <summary>New pool (not below the allocations of a per-member plan).</summary>
-    public long? TotalTokensMonthly { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<long> TotalTokensMonthly { get; init; }
 
     /// <summary>Switch between a shared pool and per-member allocations.</summary>
-    public bool? SharedPool { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<bool> SharedPool { get; init; }
 
     /// <summary>New billing email; null clears it.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public Optional<string?> BillingEmail { get; init; }
 
     /// <summary>Activate or deactivate the plan.</summary>
-    public bool? IsActive { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<bool> IsActive { get; init; }
 
     /// <summary>Throws <see cref="RadiantValidationException"/> naming every bad field.</summary>
     public void Validate()
     {
         var errors = new ValidationErrors();
-        if (Name is not null)
+        if (Name.HasValue)
         {
-            errors.Required("name", Name, TeamLimits.NameMaxLength);
+            errors.Required("name", Name.Value, TeamLimits.NameMaxLength);
         }
 
-        if (MaxMembers is { } max)
+        if (MaxMembers.HasValue)
         {
-            TeamLimits.ValidateMaxMembers(errors, max);
+            TeamLimits.ValidateMaxMembers(errors, MaxMembers.Value);
         }
 
-        if (TotalTokensMonthly is { } pool)
+        if (TotalTokensMonthly.HasValue)
         {
-            TeamLimits.ValidatePool(errors, pool);
+            TeamLimits.ValidatePool(errors, TotalTokensMonthly.Value);
         }
 
         if (BillingEmail.HasValue)
         {
-            TeamLimits.ValidateEmail(errors, BillingEmail.Value);
+            errors.Email("billingEmail", BillingEmail.Value, TeamLimits.EmailMaxLength);
         }
 
         errors.ThrowIfAny();
@@ -83,17 +88,53 @@ public sealed record TeamUpdate
 /// <summary>An invitation.</summary>
 /// <param name="UserId">The invitee, a user of the same tenant.</param>
 /// <param name="Role">Member (default) or admin.</param>
-public sealed record TeamInvitation(Guid UserId, TeamRole Role = TeamRole.Member);
+public sealed record TeamInvitation(Guid UserId, TeamRole Role = TeamRole.Member)
+{
+    /// <summary>Throws <see cref="RadiantValidationException"/> naming every bad field.</summary>
+    public void Validate()
+    {
+        var errors = new ValidationErrors();
+        if (UserId == Guid.Empty)
+        {
+            errors.Add("userId", "'userId' is required.");
+        }
+
+        if (Role is not (TeamRole.Member or TeamRole.Admin))
+        {
+            errors.Add("role", "'role' must be member or admin; ownership is handed over by changing a member's role.");
+        }
+
+        errors.ThrowIfAny();
+    }
+}
 
 /// <summary>A change to a member: role and/or allocation. Absent fields stay; a null allocation clears it.</summary>
 public sealed record TeamMemberUpdate
 {
     /// <summary>New role; <see cref="TeamRole.Owner"/> transfers ownership (owner only).</summary>
-    public TeamRole? Role { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public Optional<TeamRole> Role { get; init; }
 
     /// <summary>New monthly allocation (0 or more); null clears it.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public Optional<long?> TokenAllocation { get; init; }
+
+    /// <summary>Throws <see cref="RadiantValidationException"/> naming every bad field.</summary>
+    public void Validate()
+    {
+        var errors = new ValidationErrors();
+        if (Role.HasValue && !Enum.IsDefined(Role.Value))
+        {
+            errors.Add("role", "'role' must be owner, admin or member.");
+        }
+
+        if (TokenAllocation.HasValue && TokenAllocation.Value is < 0)
+        {
+            errors.Add("tokenAllocation", "'tokenAllocation' must be 0 or more, or null to clear it.");
+        }
+
+        errors.ThrowIfAny();
+    }
 }
 
 /// <summary>Tokens a member used.</summary>
@@ -111,8 +152,8 @@ public sealed record TeamUsage(long Tokens, string? Model = null, string? UsageT
             errors.Add("tokens", $"'tokens' must be between 1 and {int.MaxValue}.");
         }
 
-        errors.Optional("model", Model, 100);
-        errors.Optional("usageType", UsageType, 50);
+        errors.Optional("model", Model, TeamLimits.ModelMaxLength);
+        errors.Optional("usageType", UsageType, TeamLimits.UsageTypeMaxLength);
         errors.ThrowIfAny();
     }
 }
@@ -125,6 +166,15 @@ public static class TeamLimits
 
     /// <summary>Largest member limit.</summary>
     public const int MaxMembersLimit = 10_000;
+
+    /// <summary>Maximum billing email length.</summary>
+    public const int EmailMaxLength = 320;
+
+    /// <summary>Maximum model id length in a usage record.</summary>
+    public const int ModelMaxLength = 100;
+
+    /// <summary>Maximum usage type length in a usage record.</summary>
+    public const int UsageTypeMaxLength = 50;
 
     internal static void ValidateMaxMembers(ValidationErrors errors, int maxMembers)
     {
@@ -142,17 +192,4 @@ public static class TeamLimits
         }
     }
 
-    internal static void ValidateEmail(ValidationErrors errors, string? email)
-    {
-        if (email is null)
-        {
-            return;
-        }
-
-        errors.Optional("billingEmail", email, 320);
-        if (!string.IsNullOrWhiteSpace(email) && (email.IndexOf('@', StringComparison.Ordinal) is <= 0 || email.EndsWith('@')))
-        {
-            errors.Add("billingEmail", "'billingEmail' must be an email address.");
-        }
-    }
 }

@@ -112,7 +112,8 @@ internal sealed partial class PostgresFocusModeService : IFocusModeService
     public async Task<FocusMode> CreateAsync(RadiantCaller caller, FocusModeCreate input, CancellationToken cancellationToken = default)
     {
         caller.RequireTenantAdmin("create focus modes");
-        FocusModeLimits.Validate(input);
+        ArgumentNullException.ThrowIfNull(input);
+        input.Validate();
         var tenantId = caller.TenantId;
         try
         {
@@ -156,7 +157,8 @@ internal sealed partial class PostgresFocusModeService : IFocusModeService
     public async Task<FocusMode> UpdateAsync(RadiantCaller caller, Guid id, FocusModeUpdate update, CancellationToken cancellationToken = default)
     {
         caller.RequireTenantAdmin("change focus modes");
-        FocusModeLimits.Validate(update);
+        ArgumentNullException.ThrowIfNull(update);
+        update.Validate();
         var tenantId = caller.TenantId;
         try
         {
@@ -191,7 +193,7 @@ internal sealed partial class PostgresFocusModeService : IFocusModeService
                             setSettings = update.Settings.HasValue,
                             settings = JsonColumns.ToJson(update.Settings.GetValueOrDefault(null)),
                             setIsActive = update.IsActive.HasValue,
-                            isActive = update.IsActive.GetValueOrDefault(null) ?? true,
+                            isActive = update.IsActive.GetValueOrDefault(true),
                         },
                         transaction,
                         cancellationToken: cancellationToken));

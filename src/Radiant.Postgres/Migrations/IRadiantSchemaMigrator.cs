@@ -16,4 +16,4 @@ public interface IRadiantSchemaMigrator
 }
 
 /// <summary>The database schema and this library's migrations disagree; nothing was applied.</summary>
-public sealed class RadiantMigrationException(string message) : Exception(message);
+public sealed class RadiantMigrationException(string message) : Errors.RadiantException(message);

@@ -88,7 +88,8 @@ internal sealed partial class PostgresPersonaService : IPersonaService
 
     public async Task<Persona> CreateAsync(RadiantCaller caller, PersonaCreate input, CancellationToken cancellationToken = default)
     {
-        PersonaLimits.Validate(input);
+        ArgumentNullException.ThrowIfNull(input);
+        input.Validate();
         try
         {
             var persona = await _db.InTenantAsync(
@@ -154,7 +155,8 @@ internal sealed partial class PostgresPersonaService : IPersonaService
 
     public Task<Persona> UpdateAsync(RadiantCaller caller, Guid personaId, PersonaUpdate update, CancellationToken cancellationToken = default)
     {
-        PersonaLimits.Validate(update);
+        ArgumentNullException.ThrowIfNull(update);
+        update.Validate();
         return _db.InTenantAsync(
             caller,
             async (connection, transaction) =>
@@ -184,7 +186,7 @@ internal sealed partial class PostgresPersonaService : IPersonaService
                         SetStyle = update.Style.HasValue,
                         Style = JsonColumns.ToJson(update.Style.GetValueOrDefault(null)),
                         SetIsPublic = update.IsPublic.HasValue,
-                        IsPublic = update.IsPublic.GetValueOrDefault(null) ?? false,
+                        IsPublic = update.IsPublic.GetValueOrDefault(false),
                     },
                     transaction,
                     cancellationToken: cancellationToken));
@@ -209,7 +211,8 @@ internal sealed partial class PostgresPersonaService : IPersonaService
 
     public Task<PersonaUsageLogged> LogUsageAsync(RadiantCaller caller, Guid personaId, PersonaUsage usage, CancellationToken cancellationToken = default)
     {
-        PersonaLimits.Validate(usage);
+        ArgumentNullException.ThrowIfNull(usage);
+        usage.Validate();
         return _db.InTenantAsync(
             caller,
             async (connection, transaction) =>

@@ -138,13 +138,13 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
         caller.RequireTenantAdmin(ManagePricing);
         ArgumentNullException.ThrowIfNull(update);
         var (tenantId, changedBy) = (caller.TenantId, caller.UserId);
-        update.ApplyTo(TenantPricingConfig.Default).Validate();
+        update.Validate();
         return WriteAsync(tenantId, async (connection, transaction, locked) =>
         {
             var before = locked.ToConfig();
             var after = update.ApplyTo(before);
             after.Validate();
-            await RecordMarkupChangeAsync(connection, transaction, tenantId, changedBy, locked.NowUtc, before, after, "admin", cancellationToken);
+            await RecordMarkupChangeAsync(connection, transaction, tenantId, changedBy, locked.NowUtc, before, after, DbEnum.Name(PriceChangeSource.Admin), cancellationToken);
             await connection.ExecuteAsync(new CommandDefinition(
                 _updateConfigSql,
                 new
@@ -156,7 +156,7 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
                     after.MinimumChargePerRequest,
                     after.PriceIncreaseGracePeriodHours,
                     after.AutoUpdateFromProviders,
-                    Frequency = after.AutoUpdateFrequency.ToString().ToLowerInvariant(),
+                    Frequency = DbEnum.Name(after.AutoUpdateFrequency),
                     after.NotifyOnPriceChange,
                     after.NotifyThresholdPercent,
                 },
@@ -173,8 +173,8 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
             caller,
             async (connection, transaction) =>
             {
-                var now = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("SELECT now()", transaction: transaction, cancellationToken: cancellationToken));
-                return await ReadPricingAsync(connection, transaction, caller.TenantId, null, JsonColumns.Utc(now), cancellationToken);
+                var now = await _db.NowAsync(connection, transaction, cancellationToken);
+                return await ReadPricingAsync(connection, transaction, caller.TenantId, null, now, cancellationToken);
             },
             cancellationToken);
     }
@@ -228,7 +228,7 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
                 },
                 transaction,
                 cancellationToken: cancellationToken));
-            await InsertHistoryAsync(connection, transaction, tenantId, modelId, current, (newInput, newOutput, newMarkup), "admin", changedBy, effective, cancellationToken);
+            await InsertHistoryAsync(connection, transaction, tenantId, modelId, current, (newInput, newOutput, newMarkup), DbEnum.Name(PriceChangeSource.Admin), changedBy, effective, cancellationToken);
             return (await ReadPricingAsync(connection, transaction, tenantId, modelId, now, cancellationToken))[0];
         }, cancellationToken);
     }
@@ -267,7 +267,7 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
                 await connection.ExecuteAsync(new CommandDefinition(_deleteAllSql, new { tenantId, modelId }, transaction, cancellationToken: cancellationToken));
             }
 
-            await InsertHistoryAsync(connection, transaction, tenantId, modelId, current, (defaults.BaseInput, defaults.BaseOutput, markup), "admin", changedBy, effective, cancellationToken);
+            await InsertHistoryAsync(connection, transaction, tenantId, modelId, current, (defaults.BaseInput, defaults.BaseOutput, markup), DbEnum.Name(PriceChangeSource.Admin), changedBy, effective, cancellationToken);
             return (await ReadPricingAsync(connection, transaction, tenantId, modelId, now, cancellationToken))[0];
         }, cancellationToken);
     }
@@ -284,7 +284,7 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
             var after = update.Type == ModelHosting.SelfHosted
                 ? before with { SelfHostedDefaultMarkup = update.Markup }
                 : before with { ExternalDefaultMarkup = update.Markup };
-            var affected = await RecordMarkupChangeAsync(connection, transaction, tenantId, changedBy, locked.NowUtc, before, after, "bulk_update", cancellationToken);
+            var affected = await RecordMarkupChangeAsync(connection, transaction, tenantId, changedBy, locked.NowUtc, before, after, DbEnum.Name(PriceChangeSource.BulkUpdate), cancellationToken);
             await connection.ExecuteAsync(new CommandDefinition(
                 _db.Sql(update.Type == ModelHosting.SelfHosted
                     ? "UPDATE {schema}.pricing_config SET self_hosted_default_markup = @markup, updated_by = @changedBy, updated_at = now() WHERE tenant_id = @tenantId"
@@ -467,7 +467,7 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
 
         public PriceHistoryEntry ToEntry() => new(
             Id, ModelId, PreviousInput, PreviousOutput, PreviousMarkup, NewInput, NewOutput, NewMarkup,
-            Source switch { "admin" => PriceChangeSource.Admin, "bulk_update" => PriceChangeSource.BulkUpdate, _ => PriceChangeSource.AutoSync },
+            DbEnum.Parse<PriceChangeSource>(Source),
             ChangedBy, JsonColumns.Utc(EffectiveFrom), JsonColumns.Utc(CreatedAt));
     }
 }

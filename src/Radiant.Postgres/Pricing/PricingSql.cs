@@ -74,7 +74,7 @@ internal sealed class PricingSql(RadiantDb db)
             MinimumChargePerRequest = MinimumChargePerRequest,
             PriceIncreaseGracePeriodHours = PriceIncreaseGracePeriodHours,
             AutoUpdateFromProviders = AutoUpdateFromProviders,
-            AutoUpdateFrequency = Enum.Parse<PriceUpdateFrequency>(AutoUpdateFrequency, ignoreCase: true),
+            AutoUpdateFrequency = DbEnum.Parse<PriceUpdateFrequency>(AutoUpdateFrequency),
             NotifyOnPriceChange = NotifyOnPriceChange,
             NotifyThresholdPercent = NotifyThresholdPercent,
         };

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -112,7 +111,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
             INSERT INTO {schema}.price_history (tenant_id, id, model_id, previous_input_price, previous_output_price, previous_markup,
                 new_input_price, new_output_price, new_markup, change_source, effective_from)
             SELECT @tenantId, @id, @modelId, @previousInput, @previousOutput, e.effective_markup, @input, @output, e.effective_markup,
-                   'auto_sync', @effective
+                   @source, @effective
             FROM {schema}.effective_model_prices(@modelId, @now) e
             """);
         _listSql = db.Sql(
@@ -140,7 +139,8 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
 
     public async Task<ModelSyncResult> SyncAsync(ModelCatalog catalog, CancellationToken cancellationToken = default)
     {
-        Validate(catalog);
+        ArgumentNullException.ThrowIfNull(catalog);
+        catalog.Validate();
         var notifications = new List<PriceChangeNotification>();
         var result = await _db.WithoutTenantAsync(
             async (connection, transaction) =>
@@ -152,7 +152,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
                 {
                     var inserted = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
                         _upsertProviderSql,
-                        new { p.Id, p.DisplayName, p.ApiBase, AuthType = JsonNamingPolicy.SnakeCaseLower.ConvertName(p.AuthType.ToString()) },
+                        new { p.Id, p.DisplayName, p.ApiBase, AuthType = DbEnum.Name(p.AuthType) },
                         transaction,
                         cancellationToken: cancellationToken));
                     providersAdded += inserted is true ? 1 : 0;
@@ -234,7 +234,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
             var row = await connection.QuerySingleOrDefaultAsync<PricingSql.ConfigRow>(new CommandDefinition(
                 _tenantConfigSql, new { tenantId }, transaction, cancellationToken: cancellationToken));
             var config = row?.ToConfig() ?? TenantPricingConfig.Default;
-            var now = row?.NowUtc ?? JsonColumns.Utc(await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("SELECT clock_timestamp()", transaction: transaction, cancellationToken: cancellationToken)));
+            var now = row?.NowUtc ?? await _db.NowAsync(connection, transaction, cancellationToken);
             foreach (var (model, oldInput, oldOutput) in changes)
             {
                 var args = new { tenantId, modelId = model.Id, now };
@@ -263,7 +263,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
                     _historySql,
                     new
                     {
-                        tenantId, id = Guid.CreateVersion7(), modelId = model.Id, now, effective,
+                        tenantId, id = Guid.CreateVersion7(), modelId = model.Id, now, effective, source = DbEnum.Name(PriceChangeSource.AutoSync),
                         previousInput = current.Input, previousOutput = current.Output,
                         input = model.InputPricePer1M, output = model.OutputPricePer1M,
                     },
@@ -335,30 +335,6 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
 
     private static decimal ChangePercent(decimal before, decimal after) =>
         before == 0 ? (after == 0 ? 0 : 100) : Math.Abs(after - before) / before * 100;
-
-    private static void Validate(ModelCatalog catalog)
-    {
-        ArgumentNullException.ThrowIfNull(catalog);
-        var errors = new ValidationErrors();
-        var providers = catalog.Providers.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
-        foreach (var model in catalog.Models)
-        {
-            if (!providers.Contains(model.ProviderId))
-            {
-                errors.Add("models", $"Model '{model.Id}' names unknown provider '{model.ProviderId}'.");
-            }
-
-            PricingRules.ValidatePrice(errors, $"models[{model.Id}].inputPricePer1M", model.InputPricePer1M);
-            PricingRules.ValidatePrice(errors, $"models[{model.Id}].outputPricePer1M", model.OutputPricePer1M);
-        }
-
-        foreach (var duplicate in catalog.Models.GroupBy(m => m.Id, StringComparer.Ordinal).Where(g => g.Count() > 1))
-        {
-            errors.Add("models", $"Model '{duplicate.Key}' appears more than once.");
-        }
-
-        errors.ThrowIfAny();
-    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Registry sync: {ProvidersAdded} providers added, {ModelsAdded} models added, {ModelsUpdated} updated, {PriceChanges} price changes applied to {TenantUpdates} tenant prices")]
     private partial void LogSynced(int providersAdded, int modelsAdded, int modelsUpdated, int priceChanges, int tenantUpdates);

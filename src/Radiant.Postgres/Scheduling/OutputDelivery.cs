@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
+using Radiant.Postgres.Tenancy;
 using Radiant.Scheduling;
 
 namespace Radiant.Postgres.Scheduling;
@@ -239,7 +240,7 @@ internal sealed record WebhookPayload(
         var completed = outcome.Status == ScheduleRunStatus.Completed;
         return new WebhookPayload(
             completed ? CompletedEvent : FailedEvent, run.RunId, run.ScheduleId, run.Name, run.TenantId, run.UserId,
-            ScheduleRows.Name(outcome.Status), run.Trigger == RunTrigger.Manual ? "manual" : "schedule", run.ScheduledFor, run.StartedAt, now,
+            DbEnum.Name(outcome.Status), DbEnum.Name(run.Trigger), run.ScheduledFor, run.StartedAt, now,
             run.Model, outcome.Output, outcome.InputTokens, outcome.OutputTokens, outcome.Cost, outcome.LatencyMs, outcome.Error);
     }
 }

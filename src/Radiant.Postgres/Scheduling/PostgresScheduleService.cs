@@ -18,7 +18,6 @@ namespace Radiant.Postgres.Scheduling;
 internal sealed class PostgresScheduleService : IScheduleService
 {
     private readonly RadiantDb _db;
-    private readonly TimeProvider _time;
     private readonly string _channel;
     private readonly string _selectVisible;
     private readonly string _list;
@@ -30,10 +29,9 @@ internal sealed class PostgresScheduleService : IScheduleService
     private readonly string _insertManualRun;
     private readonly string _modelCheck;
 
-    public PostgresScheduleService(RadiantDb db, TimeProvider time)
+    public PostgresScheduleService(RadiantDb db)
     {
         _db = db;
-        _time = time;
         _channel = RadiantChannels.Schedules(db);
         _selectVisible = db.Sql($$"""
             SELECT {{ScheduleColumns}} FROM {schema}.scheduled_prompts s
@@ -96,13 +94,13 @@ internal sealed class PostgresScheduleService : IScheduleService
     {
         ArgumentNullException.ThrowIfNull(input);
         var definition = input.ToDefinition();
-        var now = _time.GetUtcNow();
-        var timing = definition.Validate(now, requireFutureRunAt: true);
         var id = Guid.CreateVersion7();
         try
         {
             return await InTenantAsync(caller, async (connection, transaction) =>
             {
+                var now = await _db.NowAsync(connection, transaction, cancellationToken);
+                var timing = definition.Validate(now, requireFutureRunAt: true);
                 await RequireUsableModelAsync(connection, transaction, caller, definition.Model, cancellationToken);
                 await connection.ExecuteAsync(new CommandDefinition(_insert, new
                 {
@@ -112,7 +110,7 @@ internal sealed class PostgresScheduleService : IScheduleService
                     definition.Name,
                     definition.Prompt,
                     definition.Model,
-                    Type = Name(definition.Type),
+                    Type = DbEnum.Name(definition.Type),
                     timing.CronExpression,
                     timing.RunAt,
                     timing.IntervalMinutes,
@@ -120,7 +118,7 @@ internal sealed class PostgresScheduleService : IScheduleService
                     definition.MaxRuns,
                     NextRun = timing.NextOccurrence(now),
                     definition.NotificationEmail,
-                    OutputDestination = Name(definition.OutputDestination),
+                    OutputDestination = DbEnum.Name(definition.OutputDestination),
                     definition.WebhookUrl,
                     WebhookSecret = NewWebhookSecret(),
                     Channel = _channel,
@@ -170,7 +168,7 @@ internal sealed class PostgresScheduleService : IScheduleService
             var stored = current.ToDefinition();
             var definition = input.ApplyTo(stored);
             var changesTiming = input.ChangesTimingOf(stored);
-            var now = _time.GetUtcNow();
+            var now = await _db.NowAsync(connection, transaction, cancellationToken);
             var timing = definition.Validate(now, requireFutureRunAt: changesTiming);
             if (input.Model.HasValue && definition.Model != current.Model)
             {
@@ -203,14 +201,14 @@ internal sealed class PostgresScheduleService : IScheduleService
                 definition.Name,
                 definition.Prompt,
                 definition.Model,
-                Type = Name(definition.Type),
+                Type = DbEnum.Name(definition.Type),
                 timing.CronExpression,
                 timing.RunAt,
                 timing.IntervalMinutes,
                 definition.Timezone,
                 definition.MaxRuns,
                 definition.NotificationEmail,
-                OutputDestination = Name(definition.OutputDestination),
+                OutputDestination = DbEnum.Name(definition.OutputDestination),
                 definition.WebhookUrl,
                 IsActive = isActive,
                 NextRun = nextRun,
@@ -247,7 +245,7 @@ internal sealed class PostgresScheduleService : IScheduleService
             }
 
             var definition = current.ToDefinition();
-            var now = _time.GetUtcNow();
+            var now = await _db.NowAsync(connection, transaction, cancellationToken);
             DateTimeOffset? nextRun;
             if (definition.Type == ScheduleType.Once)
             {

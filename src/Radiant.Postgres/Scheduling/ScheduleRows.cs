@@ -1,8 +1,9 @@
+using Radiant.Postgres.Tenancy;
 using Radiant.Scheduling;
 
 namespace Radiant.Postgres.Scheduling;
 
-/// <summary>Column lists and row shapes shared by the schedule service and the worker; names map to the SQL enums.</summary>
+/// <summary>Column lists and row shapes shared by the schedule service and the worker.</summary>
 internal static class ScheduleRows
 {
     public const string ScheduleColumns =
@@ -19,72 +20,6 @@ internal static class ScheduleRows
         "r.started_at AS StartedAt, r.completed_at AS CompletedAt, r.output AS Output, r.input_tokens AS InputTokens, " +
         "r.output_tokens AS OutputTokens, r.cost AS Cost, r.latency_ms AS LatencyMs, r.attempts AS Attempts, r.error_message AS Error, " +
         "r.delivery_status AS DeliveryStatus, r.delivery_attempts AS DeliveryAttempts, r.delivery_error AS DeliveryError, r.created_at AS CreatedAt";
-
-    public static string Name(ScheduleType type) => type switch
-    {
-        ScheduleType.Once => "once",
-        ScheduleType.Cron => "cron",
-        ScheduleType.Interval => "interval",
-        _ => throw new ArgumentOutOfRangeException(nameof(type)),
-    };
-
-    public static ScheduleType ParseType(string value) => value switch
-    {
-        "once" => ScheduleType.Once,
-        "cron" => ScheduleType.Cron,
-        "interval" => ScheduleType.Interval,
-        _ => throw new InvalidOperationException($"Unknown schedule type '{value}'."),
-    };
-
-    public static string Name(OutputDestination destination) => destination switch
-    {
-        OutputDestination.Storage => "storage",
-        OutputDestination.Webhook => "webhook",
-        OutputDestination.Email => "email",
-        _ => throw new ArgumentOutOfRangeException(nameof(destination)),
-    };
-
-    public static OutputDestination ParseDestination(string value) => value switch
-    {
-        "storage" => OutputDestination.Storage,
-        "webhook" => OutputDestination.Webhook,
-        "email" => OutputDestination.Email,
-        _ => throw new InvalidOperationException($"Unknown output destination '{value}'."),
-    };
-
-    public static string Name(ScheduleRunStatus status) => status switch
-    {
-        ScheduleRunStatus.Pending => "pending",
-        ScheduleRunStatus.Running => "running",
-        ScheduleRunStatus.Completed => "completed",
-        ScheduleRunStatus.Failed => "failed",
-        _ => throw new ArgumentOutOfRangeException(nameof(status)),
-    };
-
-    public static ScheduleRunStatus ParseStatus(string value) => value switch
-    {
-        "pending" => ScheduleRunStatus.Pending,
-        "running" => ScheduleRunStatus.Running,
-        "completed" => ScheduleRunStatus.Completed,
-        "failed" => ScheduleRunStatus.Failed,
-        _ => throw new InvalidOperationException($"Unknown run status '{value}'."),
-    };
-
-    public static string Name(DeliveryStatus status) => status switch
-    {
-        DeliveryStatus.NotRequired => "not_required",
-        DeliveryStatus.Delivered => "delivered",
-        DeliveryStatus.Failed => "failed",
-        _ => throw new ArgumentOutOfRangeException(nameof(status)),
-    };
-
-    public static DeliveryStatus ParseDelivery(string value) => value switch
-    {
-        "not_required" => DeliveryStatus.NotRequired,
-        "delivered" => DeliveryStatus.Delivered,
-        "failed" => DeliveryStatus.Failed,
-        _ => throw new InvalidOperationException($"Unknown delivery status '{value}'."),
-    };
 
     internal sealed class ScheduleRow
     {
@@ -113,13 +48,13 @@ internal static class ScheduleRows
         public DateTime UpdatedAt { get; init; }
 
         public ScheduleDefinition ToDefinition() => new(
-            Name, Prompt, Model, ParseType(Type), CronExpression, Utc(RunAt), IntervalMinutes, Timezone, MaxRuns,
-            NotificationEmail, ParseDestination(OutputDestination), WebhookUrl);
+            Name, Prompt, Model, DbEnum.Parse<ScheduleType>(Type), CronExpression, Utc(RunAt), IntervalMinutes, Timezone, MaxRuns,
+            NotificationEmail, DbEnum.Parse<OutputDestination>(OutputDestination), WebhookUrl);
 
         public ScheduledPrompt ToSchedule() => new(
-            Id, UserId, Name, Prompt, Model, ParseType(Type), CronExpression, Utc(RunAt), IntervalMinutes, Timezone, IsActive, MaxRuns,
-            RunCount, Utc(LastRun), Utc(NextRun), NotificationEmail, ParseDestination(OutputDestination), WebhookUrl, WebhookSecret,
-            TotalRuns, LastStatus is null ? null : ParseStatus(LastStatus), Utc(CreatedAt), Utc(UpdatedAt));
+            Id, UserId, Name, Prompt, Model, DbEnum.Parse<ScheduleType>(Type), CronExpression, Utc(RunAt), IntervalMinutes, Timezone, IsActive, MaxRuns,
+            RunCount, Utc(LastRun), Utc(NextRun), NotificationEmail, DbEnum.Parse<OutputDestination>(OutputDestination), WebhookUrl, WebhookSecret,
+            TotalRuns, LastStatus is null ? null : DbEnum.Parse<ScheduleRunStatus>(LastStatus), Utc(CreatedAt), Utc(UpdatedAt));
     }
 
     internal sealed class RunRow
@@ -144,10 +79,10 @@ internal static class ScheduleRows
         public DateTime CreatedAt { get; init; }
 
         public ScheduleRun ToRun() => new(
-            Id, ScheduleId, Trigger == "manual" ? RunTrigger.Manual : RunTrigger.Schedule, ParseStatus(Status), Utc(ScheduledFor),
+            Id, ScheduleId, DbEnum.Parse<RunTrigger>(Trigger), DbEnum.Parse<ScheduleRunStatus>(Status), Utc(ScheduledFor),
             Utc(StartedAt), Utc(CompletedAt), Output, InputTokens, OutputTokens,
             InputTokens is null && OutputTokens is null ? null : (InputTokens ?? 0) + (OutputTokens ?? 0),
-            Cost, LatencyMs, Attempts, Error, DeliveryStatus is null ? null : ParseDelivery(DeliveryStatus), DeliveryAttempts, DeliveryError,
+            Cost, LatencyMs, Attempts, Error, DeliveryStatus is null ? null : DbEnum.Parse<DeliveryStatus>(DeliveryStatus), DeliveryAttempts, DeliveryError,
             Utc(CreatedAt));
     }
 

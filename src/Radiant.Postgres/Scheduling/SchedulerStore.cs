@@ -1,8 +1,8 @@
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
+using Radiant.Errors;
 using Radiant.Postgres.Tenancy;
 using Radiant.Scheduling;
 
@@ -178,7 +178,7 @@ internal sealed partial class SchedulerStore
                 {
                     var now = Utc(reader.GetDateTime(19));
                     var scheduledFor = Utc(reader.GetDateTime(14));
-                    var type = ScheduleRows.ParseType(reader.GetString(7));
+                    var type = DbEnum.Parse<ScheduleType>(reader.GetString(7));
                     var timing = new ScheduleTiming(
                         type,
                         reader.IsDBNull(8) ? null : reader.GetString(8),
@@ -216,7 +216,7 @@ internal sealed partial class SchedulerStore
                         Prompt: reader.GetString(4),
                         Model: reader.GetString(5),
                         ProviderId: reader.GetString(6),
-                        Destination: ScheduleRows.ParseDestination(reader.GetString(15)),
+                        Destination: DbEnum.Parse<OutputDestination>(reader.GetString(15)),
                         WebhookUrl: reader.IsDBNull(16) ? null : reader.GetString(16),
                         WebhookSecret: reader.IsDBNull(17) ? null : reader.GetString(17),
                         NotificationEmail: reader.IsDBNull(18) ? null : reader.GetString(18));
@@ -291,7 +291,7 @@ internal sealed partial class SchedulerStore
                     ScheduleId: reader.GetGuid(2),
                     UserId: reader.GetGuid(3),
                     LeaseToken: reader.GetGuid(4),
-                    Trigger: reader.GetString(5) == "manual" ? RunTrigger.Manual : RunTrigger.Schedule,
+                    Trigger: DbEnum.Parse<RunTrigger>(reader.GetString(5)),
                     ScheduledFor: Utc(reader.GetDateTime(6)),
                     StartedAt: Utc(reader.GetDateTime(7)),
                     Claims: reader.GetInt32(8),
@@ -300,7 +300,7 @@ internal sealed partial class SchedulerStore
                     Prompt: reader.GetString(11),
                     Model: reader.GetString(12),
                     ProviderId: reader.GetString(13),
-                    Destination: ScheduleRows.ParseDestination(reader.GetString(14)),
+                    Destination: DbEnum.Parse<OutputDestination>(reader.GetString(14)),
                     WebhookUrl: reader.IsDBNull(15) ? null : reader.GetString(15),
                     WebhookSecret: reader.IsDBNull(16) ? null : reader.GetString(16),
                     NotificationEmail: reader.IsDBNull(17) ? null : reader.GetString(17)));
@@ -359,15 +359,15 @@ internal sealed partial class SchedulerStore
         command.Parameters.Add(new NpgsqlParameter<Guid>("tenant", tenantId));
         command.Parameters.Add(UuidArray("runs", batch.Select(o => o.Run.RunId)));
         command.Parameters.Add(UuidArray("tokens", batch.Select(o => o.Run.LeaseToken)));
-        command.Parameters.Add(TextArray("statuses", batch.Select(o => ScheduleRows.Name(o.Status))));
-        command.Parameters.Add(TextArray("outputs", batch.Select(o => StorableText(o.Output))));
+        command.Parameters.Add(TextArray("statuses", batch.Select(o => DbEnum.Name(o.Status))));
+        command.Parameters.Add(TextArray("outputs", batch.Select(o => TextRules.Clean(o.Output))));
         command.Parameters.Add(new NpgsqlParameter<int?[]>("inputTokens", batch.Select(o => o.InputTokens).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<int?[]>("outputTokens", batch.Select(o => o.OutputTokens).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<decimal?[]>("costs", batch.Select(o => o.Cost).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<int[]>("latencies", batch.Select(o => o.LatencyMs).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<int[]>("attempts", batch.Select(o => o.Attempts).ToArray()));
         command.Parameters.Add(TextArray("errors", batch.Select(o => Truncate(o.Error))));
-        command.Parameters.Add(TextArray("deliveries", batch.Select(o => ScheduleRows.Name(o.Delivery))));
+        command.Parameters.Add(TextArray("deliveries", batch.Select(o => DbEnum.Name(o.Delivery))));
         command.Parameters.Add(new NpgsqlParameter<int[]>("deliveryAttempts", batch.Select(o => o.DeliveryAttempts).ToArray()));
         command.Parameters.Add(TextArray("deliveryErrors", batch.Select(o => Truncate(o.DeliveryError))));
         return command;
@@ -435,64 +435,6 @@ internal sealed partial class SchedulerStore
         }
     }
 
-    /// <summary>
-    /// Text PostgreSQL can store: a model's output or an error may hold NUL characters (which <c>text</c> refuses,
-    /// failing the whole batch) or unpaired UTF-16 surrogates (which cannot be encoded). NULs are dropped, unpaired
-    /// surrogates become U+FFFD.
-    /// </summary>
-    internal static string? StorableText(string? text)
-    {
-        if (text is null || !NeedsCleaning(text))
-        {
-            return text;
-        }
-
-        var builder = new StringBuilder(text.Length);
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (c == '\0')
-            {
-                continue;
-            }
-
-            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                builder.Append(c).Append(text[++i]);
-            }
-            else
-            {
-                builder.Append(char.IsSurrogate(c) ? '\uFFFD' : c);
-            }
-        }
-
-        return builder.ToString();
-    }
-
-    private static bool NeedsCleaning(string text)
-    {
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (c == '\0')
-            {
-                return true;
-            }
-
-            if (char.IsSurrogate(c))
-            {
-                if (!char.IsHighSurrogate(c) || i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1]))
-                {
-                    return true;
-                }
-
-                i++;
-            }
-        }
-
-        return false;
-    }
-
     private static NpgsqlParameter<Guid[]> UuidArray(string name, IEnumerable<Guid> values) => new(name, values.ToArray());
 
     private static NpgsqlParameter<string?[]> TextArray(string name, IEnumerable<string?> values) =>
@@ -500,7 +442,7 @@ internal sealed partial class SchedulerStore
 
     private static string? Truncate(string? text)
     {
-        text = StorableText(text);
+        text = TextRules.Clean(text);
         if (text is not { Length: > SchedulerWorkerOptions.MaxErrorLength })
         {
             return text;

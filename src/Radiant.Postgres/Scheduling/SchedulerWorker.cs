@@ -184,7 +184,7 @@ internal sealed partial class SchedulerWorker : BackgroundService
         // can come back to it under a new lease while the first execution is still finishing.
         _leased[run.LeaseToken] = run;
         var lag = run.StartedAt - run.ScheduledFor;
-        var trigger = new KeyValuePair<string, object?>("radiant.trigger", run.Trigger == RunTrigger.Manual ? "manual" : "schedule");
+        var trigger = new KeyValuePair<string, object?>("radiant.trigger", DbEnum.Name(run.Trigger));
         _metrics.RunsStarted.Add(1, trigger);
         _metrics.Lag.Record(Math.Max(0, lag.TotalSeconds), trigger);
         // The gate makes sure the task is tracked before it can finish and untrack itself.
@@ -201,12 +201,12 @@ internal sealed partial class SchedulerWorker : BackgroundService
         activity?.SetTag("radiant.schedule_id", run.ScheduleId);
         activity?.SetTag("radiant.run_id", run.RunId);
         activity?.SetTag("radiant.model", run.Model);
-        activity?.SetTag("radiant.trigger", run.Trigger == RunTrigger.Manual ? "manual" : "schedule");
+        activity?.SetTag("radiant.trigger", DbEnum.Name(run.Trigger));
         var queued = false;
         try
         {
             var outcome = await _executor.ExecuteAsync(run, stoppingToken);
-            activity?.SetTag("radiant.status", ScheduleRows.Name(outcome.Status));
+            activity?.SetTag("radiant.status", DbEnum.Name(outcome.Status));
             if (outcome.Status == ScheduleRunStatus.Failed)
             {
                 activity?.SetStatus(ActivityStatusCode.Error, outcome.Error);
@@ -317,7 +317,7 @@ internal sealed partial class SchedulerWorker : BackgroundService
                 continue;
             }
 
-            var trigger = new KeyValuePair<string, object?>("radiant.trigger", run.Trigger == RunTrigger.Manual ? "manual" : "schedule");
+            var trigger = new KeyValuePair<string, object?>("radiant.trigger", DbEnum.Name(run.Trigger));
             (outcome.Status == ScheduleRunStatus.Completed ? _metrics.RunsCompleted : _metrics.RunsFailed).Add(1, trigger);
             _metrics.Duration.Record(Math.Max(0, (now - run.StartedAt).TotalSeconds), trigger);
         }

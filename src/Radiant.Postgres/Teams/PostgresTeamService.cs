@@ -49,7 +49,7 @@ internal sealed partial class PostgresTeamService : ITeamService
                     _sql.InsertPlan,
                     new
                     {
-                        caller.TenantId, Id = id, input.Name, Type = TypeName(input.Type), OwnerId = caller.UserId, input.MaxMembers,
+                        caller.TenantId, Id = id, input.Name, Type = DbEnum.Name(input.Type), OwnerId = caller.UserId, input.MaxMembers,
                         input.TotalTokensMonthly, input.SharedPool, input.BillingEmail, Anchor = now, Start = start, End = end,
                     },
                     transaction,
@@ -85,30 +85,36 @@ internal sealed partial class PostgresTeamService : ITeamService
             var plan = await LockPlanAsync(connection, transaction, caller, teamId, cancellationToken);
             await RequireManagerAsync(connection, transaction, caller, teamId, cancellationToken);
             var seats = await CountSeatsAsync(connection, transaction, caller.TenantId, teamId, cancellationToken);
-            var errors = new ValidationErrors();
-            if (update.MaxMembers is { } max && max < seats)
+            var maxMembers = update.MaxMembers.GetValueOrDefault(plan.MaxMembers);
+            var shared = update.SharedPool.GetValueOrDefault(plan.SharedPool);
+            var pool = update.TotalTokensMonthly.GetValueOrDefault(plan.TotalTokensMonthly);
+            var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+            if (update.MaxMembers.HasValue && maxMembers < seats)
             {
-                errors.Add("maxMembers", $"'maxMembers' cannot go below the {seats} members and pending invitations.");
+                errors["maxMembers"] = [$"'maxMembers' cannot go below the {seats} members and pending invitations."];
             }
 
-            var shared = update.SharedPool ?? plan.SharedPool;
-            var pool = update.TotalTokensMonthly ?? plan.TotalTokensMonthly;
             if (!shared)
             {
                 var allocated = await SumAllocationsAsync(connection, transaction, caller.TenantId, teamId, null, cancellationToken);
                 if (allocated > pool)
                 {
-                    errors.Add("totalTokensMonthly", $"Member allocations total {allocated} tokens, more than a pool of {pool}.");
+                    errors["totalTokensMonthly"] = [$"Member allocations total {allocated} tokens, more than a pool of {pool}."];
                 }
             }
 
-            errors.ThrowIfAny();
+            if (errors.Count > 0)
+            {
+                throw new RadiantValidationException(errors);
+            }
+
             await connection.ExecuteAsync(new CommandDefinition(
                 _sql.UpdatePlan,
                 new
                 {
-                    caller.TenantId, Id = teamId, update.Name, update.MaxMembers, update.TotalTokensMonthly, update.SharedPool, update.IsActive,
-                    SetBillingEmail = update.BillingEmail.HasValue, BillingEmail = update.BillingEmail.GetValueOrDefault(null),
+                    caller.TenantId, Id = teamId, Name = update.Name.GetValueOrDefault(plan.Name), MaxMembers = maxMembers, TotalTokensMonthly = pool,
+                    SharedPool = shared, IsActive = update.IsActive.GetValueOrDefault(plan.IsActive),
+                    BillingEmail = update.BillingEmail.GetValueOrDefault(plan.BillingEmail),
                 },
                 transaction,
                 cancellationToken: cancellationToken));
@@ -128,10 +134,7 @@ internal sealed partial class PostgresTeamService : ITeamService
     public Task<TeamMember> InviteAsync(RadiantCaller caller, Guid teamId, TeamInvitation invitation, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(invitation);
-        if (invitation.Role is not (TeamRole.Member or TeamRole.Admin))
-        {
-            throw new RadiantValidationException("role", "'role' must be member or admin; ownership is handed over by changing a member's role.");
-        }
+        invitation.Validate();
 
         return InTenantAsync(caller, async (connection, transaction) =>
         {
@@ -154,7 +157,7 @@ internal sealed partial class PostgresTeamService : ITeamService
             {
                 await connection.ExecuteAsync(new CommandDefinition(
                     _sql.Invite,
-                    new { caller.TenantId, TeamId = teamId, invitation.UserId, Role = RoleName(invitation.Role), InvitedBy = caller.UserId },
+                    new { caller.TenantId, TeamId = teamId, invitation.UserId, Role = DbEnum.Name(invitation.Role), InvitedBy = caller.UserId },
                     transaction,
                     cancellationToken: cancellationToken));
             }
@@ -176,15 +179,7 @@ internal sealed partial class PostgresTeamService : ITeamService
     public Task<TeamMember> UpdateMemberAsync(RadiantCaller caller, Guid teamId, Guid userId, TeamMemberUpdate update, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(update);
-        if (update.TokenAllocation.HasValue && update.TokenAllocation.Value is < 0)
-        {
-            throw new RadiantValidationException("tokenAllocation", "'tokenAllocation' must be 0 or more, or null to clear it.");
-        }
-
-        if (update.Role is { } r && !Enum.IsDefined(r))
-        {
-            throw new RadiantValidationException("role", "'role' must be owner, admin or member.");
-        }
+        update.Validate();
 
         return InTenantAsync(caller, async (connection, transaction) =>
         {
@@ -196,9 +191,9 @@ internal sealed partial class PostgresTeamService : ITeamService
                 throw new RadiantNotFoundException("team member", userId);
             }
 
-            if (update.Role is { } role && RoleName(role) != target.Role)
+            if (update.Role.HasValue && DbEnum.Name(update.Role.Value) != target.Role)
             {
-                await ChangeRoleAsync(connection, transaction, caller, teamId, me, target, role, cancellationToken);
+                await ChangeRoleAsync(connection, transaction, caller, teamId, me, target, update.Role.Value, cancellationToken);
             }
 
             if (update.TokenAllocation.HasValue)
@@ -339,7 +334,7 @@ internal sealed partial class PostgresTeamService : ITeamService
                     _sql.ListMembers, new { caller.TenantId, TeamId = teamId }, transaction, cancellationToken: cancellationToken)))
                 .Where(m => m.Status == "active")
                 .Select(m => new MemberUsage(
-                    m.UserId, m.Email, m.DisplayName, ParseRole(m.Role), m.TokensUsedThisPeriod, m.TokenAllocation,
+                    m.UserId, m.Email, m.DisplayName, DbEnum.Parse<TeamRole>(m.Role), m.TokensUsedThisPeriod, m.TokenAllocation,
                     Math.Round(m.TokensUsedThisPeriod * 100m / plan.TotalTokensMonthly, 2, MidpointRounding.AwayFromZero)))
                 .ToList();
             return new TeamUsageStats(
@@ -509,7 +504,7 @@ internal sealed partial class PostgresTeamService : ITeamService
         }
 
         await connection.ExecuteAsync(new CommandDefinition(
-            _sql.SetRole, new { caller.TenantId, TeamId = teamId, target.UserId, Role = RoleName(role) }, transaction, cancellationToken: cancellationToken));
+            _sql.SetRole, new { caller.TenantId, TeamId = teamId, target.UserId, Role = DbEnum.Name(role) }, transaction, cancellationToken: cancellationToken));
     }
 
     private Task<TeamMember> AnswerInvitationAsync(RadiantCaller caller, Guid teamId, string status, CancellationToken cancellationToken) =>
@@ -568,17 +563,11 @@ internal sealed partial class PostgresTeamService : ITeamService
         await connection.QuerySingleOrDefaultAsync<PlanRow>(new CommandDefinition(_sql.GetPlan, new { TenantId = tenantId, Id = teamId }, transaction, cancellationToken: cancellationToken))
         ?? throw new RadiantNotFoundException("team", teamId);
 
-    private static async Task<DateTimeOffset> NowAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
-        JsonColumns.Utc(await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("SELECT now()", transaction: transaction, cancellationToken: cancellationToken)));
+    private Task<DateTimeOffset> NowAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        _db.NowAsync(connection, transaction, cancellationToken);
 
     private Task<T> InTenantAsync<T>(RadiantCaller caller, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
         _db.InTenantAsync(caller, work, cancellationToken);
-
-    private static string TypeName(TeamPlanType type) => type.ToString().ToLowerInvariant();
-
-    private static string RoleName(TeamRole role) => role.ToString().ToLowerInvariant();
-
-    private static TeamRole ParseRole(string role) => Enum.Parse<TeamRole>(role, ignoreCase: true);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Team {TeamId} of tenant {TenantId}: period from {PeriodStart:O} closed at {ClosedAt:O} with {TokensUsed} tokens used")]
     private partial void LogRolledOver(Guid tenantId, Guid teamId, DateTimeOffset periodStart, DateTimeOffset closedAt, long tokensUsed);
@@ -591,10 +580,10 @@ internal sealed partial class PostgresTeamService : ITeamService
         public string InsertPlan { get; } = db.Sql(
             """
             INSERT INTO {schema}.team_plans (tenant_id, id, plan_name, plan_type, owner_id, max_members, total_tokens_monthly, shared_pool,
-                billing_email, period_anchor, current_period_start, current_period_end)
-            VALUES (@TenantId, @Id, @Name, @Type, @OwnerId, @MaxMembers, @TotalTokensMonthly, @SharedPool, @BillingEmail, @Anchor, @Start, @End);
+                billing_email, period_anchor, current_period_start, current_period_end, created_at)
+            VALUES (@TenantId, @Id, @Name, @Type, @OwnerId, @MaxMembers, @TotalTokensMonthly, @SharedPool, @BillingEmail, @Anchor, @Start, @End, @Anchor);
             INSERT INTO {schema}.team_members (tenant_id, team_id, user_id, role, status, invited_by, accepted_at)
-            VALUES (@TenantId, @Id, @OwnerId, 'owner', 'active', @OwnerId, now());
+            VALUES (@TenantId, @Id, @OwnerId, 'owner', 'active', @OwnerId, @Anchor);
             """);
 
         public string GetPlan { get; } = db.Sql($"SELECT {PlanColumns} FROM {{schema}}.team_plans p WHERE p.tenant_id = @TenantId AND p.id = @Id");
@@ -612,10 +601,8 @@ internal sealed partial class PostgresTeamService : ITeamService
         public string UpdatePlan { get; } = db.Sql(
             """
             UPDATE {schema}.team_plans SET
-                plan_name = coalesce(@Name, plan_name), max_members = coalesce(@MaxMembers, max_members),
-                total_tokens_monthly = coalesce(@TotalTokensMonthly, total_tokens_monthly), shared_pool = coalesce(@SharedPool, shared_pool),
-                is_active = coalesce(@IsActive, is_active),
-                billing_email = CASE WHEN @SetBillingEmail THEN @BillingEmail ELSE billing_email END, updated_at = now()
+                plan_name = @Name, max_members = @MaxMembers, total_tokens_monthly = @TotalTokensMonthly, shared_pool = @SharedPool,
+                is_active = @IsActive, billing_email = @BillingEmail, updated_at = now()
             WHERE tenant_id = @TenantId AND id = @Id
             """);
 
@@ -676,7 +663,7 @@ internal sealed partial class PostgresTeamService : ITeamService
         public string ChargePool { get; } = db.Sql(
             """
             UPDATE {schema}.team_plans SET tokens_used_this_period = tokens_used_this_period + @Tokens
-            WHERE tenant_id = @TenantId AND id = @TeamId AND is_active AND current_period_end > now()
+            WHERE tenant_id = @TenantId AND id = @TeamId AND is_active AND current_period_end > clock_timestamp()
               AND tokens_used_this_period + @Tokens <= total_tokens_monthly
               AND EXISTS (SELECT FROM {schema}.team_members
                           WHERE tenant_id = @TenantId AND team_id = @TeamId AND user_id = @UserId AND status = 'active')
@@ -704,14 +691,14 @@ internal sealed partial class PostgresTeamService : ITeamService
             """);
 
         public string DuePlans { get; } = db.Sql(
-            "SELECT tenant_id, id FROM {schema}.team_plans WHERE current_period_end <= now() ORDER BY current_period_end LIMIT 500");
+            "SELECT tenant_id, id FROM {schema}.team_plans WHERE current_period_end <= clock_timestamp() ORDER BY current_period_end LIMIT 500");
 
         // Locks the plan and tells whether its period is still over (as the charge statement sees now()).
         public string LockPlanIfDue { get; } = db.Sql(
-            "SELECT current_period_end <= now() FROM {schema}.team_plans WHERE tenant_id = @TenantId AND id = @Id FOR UPDATE");
+            "SELECT current_period_end <= clock_timestamp() FROM {schema}.team_plans WHERE tenant_id = @TenantId AND id = @Id FOR UPDATE");
 
         public string LockDuePlan { get; } = db.Sql(
-            "SELECT current_period_end FROM {schema}.team_plans WHERE tenant_id = @TenantId AND id = @Id AND current_period_end <= now() FOR UPDATE SKIP LOCKED");
+            "SELECT current_period_end FROM {schema}.team_plans WHERE tenant_id = @TenantId AND id = @Id AND current_period_end <= clock_timestamp() FOR UPDATE SKIP LOCKED");
 
         public string RollOver { get; } = db.Sql(
             """
@@ -753,7 +740,7 @@ internal sealed partial class PostgresTeamService : ITeamService
         public DateTime PeriodAnchor { get; init; }
 
         public TeamPlan ToPlan() => new(
-            Id, TenantId, Name, Enum.Parse<TeamPlanType>(Type, ignoreCase: true), OwnerId, MaxMembers, TotalTokensMonthly, SharedPool, BillingEmail,
+            Id, TenantId, Name, DbEnum.Parse<TeamPlanType>(Type), OwnerId, MaxMembers, TotalTokensMonthly, SharedPool, BillingEmail,
             IsActive, TokensUsedThisPeriod, JsonColumns.Utc(CurrentPeriodStart), JsonColumns.Utc(CurrentPeriodEnd), JsonColumns.Utc(CreatedAt));
     }
 
@@ -771,7 +758,7 @@ internal sealed partial class PostgresTeamService : ITeamService
         public DateTime? AcceptedAt { get; init; }
 
         public TeamMember ToMember() => new(
-            UserId, Email, DisplayName, ParseRole(Role), Enum.Parse<MemberStatus>(Status, ignoreCase: true), TokenAllocation, TokensUsedThisPeriod,
+            UserId, Email, DisplayName, DbEnum.Parse<TeamRole>(Role), DbEnum.Parse<MemberStatus>(Status), TokenAllocation, TokensUsedThisPeriod,
             InvitedBy, JsonColumns.Utc(InvitedAt), AcceptedAt is { } a ? JsonColumns.Utc(a) : null);
     }
 

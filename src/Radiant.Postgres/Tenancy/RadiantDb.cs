@@ -25,11 +25,33 @@ internal sealed class RadiantDb
         _scopeSql = setRole + "SELECT set_config('radiant.tenant_id', @tenant, true), set_config('radiant.user_id', @user, true)";
     }
 
+    /// <summary>
+    /// Set by tests that move time: every reading of <see cref="NowAsync"/> returns it instead of the database's clock.
+    /// </summary>
+    internal Func<DateTimeOffset>? PinnedNow { get; set; }
+
     /// <summary>The quoted schema name, for building SQL once per service.</summary>
     public string Schema { get; }
 
     /// <summary>Replaces <c>{schema}</c> in a SQL text with the quoted schema name.</summary>
     public string Sql(string text) => text.Replace("{schema}", Schema, StringComparison.Ordinal);
+
+    /// <summary>
+    /// "Now" for a decision that other instances must agree with: the database's <c>clock_timestamp()</c>, read in the
+    /// transaction once it holds its locks (not <c>now()</c>, the transaction's start, which is earlier than what
+    /// committed while the transaction waited). The one way services read the time.
+    /// </summary>
+    public async Task<DateTimeOffset> NowAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (PinnedNow is { } pinned)
+        {
+            return pinned();
+        }
+
+        await using var command = new NpgsqlCommand("SELECT clock_timestamp()", connection, transaction);
+        var now = (DateTime)(await command.ExecuteScalarAsync(cancellationToken))!;
+        return new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc));
+    }
 
     /// <summary>Runs <paramref name="work"/> in a transaction scoped to the caller's tenant and user.</summary>
     public Task<T> InTenantAsync<T>(

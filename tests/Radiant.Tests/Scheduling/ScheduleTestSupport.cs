@@ -13,8 +13,8 @@ namespace Radiant.Tests.Scheduling;
 /// <summary>
 /// A fresh database per test class with the scheduler feature on (so pricing and the registry too: the built-in
 /// catalogue is synced at start-up and "gpt-4o" is a registry model) and no worker, so runs stay as the service
-/// leaves them. The services read a <see cref="FakeTimeProvider"/> that starts at a whole second of real time and
-/// moves only when a test advances it.
+/// leaves them. The services' reading of "now" (normally the database's clock) is pinned to a
+/// <see cref="FakeTimeProvider"/> that starts at a whole second of real time and moves only when a test advances it.
 /// </summary>
 public sealed class ScheduleServiceDatabase(PostgresServer server) : IAsyncLifetime
 {
@@ -43,6 +43,8 @@ public sealed class ScheduleServiceDatabase(PostgresServer server) : IAsyncLifet
         services.AddSingleton<TimeProvider>(Clock);
         services.AddRadiant().UsePostgres(ConnectionString).AddScheduler();
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        // The services read "now" from the database; these tests move it with the fake clock instead.
+        _services.GetRequiredService<Radiant.Postgres.Tenancy.RadiantDb>().PinnedNow = Clock.GetUtcNow;
         foreach (var hosted in _services.GetServices<IHostedService>())
         {
             await hosted.StartAsync(TestContext.Current.CancellationToken);
