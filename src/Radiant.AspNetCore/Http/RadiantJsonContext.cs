@@ -10,8 +10,17 @@ using Radiant.Teams;
 
 namespace Radiant.AspNetCore.Http;
 
-/// <summary>Source-generated JSON metadata for every type Radiant's endpoints read or write.</summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+/// <summary>
+/// Source-generated JSON metadata for every type Radiant's endpoints read or write. Bodies are read with these options
+/// whatever the host configured: a constructor parameter without a default is required, nullability annotations are
+/// honoured, numbers are JSON numbers (not strings), and unknown fields are refused.
+/// </summary>
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    RespectRequiredConstructorParameters = true,
+    RespectNullableAnnotations = true,
+    NumberHandling = JsonNumberHandling.Strict,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 [JsonSerializable(typeof(FocusMode))]
 [JsonSerializable(typeof(IReadOnlyList<FocusMode>))]
 [JsonSerializable(typeof(FocusModeCreate))]

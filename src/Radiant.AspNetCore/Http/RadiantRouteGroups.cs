@@ -17,6 +17,8 @@ internal static class RadiantRouteGroups
         var group = endpoints.MapGroup(string.Empty).WithTags(tag).RequireAuthorization();
         group.AddEndpointFilter(RadiantEndpointFilters.MapErrorsAsync);
         group.AddEndpointFilter(RadiantEndpointFilters.ResolveCallerAsync);
+        group.AddEndpointFilterFactory(RadiantEndpointFilters.CheckRequestValues);
+        group.WithMetadata(RadiantRouteMetadata.Instance);
         group.ProducesProblem(StatusCodes.Status401Unauthorized);
         group.ProducesProblem(StatusCodes.Status403Forbidden);
         return group;
@@ -27,12 +29,8 @@ internal static class RadiantRouteGroups
     /// to other callers themselves; this gate also keeps the admin views (every focus mode, the model switches) to
     /// tenant admins, with the same 403 problem response.
     /// </summary>
-    public static RouteGroupBuilder MapAdminGroup(this RouteGroupBuilder group)
-    {
-        var admin = group.MapGroup(string.Empty);
-        admin.AddEndpointFilter(RadiantEndpointFilters.RequireTenantAdminAsync);
-        return admin;
-    }
+    public static RouteGroupBuilder MapAdminGroup(this RouteGroupBuilder group) =>
+        group.MapGroup(string.Empty).WithMetadata(TenantAdminOnly.Instance);
 
     private static void EnsureConfigured<TService>(IServiceProvider services, string registration)
     {
@@ -48,4 +46,10 @@ internal static class RadiantRouteGroups
                 $"{typeof(TService).Name} is not registered: call services.AddRadiant().UsePostgres(connectionString).{registration}() before mapping its routes.");
         }
     }
+}
+
+/// <summary>Marks every route Radiant maps (tests and diagnostics find them by it).</summary>
+internal sealed class RadiantRouteMetadata
+{
+    public static RadiantRouteMetadata Instance { get; } = new();
 }

@@ -17,52 +17,52 @@ public static partial class RadiantEndpointRouteBuilderExtensions
     {
         var group = endpoints.MapFeatureGroup<IPersonaService>("Personas", "AddPersonas");
 
-        group.MapGet("/api/personas", async (HttpContext http, IPersonaService personas, CancellationToken ct, int offset = 0, int limit = PageRequest.DefaultLimit) =>
-                TypedResults.Ok(await personas.ListAsync(http.Caller(), new PageRequest(offset, limit), ct)))
+        group.MapGet("/api/personas", async (IntValue? offset, IntValue? limit, HttpContext http, IPersonaService personas, CancellationToken ct) =>
+                TypedResults.Ok(await personas.ListAsync(http.Caller(), new PageRequest(offset?.Value ?? 0, limit?.Value ?? PageRequest.DefaultLimit), ct)))
             .WithName("ListPersonas")
             .WithSummary("Lists the caller's personas and the tenant's public ones, most used first.")
             .ProducesValidationProblem();
 
-        group.MapPost("/api/personas", async Task<Created<Persona>> (PersonaCreate input, HttpContext http, IPersonaService personas, CancellationToken ct) =>
+        group.MapPost("/api/personas", async Task<Created<Persona>> (JsonBody<PersonaCreate> body, HttpContext http, IPersonaService personas, CancellationToken ct) =>
             {
-                var persona = await personas.CreateAsync(http.Caller(), input, ct);
+                var persona = await personas.CreateAsync(http.Caller(), body.Value, ct);
                 return TypedResults.Created($"/api/personas/{persona.Id}", persona);
             })
             .WithName("CreatePersona")
             .WithSummary("Creates a persona owned by the caller.")
             .ProducesValidationProblem();
 
-        group.MapGet("/api/personas/{id:guid}", async (Guid id, HttpContext http, IPersonaService personas, CancellationToken ct) =>
-                TypedResults.Ok(await personas.GetAsync(http.Caller(), id, ct)))
+        group.MapGet("/api/personas/{id}", async (UuidValue id, HttpContext http, IPersonaService personas, CancellationToken ct) =>
+                TypedResults.Ok(await personas.GetAsync(http.Caller(), id.Value, ct)))
             .WithName("GetPersona")
             .WithSummary("Returns one of the caller's personas or a public persona of the tenant.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapPut("/api/personas/{id:guid}", async (Guid id, PersonaUpdate update, HttpContext http, IPersonaService personas, CancellationToken ct) =>
-                TypedResults.Ok(await personas.UpdateAsync(http.Caller(), id, update, ct)))
+        group.MapPut("/api/personas/{id}", async (UuidValue id, JsonBody<PersonaUpdate> body, HttpContext http, IPersonaService personas, CancellationToken ct) =>
+                TypedResults.Ok(await personas.UpdateAsync(http.Caller(), id.Value, body.Value, ct)))
             .WithName("UpdatePersona")
             .WithSummary("Partially updates a persona the caller owns: absent fields stay, null clears optional ones.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapDelete("/api/personas/{id:guid}", async Task<NoContent> (Guid id, HttpContext http, IPersonaService personas, CancellationToken ct) =>
+        group.MapDelete("/api/personas/{id}", async Task<NoContent> (UuidValue id, HttpContext http, IPersonaService personas, CancellationToken ct) =>
             {
-                await personas.DeleteAsync(http.Caller(), id, ct);
+                await personas.DeleteAsync(http.Caller(), id.Value, ct);
                 return TypedResults.NoContent();
             })
             .WithName("DeletePersona")
             .WithSummary("Deletes a persona the caller owns, with its usage log.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapPost("/api/personas/{id:guid}/usage", async (Guid id, PersonaUsage? usage, HttpContext http, IPersonaService personas, CancellationToken ct) =>
-                TypedResults.Ok(await personas.LogUsageAsync(http.Caller(), id, usage ?? new PersonaUsage(), ct)))
+        group.MapPost("/api/personas/{id}/usage", async (UuidValue id, JsonBody<PersonaUsage>? body, HttpContext http, IPersonaService personas, CancellationToken ct) =>
+                TypedResults.Ok(await personas.LogUsageAsync(http.Caller(), id.Value, body?.ValueOrNull ?? new PersonaUsage(), ct)))
             .WithName("LogPersonaUsage")
-            .WithSummary("Records one use of a persona and returns its new usage count.")
+            .WithSummary("Records one use of a persona and returns its new usage count (the body is optional).")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapGet("/api/personas/{id:guid}/prompt", async (Guid id, HttpContext http, IPersonaService personas, CancellationToken ct, string? focusMode = null) =>
-                TypedResults.Ok(new PersonaPrompt(id, focusMode, await personas.BuildPromptAsync(http.Caller(), id, focusMode, ct))))
+        group.MapGet("/api/personas/{id}/prompt", async (UuidValue id, TextValue? focusMode, HttpContext http, IPersonaService personas, CancellationToken ct) =>
+                TypedResults.Ok(new PersonaPrompt(id.Value, focusMode?.Value, await personas.BuildPromptAsync(http.Caller(), id.Value, focusMode?.Value, ct))))
             .WithName("GetPersonaPrompt")
             .WithSummary("Builds the persona's system prompt (traits, expertise and, when given, a focus mode by name).")
             .ProducesValidationProblem()

@@ -17,14 +17,14 @@ public static partial class RadiantEndpointRouteBuilderExtensions
     {
         var group = endpoints.MapFeatureGroup<IPricingAdminService>("Pricing", "AddPricing");
         var admin = group.MapAdminGroup();
-        
+
         admin.MapGet("/api/admin/pricing/config", async (HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
                 TypedResults.Ok(await pricing.GetConfigAsync(http.Caller(), ct)))
             .WithName("GetPricingConfig")
             .WithSummary("The tenant's pricing configuration.");
 
-        admin.MapPut("/api/admin/pricing/config", async (PricingConfigUpdate update, HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
-                TypedResults.Ok(await pricing.UpdateConfigAsync(http.Caller(), update, ct)))
+        admin.MapPut("/api/admin/pricing/config", async (JsonBody<PricingConfigUpdate> body, HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
+                TypedResults.Ok(await pricing.UpdateConfigAsync(http.Caller(), body.Value, ct)))
             .WithName("UpdatePricingConfig")
             .WithSummary("Partially updates the pricing configuration; absent fields keep their value.")
             .ProducesValidationProblem();
@@ -34,27 +34,27 @@ public static partial class RadiantEndpointRouteBuilderExtensions
             .WithName("ListModelPrices")
             .WithSummary("Every model's base prices, effective markup, user prices and override for this tenant now.");
 
-        admin.MapPost("/api/admin/pricing/bulk-update", async (BulkMarkupUpdate update, HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
-                TypedResults.Ok(await pricing.BulkUpdateMarkupAsync(http.Caller(), update, ct)))
+        admin.MapPost("/api/admin/pricing/bulk-update", async (JsonBody<BulkMarkupUpdate> body, HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
+                TypedResults.Ok(await pricing.BulkUpdateMarkupAsync(http.Caller(), body.Value, ct)))
             .WithName("BulkUpdateMarkup")
             .WithSummary("Sets the default markup of all external or all self-hosted models, with one history row per affected model.")
             .ProducesValidationProblem();
 
-        admin.MapPut("/api/admin/pricing/models/{modelId}/override", async (string modelId, PriceOverrideInput input, HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
-                TypedResults.Ok(await pricing.SetOverrideAsync(http.Caller(), modelId, input, ct)))
+        admin.MapPut("/api/admin/pricing/models/{modelId}/override", async (TextValue modelId, JsonBody<PriceOverrideInput> body, HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
+                TypedResults.Ok(await pricing.SetOverrideAsync(http.Caller(), modelId.Value, body.Value, ct)))
             .WithName("SetPriceOverride")
             .WithSummary("Sets a model's override, replacing the current one. A price rise takes effect after the grace period.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        admin.MapDelete("/api/admin/pricing/models/{modelId}/override", async (string modelId, HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
-                TypedResults.Ok(await pricing.RemoveOverrideAsync(http.Caller(), modelId, ct)))
+        admin.MapDelete("/api/admin/pricing/models/{modelId}/override", async (TextValue modelId, HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
+                TypedResults.Ok(await pricing.RemoveOverrideAsync(http.Caller(), modelId.Value, ct)))
             .WithName("RemovePriceOverride")
             .WithSummary("Returns a model to the default pricing (after the grace period when that raises the price).")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        admin.MapGet("/api/admin/pricing/history", async (HttpContext http, IPricingAdminService pricing, CancellationToken ct, string? modelId = null, int offset = 0, int limit = PageRequest.DefaultLimit) =>
-                TypedResults.Ok(await pricing.ListHistoryAsync(http.Caller(), modelId, new PageRequest(offset, limit), ct)))
+        admin.MapGet("/api/admin/pricing/history", async (TextValue? modelId, IntValue? offset, IntValue? limit, HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
+                TypedResults.Ok(await pricing.ListHistoryAsync(http.Caller(), modelId?.Value, new PageRequest(offset?.Value ?? 0, limit?.Value ?? PageRequest.DefaultLimit), ct)))
             .WithName("ListPriceHistory")
             .WithSummary("Price changes, newest first, optionally for one model.")
             .ProducesValidationProblem();

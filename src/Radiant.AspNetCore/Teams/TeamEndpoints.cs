@@ -21,53 +21,53 @@ public static partial class RadiantEndpointRouteBuilderExtensions
             .WithName("ListTeams")
             .WithSummary("The plans the caller belongs to or is invited to.");
 
-        group.MapPost("/api/teams", async Task<Created<TeamPlan>> (TeamCreate input, HttpContext http, ITeamService teams, CancellationToken ct) =>
+        group.MapPost("/api/teams", async Task<Created<TeamPlan>> (JsonBody<TeamCreate> input, HttpContext http, ITeamService teams, CancellationToken ct) =>
             {
-                var plan = await teams.CreateAsync(http.Caller(), input, ct);
+                var plan = await teams.CreateAsync(http.Caller(), input.Value, ct);
                 return TypedResults.Created($"/api/teams/{plan.Id}", plan);
             })
             .WithName("CreateTeam")
             .WithSummary("Creates a plan owned by the caller.")
             .ProducesValidationProblem();
 
-        group.MapGet("/api/teams/{id:guid}", async (Guid id, HttpContext http, ITeamService teams, CancellationToken ct) =>
-                TypedResults.Ok(await teams.GetAsync(http.Caller(), id, ct)))
+        group.MapGet("/api/teams/{id}", async (UuidValue id, HttpContext http, ITeamService teams, CancellationToken ct) =>
+                TypedResults.Ok(await teams.GetAsync(http.Caller(), id.Value, ct)))
             .WithName("GetTeam")
             .WithSummary("A plan the caller belongs to.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapPut("/api/teams/{id:guid}", async (Guid id, TeamUpdate update, HttpContext http, ITeamService teams, CancellationToken ct) =>
-                TypedResults.Ok(await teams.UpdateAsync(http.Caller(), id, update, ct)))
+        group.MapPut("/api/teams/{id}", async (UuidValue id, JsonBody<TeamUpdate> update, HttpContext http, ITeamService teams, CancellationToken ct) =>
+                TypedResults.Ok(await teams.UpdateAsync(http.Caller(), id.Value, update.Value, ct)))
             .WithName("UpdateTeam")
             .WithSummary("Partially updates a plan (owner or admins).")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapGet("/api/teams/{id:guid}/members", async (Guid id, HttpContext http, ITeamService teams, CancellationToken ct) =>
-                TypedResults.Ok(await teams.ListMembersAsync(http.Caller(), id, ct)))
+        group.MapGet("/api/teams/{id}/members", async (UuidValue id, HttpContext http, ITeamService teams, CancellationToken ct) =>
+                TypedResults.Ok(await teams.ListMembersAsync(http.Caller(), id.Value, ct)))
             .WithName("ListTeamMembers")
             .WithSummary("Members and invitations, owner first.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapPost("/api/teams/{id:guid}/members", async (Guid id, TeamInvitation invitation, HttpContext http, ITeamService teams, CancellationToken ct) =>
-                TypedResults.Ok(await teams.InviteAsync(http.Caller(), id, invitation, ct)))
+        group.MapPost("/api/teams/{id}/members", async (UuidValue id, JsonBody<TeamInvitation> invitation, HttpContext http, ITeamService teams, CancellationToken ct) =>
+                TypedResults.Ok(await teams.InviteAsync(http.Caller(), id.Value, invitation.Value, ct)))
             .WithName("InviteTeamMember")
             .WithSummary("Invites a user of the tenant (owner or admins); pending invitations count against the member limit.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
-        group.MapPut("/api/teams/{id:guid}/members/{userId:guid}", async (Guid id, Guid userId, TeamMemberUpdate update, HttpContext http, ITeamService teams, CancellationToken ct) =>
-                TypedResults.Ok(await teams.UpdateMemberAsync(http.Caller(), id, userId, update, ct)))
+        group.MapPut("/api/teams/{id}/members/{userId}", async (UuidValue id, UuidValue userId, JsonBody<TeamMemberUpdate> update, HttpContext http, ITeamService teams, CancellationToken ct) =>
+                TypedResults.Ok(await teams.UpdateMemberAsync(http.Caller(), id.Value, userId.Value, update.Value, ct)))
             .WithName("UpdateTeamMember")
             .WithSummary("Changes a member's role or monthly allocation (owner or admins; only the owner hands over ownership).")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
-        group.MapDelete("/api/teams/{id:guid}/members/{userId:guid}", async Task<NoContent> (Guid id, Guid userId, HttpContext http, ITeamService teams, CancellationToken ct) =>
+        group.MapDelete("/api/teams/{id}/members/{userId}", async Task<NoContent> (UuidValue id, UuidValue userId, HttpContext http, ITeamService teams, CancellationToken ct) =>
             {
-                await teams.RemoveMemberAsync(http.Caller(), id, userId, ct);
+                await teams.RemoveMemberAsync(http.Caller(), id.Value, userId.Value, ct);
                 return TypedResults.NoContent();
             })
             .WithName("RemoveTeamMember")
@@ -75,40 +75,40 @@ public static partial class RadiantEndpointRouteBuilderExtensions
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
-        group.MapPost("/api/teams/{id:guid}/invitations/accept", async (Guid id, HttpContext http, ITeamService teams, CancellationToken ct) =>
-                TypedResults.Ok(await teams.AcceptInvitationAsync(http.Caller(), id, ct)))
+        group.MapPost("/api/teams/{id}/invitations/accept", async (UuidValue id, HttpContext http, ITeamService teams, CancellationToken ct) =>
+                TypedResults.Ok(await teams.AcceptInvitationAsync(http.Caller(), id.Value, ct)))
             .WithName("AcceptTeamInvitation")
             .WithSummary("Accepts the caller's pending invitation.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapPost("/api/teams/{id:guid}/invitations/decline", async (Guid id, HttpContext http, ITeamService teams, CancellationToken ct) =>
-                TypedResults.Ok(await teams.DeclineInvitationAsync(http.Caller(), id, ct)))
+        group.MapPost("/api/teams/{id}/invitations/decline", async (UuidValue id, HttpContext http, ITeamService teams, CancellationToken ct) =>
+                TypedResults.Ok(await teams.DeclineInvitationAsync(http.Caller(), id.Value, ct)))
             .WithName("DeclineTeamInvitation")
             .WithSummary("Declines the caller's pending invitation.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapPost("/api/teams/{id:guid}/usage", async (Guid id, TeamUsage usage, HttpContext http, ITeamService teams, CancellationToken ct) =>
-                TypedResults.Ok(await teams.RecordUsageAsync(http.Caller(), id, usage, ct)))
+        group.MapPost("/api/teams/{id}/usage", async (UuidValue id, JsonBody<TeamUsage> usage, HttpContext http, ITeamService teams, CancellationToken ct) =>
+                TypedResults.Ok(await teams.RecordUsageAsync(http.Caller(), id.Value, usage.Value, ct)))
             .WithName("RecordTeamUsage")
             .WithSummary("Records tokens the caller used; refused (409, with the limit and what remains) when the pool or allocation would be exceeded.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
-        group.MapGet("/api/teams/{id:guid}/stats", async (Guid id, HttpContext http, ITeamService teams, CancellationToken ct) =>
-                TypedResults.Ok(await teams.GetStatsAsync(http.Caller(), id, ct)))
+        group.MapGet("/api/teams/{id}/stats", async (UuidValue id, HttpContext http, ITeamService teams, CancellationToken ct) =>
+                TypedResults.Ok(await teams.GetStatsAsync(http.Caller(), id.Value, ct)))
             .WithName("GetTeamStats")
             .WithSummary("Usage of the current period: pool, used, remaining and each member's use and share.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapGet("/api/teams/{id:guid}/periods", async (Guid id, HttpContext http, ITeamService teams, CancellationToken ct) =>
-                TypedResults.Ok(await teams.ListPeriodsAsync(http.Caller(), id, ct)))
+        group.MapGet("/api/teams/{id}/periods", async (UuidValue id, HttpContext http, ITeamService teams, CancellationToken ct) =>
+                TypedResults.Ok(await teams.ListPeriodsAsync(http.Caller(), id.Value, ct)))
             .WithName("ListTeamPeriods")
             .WithSummary("Finished periods with their totals, newest first.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapPost("/api/teams/{id:guid}/reset", async (Guid id, HttpContext http, ITeamService teams, CancellationToken ct) =>
-                TypedResults.Ok(await teams.ResetPeriodAsync(http.Caller(), id, ct)))
+        group.MapPost("/api/teams/{id}/reset", async (UuidValue id, HttpContext http, ITeamService teams, CancellationToken ct) =>
+                TypedResults.Ok(await teams.ResetPeriodAsync(http.Caller(), id.Value, ct)))
             .WithName("ResetTeamPeriod")
             .WithSummary("Tenant admins: closes the current period now (totals kept) and starts a new one.")
             .ProducesProblem(StatusCodes.Status404NotFound);

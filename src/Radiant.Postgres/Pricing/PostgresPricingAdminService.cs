@@ -3,6 +3,7 @@ using Npgsql;
 using Radiant.Common;
 using Radiant.Errors;
 using Radiant.Pricing;
+using Radiant.Postgres.Registry;
 using Radiant.Postgres.Tenancy;
 using Radiant.Tenancy;
 
@@ -299,6 +300,11 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
     public Task<Page<PriceHistoryEntry>> ListHistoryAsync(RadiantCaller caller, string? modelId = null, PageRequest? page = null, CancellationToken cancellationToken = default)
     {
         caller.RequireTenantAdmin(ManagePricing);
+        if (modelId is not null)
+        {
+            ModelIds.Check(modelId);
+        }
+
         var slice = page ?? PageRequest.First;
         slice.Validate();
         var tenantId = caller.TenantId;
@@ -363,11 +369,7 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
 
     private async Task<bool> RequireModelAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string modelId, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(modelId))
-        {
-            throw new RadiantValidationException("modelId", "'modelId' is required.");
-        }
-
+        ModelIds.Check(modelId);
         return await connection.ExecuteScalarAsync<bool?>(new CommandDefinition(_modelExistsSql, new { modelId }, transaction, cancellationToken: cancellationToken))
             ?? throw new RadiantNotFoundException("model", modelId);
     }

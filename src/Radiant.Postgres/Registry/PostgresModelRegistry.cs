@@ -307,10 +307,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
     {
         caller.RequireTenantAdmin(ManageModels);
         var tenantId = caller.TenantId;
-        if (string.IsNullOrWhiteSpace(modelId))
-        {
-            throw new RadiantValidationException("modelId", "'modelId' is required.");
-        }
+        ModelIds.Check(modelId);
 
         try
         {

@@ -87,7 +87,17 @@ internal sealed class RadiantDb
             await scope.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var result = await work(connection, transaction);
+        T result;
+        try
+        {
+            result = await work(connection, transaction);
+        }
+        catch (PostgresException e) when (PostgresErrors.IsRefusedValue(e))
+        {
+            // Validation should have refused the value before the database did; keep the gap a 400, not a 500.
+            throw PostgresErrors.ToValidationError(e);
+        }
+
         await transaction.CommitAsync(cancellationToken);
         return result;
     }

@@ -34,6 +34,16 @@ public sealed class DiscoveryEndpointTests(RadiantApi api) : IClassFixture<Radia
         Assert.Superset(expected.ToHashSet(), documented);
         var update = paths.GetProperty("/api/personas/{id}").GetProperty("put").GetProperty("responses");
         Assert.True(update.TryGetProperty("400", out _) && update.TryGetProperty("404", out _) && update.TryGetProperty("403", out _));
+
+        // Radiant reads bodies and query values itself; the document still says what each route takes.
+        var create = paths.GetProperty("/api/personas").GetProperty("post");
+        Assert.True(create.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+        var list = paths.GetProperty("/api/personas").GetProperty("get").GetProperty("parameters").EnumerateArray()
+            .Select(p => (p.GetProperty("name").GetString(), p.GetProperty("in").GetString())).ToList();
+        Assert.Contains(("limit", "query"), list);
+        var get = paths.GetProperty("/api/personas/{id}").GetProperty("get").GetProperty("parameters").EnumerateArray()
+            .Select(p => (p.GetProperty("name").GetString(), p.GetProperty("in").GetString())).ToList();
+        Assert.Contains(("id", "path"), get);
     }
 
     [Fact]

@@ -21,9 +21,12 @@ public sealed class RadiantApi(PostgresServer server) : IAsyncLifetime
 
     public IServiceProvider Services => _app!.Services;
 
+    /// <summary>The database's connection string (the owner's: row-level security does not apply to it).</summary>
+    public string ConnectionString { get; private set; } = "";
+
     public async ValueTask InitializeAsync()
     {
-        var connectionString = await server.CreateDatabaseAsync("http", TestContext.Current.CancellationToken);
+        var connectionString = ConnectionString = await server.CreateDatabaseAsync("http", TestContext.Current.CancellationToken);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
