@@ -1,3 +1,4 @@
+using Radiant.Common;
 using Radiant.Tenancy;
 
 namespace Radiant.Teams;
@@ -15,14 +16,14 @@ public interface ITeamService
     /// <summary>A plan the caller is a member of (or invited to).</summary>
     Task<TeamPlan> GetAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default);
 
-    /// <summary>The plans the caller is a member of or invited to.</summary>
-    Task<IReadOnlyList<TeamPlan>> ListAsync(RadiantCaller caller, CancellationToken cancellationToken = default);
+    /// <summary>The plans the caller is a member of or invited to, by name.</summary>
+    Task<Page<TeamPlan>> ListAsync(RadiantCaller caller, PageRequest? page = null, CancellationToken cancellationToken = default);
 
     /// <summary>Partially updates a plan (owner or admins).</summary>
     Task<TeamPlan> UpdateAsync(RadiantCaller caller, Guid teamId, TeamUpdate update, CancellationToken cancellationToken = default);
 
-    /// <summary>Members and invitations (every status), owner first.</summary>
-    Task<IReadOnlyList<TeamMember>> ListMembersAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default);
+    /// <summary>Members and invitations (every status): the owner, then admins, then members, each by invitation time.</summary>
+    Task<Page<TeamMember>> ListMembersAsync(RadiantCaller caller, Guid teamId, PageRequest? page = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Invites a user (owner or admins). Pending invitations count against the member limit, checked atomically. A
@@ -52,7 +53,7 @@ public interface ITeamService
     Task<TeamUsageStats> GetStatsAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default);
 
     /// <summary>Finished periods, newest first (members only).</summary>
-    Task<IReadOnlyList<TeamPeriodSummary>> ListPeriodsAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default);
+    Task<Page<TeamPeriodSummary>> ListPeriodsAsync(RadiantCaller caller, Guid teamId, PageRequest? page = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Tenant admins (<see cref="Errors.RadiantForbiddenException"/> for others): closes the current period now (its totals kept for history) and starts a new one that

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Radiant.AspNetCore.Http;
+using Radiant.Common;
 using Radiant.FocusModes;
 using Radiant.Personas;
 using Radiant.Pricing;
@@ -56,4 +58,8 @@ public static partial class RadiantEndpointRouteBuilderExtensions
 
         return group;
     }
+
+    /// <summary>The page a list route was asked for (<c>?cursor=&amp;limit=</c>).</summary>
+    private static PageRequest Page(TextValue? cursor, IntValue? limit) =>
+        new(cursor?.Value, limit?.Value ?? PageRequest.DefaultLimit);
 }

@@ -17,8 +17,8 @@ public static partial class RadiantEndpointRouteBuilderExtensions
     {
         var group = endpoints.MapFeatureGroup<IPersonaService>("Personas", "AddPersonas");
 
-        group.MapGet("/api/personas", async (IntValue? offset, IntValue? limit, HttpContext http, IPersonaService personas, CancellationToken ct) =>
-                TypedResults.Ok(await personas.ListAsync(http.Caller(), new PageRequest(offset?.Value ?? 0, limit?.Value ?? PageRequest.DefaultLimit), ct)))
+        group.MapGet("/api/personas", async (TextValue? cursor, IntValue? limit, HttpContext http, IPersonaService personas, CancellationToken ct) =>
+                TypedResults.Ok(await personas.ListAsync(http.Caller(), Page(cursor, limit), ct)))
             .WithName("ListPersonas")
             .WithSummary("Lists the caller's personas and the tenant's public ones, most used first.")
             .ProducesValidationProblem();

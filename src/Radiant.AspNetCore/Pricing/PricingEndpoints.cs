@@ -53,8 +53,8 @@ public static partial class RadiantEndpointRouteBuilderExtensions
             .WithSummary("Returns a model to the default pricing (after the grace period when that raises the price).")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        admin.MapGet("/api/admin/pricing/history", async (TextValue? modelId, IntValue? offset, IntValue? limit, HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
-                TypedResults.Ok(await pricing.ListHistoryAsync(http.Caller(), modelId?.Value, new PageRequest(offset?.Value ?? 0, limit?.Value ?? PageRequest.DefaultLimit), ct)))
+        admin.MapGet("/api/admin/pricing/history", async (TextValue? modelId, TextValue? cursor, IntValue? limit, HttpContext http, IPricingAdminService pricing, CancellationToken ct) =>
+                TypedResults.Ok(await pricing.ListHistoryAsync(http.Caller(), modelId?.Value, Page(cursor, limit), ct)))
             .WithName("ListPriceHistory")
             .WithSummary("Price changes, newest first, optionally for one model.")
             .ProducesValidationProblem();

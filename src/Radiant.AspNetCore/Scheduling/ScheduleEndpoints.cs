@@ -17,10 +17,10 @@ public static partial class RadiantEndpointRouteBuilderExtensions
     {
         var group = endpoints.MapFeatureGroup<IScheduleService>("Schedules", "AddScheduler");
 
-        group.MapGet("/api/schedules", async (IntValue? offset, IntValue? limit, UuidValue? userId, BoolValue? active, HttpContext http, IScheduleService schedules, CancellationToken ct) =>
+        group.MapGet("/api/schedules", async (TextValue? cursor, IntValue? limit, UuidValue? userId, BoolValue? active, HttpContext http, IScheduleService schedules, CancellationToken ct) =>
                 TypedResults.Ok(await schedules.ListAsync(
                     http.Caller(),
-                    new ScheduleListQuery(new PageRequest(offset?.Value ?? 0, limit?.Value ?? PageRequest.DefaultLimit), userId?.Value, active?.Value),
+                    new ScheduleListQuery(Page(cursor, limit), userId?.Value, active?.Value),
                     ct)))
             .WithName("ListSchedules")
             .WithSummary("The caller's schedules (a tenant admin's: the tenant's, or one user's with userId), newest first, with total runs and last status.")
@@ -79,8 +79,8 @@ public static partial class RadiantEndpointRouteBuilderExtensions
             .WithSummary("Queues a run now; poll the returned run. Does not count towards max runs or move the next run.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapGet("/api/schedules/{id}/runs", async (UuidValue id, IntValue? offset, IntValue? limit, HttpContext http, IScheduleService schedules, CancellationToken ct) =>
-                TypedResults.Ok(await schedules.ListRunsAsync(http.Caller(), id.Value, new PageRequest(offset?.Value ?? 0, limit?.Value ?? PageRequest.DefaultLimit), ct)))
+        group.MapGet("/api/schedules/{id}/runs", async (UuidValue id, TextValue? cursor, IntValue? limit, HttpContext http, IScheduleService schedules, CancellationToken ct) =>
+                TypedResults.Ok(await schedules.ListRunsAsync(http.Caller(), id.Value, Page(cursor, limit), ct)))
             .WithName("ListScheduleRuns")
             .WithSummary("A schedule's runs, newest first: status, output, tokens, cost, latency, error and delivery.")
             .ProducesValidationProblem()

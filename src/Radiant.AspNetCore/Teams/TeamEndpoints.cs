@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Radiant.AspNetCore.Http;
+using Radiant.Common;
 using Radiant.Teams;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -16,8 +17,8 @@ public static partial class RadiantEndpointRouteBuilderExtensions
     {
         var group = endpoints.MapFeatureGroup<ITeamService>("Teams", "AddTeams");
 
-        group.MapGet("/api/teams", async (HttpContext http, ITeamService teams, CancellationToken ct) =>
-                TypedResults.Ok(await teams.ListAsync(http.Caller(), ct)))
+        group.MapGet("/api/teams", async (TextValue? cursor, IntValue? limit, HttpContext http, ITeamService teams, CancellationToken ct) =>
+                TypedResults.Ok(await teams.ListAsync(http.Caller(), Page(cursor, limit), ct)))
             .WithName("ListTeams")
             .WithSummary("The plans the caller belongs to or is invited to.");
 
@@ -43,8 +44,8 @@ public static partial class RadiantEndpointRouteBuilderExtensions
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapGet("/api/teams/{id}/members", async (UuidValue id, HttpContext http, ITeamService teams, CancellationToken ct) =>
-                TypedResults.Ok(await teams.ListMembersAsync(http.Caller(), id.Value, ct)))
+        group.MapGet("/api/teams/{id}/members", async (UuidValue id, TextValue? cursor, IntValue? limit, HttpContext http, ITeamService teams, CancellationToken ct) =>
+                TypedResults.Ok(await teams.ListMembersAsync(http.Caller(), id.Value, Page(cursor, limit), ct)))
             .WithName("ListTeamMembers")
             .WithSummary("Members and invitations, owner first.")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -101,8 +102,8 @@ public static partial class RadiantEndpointRouteBuilderExtensions
             .WithSummary("Usage of the current period: pool, used, remaining and each member's use and share.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapGet("/api/teams/{id}/periods", async (UuidValue id, HttpContext http, ITeamService teams, CancellationToken ct) =>
-                TypedResults.Ok(await teams.ListPeriodsAsync(http.Caller(), id.Value, ct)))
+        group.MapGet("/api/teams/{id}/periods", async (UuidValue id, TextValue? cursor, IntValue? limit, HttpContext http, ITeamService teams, CancellationToken ct) =>
+                TypedResults.Ok(await teams.ListPeriodsAsync(http.Caller(), id.Value, Page(cursor, limit), ct)))
             .WithName("ListTeamPeriods")
             .WithSummary("Finished periods with their totals, newest first.")
             .ProducesProblem(StatusCodes.Status404NotFound);

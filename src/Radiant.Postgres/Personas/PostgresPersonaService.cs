@@ -49,8 +49,10 @@ internal sealed partial class PostgresPersonaService : IPersonaService
         _listSql = db.Sql(
             $$"""
             SELECT {{Columns}} FROM {schema}.user_personas WHERE {{Visible}}
+              AND (@AfterCount::bigint IS NULL OR usage_count < @AfterCount
+                   OR (usage_count = @AfterCount AND (persona_name, id) > (@AfterName::varchar, @AfterId::uuid)))
             ORDER BY usage_count DESC, persona_name, id
-            LIMIT @Take OFFSET @Offset
+            LIMIT @Take
             """);
         _ownerSql = db.Sql($"SELECT user_id FROM {{schema}}.user_personas WHERE {Visible} AND id = @Id FOR UPDATE");
         _updateSql = db.Sql(
@@ -136,19 +138,25 @@ internal sealed partial class PostgresPersonaService : IPersonaService
     public Task<Page<Persona>> ListAsync(RadiantCaller caller, PageRequest? page = null, CancellationToken cancellationToken = default)
     {
         var slice = page ?? PageRequest.First;
-        slice.Validate();
+        var after = PageCursor.Decode("personas", slice, 3);
         return _db.InTenantAsync(
             caller,
             async (connection, transaction) =>
             {
                 var rows = (await connection.QueryAsync<PersonaRow>(new CommandDefinition(
                     _listSql,
-                    new { caller.TenantId, caller.UserId, Take = slice.Limit + 1, slice.Offset },
+                    new
+                    {
+                        caller.TenantId,
+                        caller.UserId,
+                        Take = slice.Limit + 1,
+                        AfterCount = after?[0].GetInt64(),
+                        AfterName = after?[1].GetString(),
+                        AfterId = after?[2].GetGuid(),
+                    },
                     transaction,
                     cancellationToken: cancellationToken))).ToList();
-                var hasMore = rows.Count > slice.Limit;
-                var items = rows.Take(slice.Limit).Select(r => r.ToPersona()).ToList();
-                return new Page<Persona>(items, hasMore ? slice.Offset + slice.Limit : null);
+                return PageCursor.ToPage("personas", rows, slice, r => r.ToPersona(), r => [r.UsageCount, r.Name, r.Id]);
             },
             cancellationToken);
     }

@@ -115,8 +115,9 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
                    change_source AS Source, changed_by AS ChangedBy, effective_from AS EffectiveFrom, created_at AS CreatedAt
             FROM {schema}.price_history
             WHERE tenant_id = @tenantId AND (@modelId::text IS NULL OR model_id = @modelId)
+              AND (@afterCreated::timestamptz IS NULL OR (created_at, id) < (@afterCreated, @afterId::uuid))
             ORDER BY created_at DESC, id DESC
-            LIMIT @take OFFSET @offset
+            LIMIT @take
             """);
     }
 
@@ -306,7 +307,7 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
         }
 
         var slice = page ?? PageRequest.First;
-        slice.Validate();
+        var after = PageCursor.Decode("price-history", slice, 2);
         var tenantId = caller.TenantId;
         return _db.InTenantAsync(
             caller,
@@ -314,11 +315,10 @@ internal sealed class PostgresPricingAdminService : IPricingAdminService
             {
                 var rows = (await connection.QueryAsync<HistoryRow>(new CommandDefinition(
                     _listHistorySql,
-                    new { tenantId, modelId, take = slice.Limit + 1, offset = slice.Offset },
+                    new { tenantId, modelId, take = slice.Limit + 1, afterCreated = after?[0].GetDateTimeOffset(), afterId = after?[1].GetGuid() },
                     transaction,
                     cancellationToken: cancellationToken))).ToList();
-                var items = rows.Take(slice.Limit).Select(r => r.ToEntry()).ToList();
-                return new Page<PriceHistoryEntry>(items, rows.Count > slice.Limit ? slice.Offset + slice.Limit : null);
+                return PageCursor.ToPage("price-history", rows, slice, r => r.ToEntry(), r => [r.CreatedAt, r.Id]);
             },
             cancellationToken);
     }

@@ -40,8 +40,9 @@ internal sealed class PostgresScheduleService : IScheduleService
         _list = db.Sql($$"""
             SELECT {{ScheduleColumns}} FROM {schema}.scheduled_prompts s
             WHERE (@Owner::uuid IS NULL OR s.user_id = @Owner) AND (@Active::boolean IS NULL OR s.is_active = @Active)
+              AND (@AfterCreated::timestamptz IS NULL OR (s.created_at, s.id) < (@AfterCreated, @AfterId::uuid))
             ORDER BY s.created_at DESC, s.id DESC
-            LIMIT @Limit OFFSET @Offset
+            LIMIT @Limit
             """);
         _insert = db.Sql("""
             INSERT INTO {schema}.scheduled_prompts (
@@ -68,8 +69,9 @@ internal sealed class PostgresScheduleService : IScheduleService
         _listRuns = db.Sql($$"""
             SELECT {{RunColumns}} FROM {schema}.scheduled_prompt_runs r
             WHERE r.tenant_id = @TenantId AND r.prompt_id = @Id
+              AND (@AfterCreated::timestamptz IS NULL OR (r.created_at, r.id) < (@AfterCreated, @AfterId::uuid))
             ORDER BY r.created_at DESC, r.id DESC
-            LIMIT @Limit OFFSET @Offset
+            LIMIT @Limit
             """);
         _getRun = db.Sql($$"""
             SELECT {{RunColumns}} FROM {schema}.scheduled_prompt_runs r
@@ -136,7 +138,7 @@ internal sealed class PostgresScheduleService : IScheduleService
     public Task<Page<ScheduledPrompt>> ListAsync(RadiantCaller caller, ScheduleListQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        query.Page.Validate();
+        var after = PageCursor.Decode("schedules", query.Page, 2);
         if (query.UserId is { } other && other != caller.UserId && !caller.IsTenantAdmin)
         {
             throw new RadiantForbiddenException("Only tenant admins list other users' schedules.");
@@ -150,9 +152,10 @@ internal sealed class PostgresScheduleService : IScheduleService
                 Owner = owner,
                 Active = query.IsActive,
                 Limit = query.Page.Limit + 1,
-                query.Page.Offset,
+                AfterCreated = after?[0].GetDateTimeOffset(),
+                AfterId = after?[1].GetGuid(),
             }, transaction, cancellationToken: cancellationToken))).ToList();
-            return ToPage(rows.Select(r => r.ToSchedule()).ToList(), query.Page);
+            return PageCursor.ToPage("schedules", rows, query.Page, r => r.ToSchedule(), r => [r.CreatedAt, r.Id]);
         }, cancellationToken);
     }
 
@@ -285,7 +288,7 @@ internal sealed class PostgresScheduleService : IScheduleService
 
     public Task<Page<ScheduleRun>> ListRunsAsync(RadiantCaller caller, Guid scheduleId, PageRequest page, CancellationToken cancellationToken = default)
     {
-        page.Validate();
+        var after = PageCursor.Decode("schedule-runs", page, 2);
         return InTenantAsync(caller, async (connection, transaction) =>
         {
             await ReadVisibleAsync(connection, transaction, caller, scheduleId, cancellationToken);
@@ -294,9 +297,10 @@ internal sealed class PostgresScheduleService : IScheduleService
                 caller.TenantId,
                 Id = scheduleId,
                 Limit = page.Limit + 1,
-                page.Offset,
+                AfterCreated = after?[0].GetDateTimeOffset(),
+                AfterId = after?[1].GetGuid(),
             }, transaction, cancellationToken: cancellationToken))).ToList();
-            return ToPage(rows.Select(r => r.ToRun()).ToList(), page);
+            return PageCursor.ToPage("schedule-runs", rows, page, r => r.ToRun(), r => [r.CreatedAt, r.Id]);
         }, cancellationToken);
     }
 
@@ -363,17 +367,6 @@ internal sealed class PostgresScheduleService : IScheduleService
         {
             throw new RadiantValidationException("model", $"The model '{model}' is disabled for this tenant.");
         }
-    }
-
-    private static Page<T> ToPage<T>(List<T> items, PageRequest page)
-    {
-        var hasMore = items.Count > page.Limit;
-        if (hasMore)
-        {
-            items.RemoveAt(items.Count - 1);
-        }
-
-        return new Page<T>(items, hasMore ? page.Offset + page.Limit : null);
     }
 
     private static string NewWebhookSecret() => "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');

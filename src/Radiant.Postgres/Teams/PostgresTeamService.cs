@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Radiant.Common;
 using Radiant.Errors;
 using Radiant.Postgres.Tenancy;
 using Radiant.Teams;
@@ -15,6 +16,8 @@ internal sealed partial class PostgresTeamService : ITeamService
         "p.total_tokens_monthly AS TotalTokensMonthly, p.shared_pool AS SharedPool, p.billing_email AS BillingEmail, p.is_active AS IsActive, " +
         "p.tokens_used_this_period AS TokensUsedThisPeriod, p.current_period_start AS CurrentPeriodStart, " +
         "p.current_period_end AS CurrentPeriodEnd, p.created_at AS CreatedAt, p.period_anchor AS PeriodAnchor";
+
+    private const string RoleRank = "CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END";
 
     private const string MemberColumns =
         "m.user_id AS UserId, u.email AS Email, u.display_name AS DisplayName, m.role AS Role, m.status AS Status, " +
@@ -70,11 +73,20 @@ internal sealed partial class PostgresTeamService : ITeamService
             return await ReadPlanAsync(connection, transaction, caller.TenantId, teamId, cancellationToken);
         }, cancellationToken);
 
-    public Task<IReadOnlyList<TeamPlan>> ListAsync(RadiantCaller caller, CancellationToken cancellationToken = default) =>
-        InTenantAsync<IReadOnlyList<TeamPlan>>(caller, async (connection, transaction) =>
-            (await connection.QueryAsync<PlanRow>(new CommandDefinition(_sql.ListPlans, new { caller.TenantId, caller.UserId }, transaction, cancellationToken: cancellationToken)))
-                .Select(r => r.ToPlan()).ToList(),
-            cancellationToken);
+    public Task<Page<TeamPlan>> ListAsync(RadiantCaller caller, PageRequest? page = null, CancellationToken cancellationToken = default)
+    {
+        var slice = page ?? PageRequest.First;
+        var after = PageCursor.Decode("teams", slice, 2);
+        return InTenantAsync(caller, async (connection, transaction) =>
+        {
+            var rows = (await connection.QueryAsync<PlanRow>(new CommandDefinition(
+                _sql.ListPlans,
+                new { caller.TenantId, caller.UserId, Take = slice.Limit + 1, AfterName = after?[0].GetString(), AfterId = after?[1].GetGuid() },
+                transaction,
+                cancellationToken: cancellationToken))).ToList();
+            return PageCursor.ToPage("teams", rows, slice, r => r.ToPlan(), r => [r.Name, r.Id]);
+        }, cancellationToken);
+    }
 
     public Task<TeamPlan> UpdateAsync(RadiantCaller caller, Guid teamId, TeamUpdate update, CancellationToken cancellationToken = default)
     {
@@ -122,14 +134,25 @@ internal sealed partial class PostgresTeamService : ITeamService
         }, cancellationToken);
     }
 
-    public Task<IReadOnlyList<TeamMember>> ListMembersAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default) =>
-        InTenantAsync<IReadOnlyList<TeamMember>>(caller, async (connection, transaction) =>
+    public Task<Page<TeamMember>> ListMembersAsync(RadiantCaller caller, Guid teamId, PageRequest? page = null, CancellationToken cancellationToken = default)
+    {
+        var slice = page ?? PageRequest.First;
+        var after = PageCursor.Decode("team-members", slice, 3);
+        return InTenantAsync(caller, async (connection, transaction) =>
         {
             await RequireMembershipAsync(connection, transaction, caller, teamId, allowPending: false, cancellationToken);
-            return (await connection.QueryAsync<MemberRow>(new CommandDefinition(
-                    _sql.ListMembers, new { caller.TenantId, TeamId = teamId }, transaction, cancellationToken: cancellationToken)))
-                .Select(r => r.ToMember()).ToList();
+            var rows = (await connection.QueryAsync<MemberRow>(new CommandDefinition(
+                _sql.ListMembersPage,
+                new
+                {
+                    caller.TenantId, TeamId = teamId, Take = slice.Limit + 1,
+                    AfterRank = after?[0].GetInt32(), AfterInvited = after?[1].GetDateTimeOffset(), AfterUser = after?[2].GetGuid(),
+                },
+                transaction,
+                cancellationToken: cancellationToken))).ToList();
+            return PageCursor.ToPage("team-members", rows, slice, r => r.ToMember(), r => [r.RoleRank, r.InvitedAt, r.UserId]);
         }, cancellationToken);
+    }
 
     public Task<TeamMember> InviteAsync(RadiantCaller caller, Guid teamId, TeamInvitation invitation, CancellationToken cancellationToken = default)
     {
@@ -342,14 +365,22 @@ internal sealed partial class PostgresTeamService : ITeamService
                 Math.Max(0, plan.TotalTokensMonthly - plan.TokensUsedThisPeriod), plan.CurrentPeriodStart, plan.CurrentPeriodEnd, members);
         }, cancellationToken);
 
-    public Task<IReadOnlyList<TeamPeriodSummary>> ListPeriodsAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default) =>
-        InTenantAsync<IReadOnlyList<TeamPeriodSummary>>(caller, async (connection, transaction) =>
+    public Task<Page<TeamPeriodSummary>> ListPeriodsAsync(RadiantCaller caller, Guid teamId, PageRequest? page = null, CancellationToken cancellationToken = default)
+    {
+        var slice = page ?? PageRequest.First;
+        var after = PageCursor.Decode("team-periods", slice, 1);
+        return InTenantAsync(caller, async (connection, transaction) =>
         {
             await RequireMembershipAsync(connection, transaction, caller, teamId, allowPending: false, cancellationToken);
-            return (await connection.QueryAsync<(DateTime Start, DateTime End, long Pool, long Used)>(new CommandDefinition(
-                    _sql.ListPeriods, new { caller.TenantId, TeamId = teamId }, transaction, cancellationToken: cancellationToken)))
-                .Select(p => new TeamPeriodSummary(JsonColumns.Utc(p.Start), JsonColumns.Utc(p.End), p.Pool, p.Used)).ToList();
+            var rows = (await connection.QueryAsync<(DateTime Start, DateTime End, long Pool, long Used)>(new CommandDefinition(
+                _sql.ListPeriods,
+                new { caller.TenantId, TeamId = teamId, Take = slice.Limit + 1, After = after?[0].GetDateTimeOffset() },
+                transaction,
+                cancellationToken: cancellationToken))).ToList();
+            return PageCursor.ToPage(
+                "team-periods", rows, slice, p => new TeamPeriodSummary(JsonColumns.Utc(p.Start), JsonColumns.Utc(p.End), p.Pool, p.Used), p => [p.Start]);
         }, cancellationToken);
+    }
 
     public Task<TeamPlan> ResetPeriodAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default)
     {
@@ -595,7 +626,9 @@ internal sealed partial class PostgresTeamService : ITeamService
             SELECT {{PlanColumns}} FROM {schema}.team_plans p
             JOIN {schema}.team_members m ON m.tenant_id = p.tenant_id AND m.team_id = p.id
             WHERE p.tenant_id = @TenantId AND m.user_id = @UserId AND m.status IN ('active', 'pending')
+              AND (@AfterName::varchar IS NULL OR (p.plan_name, p.id) > (@AfterName, @AfterId::uuid))
             ORDER BY p.plan_name, p.id
+            LIMIT @Take
             """);
 
         public string UpdatePlan { get; } = db.Sql(
@@ -618,7 +651,17 @@ internal sealed partial class PostgresTeamService : ITeamService
             SELECT {{MemberColumns}} FROM {schema}.team_members m
             JOIN {schema}.users u ON u.tenant_id = m.tenant_id AND u.user_id = m.user_id
             WHERE m.tenant_id = @TenantId AND m.team_id = @TeamId
-            ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, m.invited_at, m.user_id
+            ORDER BY {{RoleRank}}, m.invited_at, m.user_id
+            """);
+
+        public string ListMembersPage { get; } = db.Sql(
+            $$"""
+            SELECT {{MemberColumns}}, {{RoleRank}} AS RoleRank FROM {schema}.team_members m
+            JOIN {schema}.users u ON u.tenant_id = m.tenant_id AND u.user_id = m.user_id
+            WHERE m.tenant_id = @TenantId AND m.team_id = @TeamId
+              AND (@AfterRank::int IS NULL OR ({{RoleRank}}, m.invited_at, m.user_id) > (@AfterRank, @AfterInvited::timestamptz, @AfterUser::uuid))
+            ORDER BY {{RoleRank}}, m.invited_at, m.user_id
+            LIMIT @Take
             """);
 
         public string CountSeats { get; } = db.Sql(
@@ -717,7 +760,9 @@ internal sealed partial class PostgresTeamService : ITeamService
         public string ListPeriods { get; } = db.Sql(
             """
             SELECT period_start, period_end, total_tokens_monthly, tokens_used FROM {schema}.team_periods
-            WHERE tenant_id = @TenantId AND team_id = @TeamId ORDER BY period_start DESC
+            WHERE tenant_id = @TenantId AND team_id = @TeamId AND (@After::timestamptz IS NULL OR period_start < @After)
+            ORDER BY period_start DESC
+            LIMIT @Take
             """);
     }
 
@@ -756,6 +801,7 @@ internal sealed partial class PostgresTeamService : ITeamService
         public Guid? InvitedBy { get; init; }
         public DateTime InvitedAt { get; init; }
         public DateTime? AcceptedAt { get; init; }
+        public int RoleRank { get; init; }
 
         public TeamMember ToMember() => new(
             UserId, Email, DisplayName, DbEnum.Parse<TeamRole>(Role), DbEnum.Parse<MemberStatus>(Status), TokenAllocation, TokensUsedThisPeriod,

@@ -29,7 +29,7 @@ public sealed class PersonaEndpointTests(RadiantApi api) : IClassFixture<Radiant
 
         var list = await JsonAsync(await client.GetAsync("/api/personas", Ct));
         Assert.Equal(id, list.GetProperty("items")[0].GetProperty("id").GetGuid());
-        Assert.Equal(JsonValueKind.Null, list.GetProperty("nextOffset").ValueKind);
+        Assert.Equal(JsonValueKind.Null, list.GetProperty("nextCursor").ValueKind);
 
         var got = await client.GetAsync($"/api/personas/{id}", Ct);
         Assert.Equal(HttpStatusCode.OK, got.StatusCode);

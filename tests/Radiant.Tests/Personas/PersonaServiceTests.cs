@@ -125,7 +125,7 @@ public sealed class PersonaServiceTests(RadiantDatabase db) : IClassFixture<Radi
         var page = await db.Personas.ListAsync(owner, PageRequest.First, Ct);
 
         Assert.Equal([shared.Id, mine.Id], page.Items.Select(p => p.Id));
-        Assert.Null(page.NextOffset);
+        Assert.Null(page.NextCursor);
     }
 
     [Fact]
@@ -137,19 +137,27 @@ public sealed class PersonaServiceTests(RadiantDatabase db) : IClassFixture<Radi
             await db.Personas.CreateAsync(user, new PersonaCreate($"P{i}", "p"), Ct);
         }
 
+        // Uses between pages reorder the list (most used first): a persona moves, but none is lost or repeated.
         var seen = new List<Guid>();
-        int? offset = 0;
-        while (offset is { } o)
+        var request = new PageRequest(Limit: 3);
+        while (true)
         {
-            var page = await db.Personas.ListAsync(user, new PageRequest(o, 3), Ct);
+            var page = await db.Personas.ListAsync(user, request, Ct);
             Assert.True(page.Items.Count <= 3);
             seen.AddRange(page.Items.Select(p => p.Id));
-            offset = page.NextOffset;
+            if (page.NextCursor is not { } next)
+            {
+                break;
+            }
+
+            request = request with { Cursor = next };
         }
 
+        Assert.Equal(7, seen.Count);
         Assert.Equal(7, seen.Distinct().Count());
-        await Assert.ThrowsAsync<RadiantValidationException>(() => db.Personas.ListAsync(user, new PageRequest(0, 500), Ct));
-        await Assert.ThrowsAsync<RadiantValidationException>(() => db.Personas.ListAsync(user, new PageRequest(-1, 10), Ct));
+        await Assert.ThrowsAsync<RadiantValidationException>(() => db.Personas.ListAsync(user, new PageRequest(Limit: 500), Ct));
+        var forged = await Assert.ThrowsAsync<RadiantValidationException>(() => db.Personas.ListAsync(user, new PageRequest("bm90IGEgY3Vyc29y", 10), Ct));
+        Assert.Equal(["cursor"], forged.Errors.Keys);
     }
 
     [Fact]

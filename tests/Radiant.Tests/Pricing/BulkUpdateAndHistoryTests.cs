@@ -8,7 +8,7 @@ namespace Radiant.Tests.Pricing;
 /// <summary>Bulk markup updates and the price history they (and every other change) write.</summary>
 public sealed class BulkUpdateAndHistoryTests(PricingDatabase db) : IClassFixture<PricingDatabase>
 {
-    private static readonly PageRequest All = new(0, PageRequest.MaxLimit);
+    private static readonly PageRequest All = new(Limit: PageRequest.MaxLimit);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -118,39 +118,47 @@ public sealed class BulkUpdateAndHistoryTests(PricingDatabase db) : IClassFixtur
 
         var all = await db.Pricing.ListHistoryAsync(Admin(tenant), cancellationToken: Ct);
 
-        Assert.Null(all.NextOffset);
+        Assert.Null(all.NextCursor);
         Assert.Equal(changes.Reverse().Select(c => (c.Model, (decimal?)c.Markup)), all.Items.Select(h => (h.ModelId, h.NewMarkup)));
         Assert.All(all.Items, h => Assert.Equal((PriceChangeSource.Admin, (Guid?)admin), (h.Source, h.ChangedBy)));
         Assert.True(all.Items.Zip(all.Items.Skip(1)).All(p => p.First.CreatedAt >= p.Second.CreatedAt), "newest first");
         Assert.Equal((0.20m, 0.15m), (all.Items[0].PreviousMarkup, all.Items[0].NewMarkup));
 
-        var first = await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(0, 2), cancellationToken: Ct);
-        var second = await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(2, 2), cancellationToken: Ct);
-        var third = await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(4, 2), cancellationToken: Ct);
+        var first = await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(Limit: 2), cancellationToken: Ct);
+        var second = await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(first.NextCursor, 2), cancellationToken: Ct);
+        var third = await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(second.NextCursor, 2), cancellationToken: Ct);
         Assert.Equal((2, 2, 1), (first.Items.Count, second.Items.Count, third.Items.Count));
-        Assert.Equal((2, 4, (int?)null), (first.NextOffset, second.NextOffset, third.NextOffset));
+        Assert.NotNull(first.NextCursor);
+        Assert.NotNull(second.NextCursor);
+        Assert.Null(third.NextCursor);
         Assert.Equal(all.Items.Select(h => h.Id), first.Items.Concat(second.Items).Concat(third.Items).Select(h => h.Id));
-        var exact = await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(0, 5), cancellationToken: Ct);
-        Assert.Equal((5, (int?)null), (exact.Items.Count, exact.NextOffset));
-        Assert.Empty((await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(10, 5), cancellationToken: Ct)).Items);
+        var exact = await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(Limit: 5), cancellationToken: Ct);
+        Assert.Equal(5, exact.Items.Count);
+        Assert.Null(exact.NextCursor);
+        // A change made after the first page was read comes first next time, not as a repeat on the second page.
+        await db.Pricing.SetOverrideAsync(Admin(tenant, admin), "o1", new PriceOverrideInput(Markup: 0.05m), Ct);
+        var afterChange = await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(first.NextCursor, 2), cancellationToken: Ct);
+        Assert.Equal(second.Items.Select(h => h.Id), afterChange.Items.Select(h => h.Id));
 
         var gpt4o = await db.Pricing.ListHistoryAsync(Admin(tenant), "gpt-4o", cancellationToken: Ct);
         Assert.Equal([0.15m, 0.20m, 0.30m], gpt4o.Items.Select(h => h.NewMarkup!.Value));
         Assert.All(gpt4o.Items, h => Assert.Equal("gpt-4o", h.ModelId));
-        var gpt4oPage = await db.Pricing.ListHistoryAsync(Admin(tenant), "gpt-4o", new PageRequest(1, 1), Ct);
-        Assert.Equal((0.20m, (int?)2), (gpt4oPage.Items.Single().NewMarkup!.Value, gpt4oPage.NextOffset));
+        var gpt4oFirst = await db.Pricing.ListHistoryAsync(Admin(tenant), "gpt-4o", new PageRequest(Limit: 1), Ct);
+        var gpt4oSecond = await db.Pricing.ListHistoryAsync(Admin(tenant), "gpt-4o", new PageRequest(gpt4oFirst.NextCursor, 1), Ct);
+        Assert.Equal(0.20m, gpt4oSecond.Items.Single().NewMarkup!.Value);
+        Assert.NotNull(gpt4oSecond.NextCursor);
         Assert.Empty((await db.Pricing.ListHistoryAsync(Admin(tenant), "claude-4-opus", cancellationToken: Ct)).Items);
     }
 
     [Theory]
-    [InlineData(-1, 10, "offset")]
-    [InlineData(0, 0, "limit")]
-    [InlineData(0, 201, "limit")]
-    public async Task A_bad_history_page_is_rejected(int offset, int limit, string field)
+    [InlineData("not a cursor", 10, "cursor")]
+    [InlineData(null, 0, "limit")]
+    [InlineData(null, 201, "limit")]
+    public async Task A_bad_history_page_is_rejected(string? cursor, int limit, string field)
     {
         var tenant = await db.NewTenantAsync();
 
-        var error = await Assert.ThrowsAsync<RadiantValidationException>(() => db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(offset, limit), cancellationToken: Ct));
+        var error = await Assert.ThrowsAsync<RadiantValidationException>(() => db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(cursor, limit), cancellationToken: Ct));
 
         Assert.Equal([field], error.Errors.Keys);
     }

@@ -35,7 +35,7 @@ public sealed class ConcurrentOverrideTests(PricingDatabase db) : IClassFixture<
             "SELECT markup FROM radiant.model_pricing_overrides WHERE tenant_id = @t AND model_id = @m", ("t", tenant), ("m", Model)));
 
         // Every call was recorded, and the engine prices the override that committed last.
-        Assert.Equal(20, (await db.Pricing.ListHistoryAsync(Admin(tenant), Model, new PageRequest(0, 50), Ct)).Items.Count);
+        Assert.Equal(20, (await db.Pricing.ListHistoryAsync(Admin(tenant), Model, new PageRequest(Limit: 50), Ct)).Items.Count);
         var quote = await Eventually.QuoteAsync(db.Engine, tenant, Model, 1_000_000, 1_000_000, q => q.EffectiveMarkup == listed.EffectiveMarkup);
         Assert.Equal((listed.EffectiveMarkup, true), (quote.EffectiveMarkup, quote.OverrideApplied));
         Assert.Equal(listed.UserInputPricePer1M + listed.UserOutputPricePer1M, quote.Charge);
@@ -58,7 +58,7 @@ public sealed class ConcurrentOverrideTests(PricingDatabase db) : IClassFixture<
                 () => db.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(Markup: markup), Ct), Ct)));
 
             // Replay the history in commit order (created_at is taken under the lock).
-            var history = (await db.Pricing.ListHistoryAsync(Admin(tenant), Model, new PageRequest(0, 50), Ct)).Items.Reverse().ToList();
+            var history = (await db.Pricing.ListHistoryAsync(Admin(tenant), Model, new PageRequest(Limit: 50), Ct)).Items.Reverse().ToList();
             Assert.Equal(20, history.Count);
             var inForce = 0.40m;
             foreach (var entry in history)

@@ -295,5 +295,5 @@ public sealed class PriceOverrideTests(PricingDatabase db) : IClassFixture<Prici
         Assert.Single(await db.Pricing.ListModelPricesAsync(Admin(tenant), Ct), p => p.ModelId == model);
 
     private async Task<IReadOnlyList<PriceHistoryEntry>> HistoryAsync(Guid tenant) =>
-        (await db.Pricing.ListHistoryAsync(Admin(tenant), null, new PageRequest(0, PageRequest.MaxLimit), Ct)).Items;
+        (await db.Pricing.ListHistoryAsync(Admin(tenant), null, new PageRequest(Limit: PageRequest.MaxLimit), Ct)).Items;
 }

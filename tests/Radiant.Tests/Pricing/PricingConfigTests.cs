@@ -128,7 +128,7 @@ public sealed class PricingConfigTests(PricingDatabase db) : IClassFixture<Prici
     {
         var tenant = await db.NewTenantAsync();
         var stored = await db.Pricing.UpdateConfigAsync(Admin(tenant), new PricingConfigUpdate { ExternalDefaultMarkup = 0.5m, PriceIncreaseGracePeriodHours = 6 }, Ct);
-        var history = (await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(0, PageRequest.MaxLimit), cancellationToken: Ct)).Items;
+        var history = (await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(Limit: PageRequest.MaxLimit), cancellationToken: Ct)).Items;
 
         var error = await Assert.ThrowsAsync<RadiantValidationException>(() => db.Pricing.UpdateConfigAsync(Admin(tenant), new PricingConfigUpdate
         {
@@ -143,7 +143,7 @@ public sealed class PricingConfigTests(PricingDatabase db) : IClassFixture<Prici
             ["minimumChargePerRequest", "notifyThresholdPercent", "priceIncreaseGracePeriodHours", "selfHostedDefaultMarkup"],
             error.Errors.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(stored, await db.Pricing.GetConfigAsync(Admin(tenant), Ct));
-        Assert.Equal(history, (await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(0, PageRequest.MaxLimit), cancellationToken: Ct)).Items);
+        Assert.Equal(history, (await db.Pricing.ListHistoryAsync(Admin(tenant), page: new PageRequest(Limit: PageRequest.MaxLimit), cancellationToken: Ct)).Items);
     }
 
     [Fact]

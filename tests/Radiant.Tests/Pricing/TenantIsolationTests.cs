@@ -69,7 +69,7 @@ public sealed class TenantIsolationTests(PricingDatabase db) : IClassFixture<Pri
 
         Assert.Single((await db.Pricing.ListHistoryAsync(Admin(a), cancellationToken: Ct)).Items);
         Assert.Empty((await db.Pricing.ListHistoryAsync(Admin(b), cancellationToken: Ct)).Items);
-        Assert.Empty((await db.Pricing.ListHistoryAsync(Admin(b), "gpt-4o", new PageRequest(0, 10), Ct)).Items);
+        Assert.Empty((await db.Pricing.ListHistoryAsync(Admin(b), "gpt-4o", new PageRequest(Limit: 10), Ct)).Items);
         Assert.Equal(24, (await db.Pricing.GetConfigAsync(Admin(b), Ct)).PriceIncreaseGracePeriodHours);
         Assert.DoesNotContain(await db.Pricing.ListModelPricesAsync(Admin(b), Ct), p => p.HasOverride);
     }

@@ -20,7 +20,7 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
     private const int Million = 1_000_000;
 
     private static readonly TimeSpan Tolerance = TimeSpan.FromSeconds(5);
-    private static readonly PageRequest All = new(0, PageRequest.MaxLimit);
+    private static readonly PageRequest All = new(Limit: PageRequest.MaxLimit);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

@@ -79,7 +79,7 @@ public sealed class ScheduleEndpointTests(RadiantApi api) : IClassFixture<Radian
         Assert.Equal(id, (await OkAsync(await client.GetAsync($"/api/schedules/{id}", Ct))).GetProperty("id").GetGuid());
         var list = await OkAsync(await client.GetAsync("/api/schedules", Ct));
         Assert.Equal([id], Ids(list));
-        Assert.Equal(JsonValueKind.Null, list.GetProperty("nextOffset").ValueKind);
+        Assert.Equal(JsonValueKind.Null, list.GetProperty("nextCursor").ValueKind);
 
         var updated = await OkAsync(await client.PutAsync($"/api/schedules/{id}", Json("""{"name":"Evening digest","cronExpression":"0 18 * * *","maxRuns":null}"""), Ct));
         Assert.Equal("Evening digest", updated.GetProperty("name").GetString());
@@ -213,7 +213,7 @@ public sealed class ScheduleEndpointTests(RadiantApi api) : IClassFixture<Radian
         var id = (await CreateAsync(client)).GetProperty("id").GetGuid();
 
         await AssertFieldErrorsAsync(await client.GetAsync("/api/schedules?limit=0", Ct), "limit");
-        await AssertFieldErrorsAsync(await client.GetAsync("/api/schedules?offset=-1", Ct), "offset");
+        await AssertFieldErrorsAsync(await client.GetAsync("/api/schedules?cursor=not-a-cursor", Ct), "cursor");
         await AssertFieldErrorsAsync(await client.GetAsync($"/api/schedules/{id}/runs?limit=500", Ct), "limit");
     }
 
@@ -228,12 +228,12 @@ public sealed class ScheduleEndpointTests(RadiantApi api) : IClassFixture<Radian
         }
 
         var first = await OkAsync(await client.GetAsync("/api/schedules?limit=2", Ct));
-        var second = await OkAsync(await client.GetAsync("/api/schedules?offset=2&limit=2", Ct));
+        var cursor = first.GetProperty("nextCursor").GetString();
+        var second = await OkAsync(await client.GetAsync($"/api/schedules?cursor={Uri.EscapeDataString(cursor!)}&limit=2", Ct));
 
         Assert.Equal([ids[2], ids[1]], Ids(first));
-        Assert.Equal(2, first.GetProperty("nextOffset").GetInt32());
         Assert.Equal([ids[0]], Ids(second));
-        Assert.Equal(JsonValueKind.Null, second.GetProperty("nextOffset").ValueKind);
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("nextCursor").ValueKind);
         var paused = await OkAsync(await client.PostAsync($"/api/schedules/{ids[1]}/pause", null, Ct));
         Assert.False(paused.GetProperty("isActive").GetBoolean());
         Assert.Equal([ids[1]], Ids(await OkAsync(await client.GetAsync("/api/schedules?active=false", Ct))));

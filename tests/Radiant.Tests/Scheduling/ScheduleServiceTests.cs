@@ -162,15 +162,15 @@ public sealed class ScheduleServiceTests(ScheduleServiceDatabase db) : IClassFix
         await Schedules.RunNowAsync(Me(owner), second.Id, Ct);
         await Schedules.RunNowAsync(Me(owner), second.Id, Ct);
 
-        var page1 = await Schedules.ListAsync(Me(owner), new ScheduleListQuery(new PageRequest(0, 2)), Ct);
-        var page2 = await Schedules.ListAsync(Me(owner), new ScheduleListQuery(new PageRequest(2, 2)), Ct);
+        var page1 = await Schedules.ListAsync(Me(owner), new ScheduleListQuery(new PageRequest(Limit: 2)), Ct);
+        var page2 = await Schedules.ListAsync(Me(owner), new ScheduleListQuery(new PageRequest(page1.NextCursor, 2)), Ct);
         var all = await Schedules.ListAsync(Me(owner), new ScheduleListQuery(PageRequest.First), Ct);
 
         Assert.Equal([third.Id, second.Id], page1.Items.Select(s => s.Id));
-        Assert.Equal(2, page1.NextOffset);
+        Assert.NotNull(page1.NextCursor);
         Assert.Equal([first.Id], page2.Items.Select(s => s.Id));
-        Assert.Null(page2.NextOffset);
-        Assert.Null(all.NextOffset);
+        Assert.Null(page2.NextCursor);
+        Assert.Null(all.NextCursor);
         var counted = all.Items.Single(s => s.Id == second.Id);
         Assert.Equal((2L, ScheduleRunStatus.Pending, 0), (counted.TotalRuns, counted.LastStatus, counted.RunCount));
         Assert.All(all.Items.Where(s => s.Id != second.Id), s => Assert.Equal((0L, (ScheduleRunStatus?)null), (s.TotalRuns, s.LastStatus)));
@@ -189,8 +189,11 @@ public sealed class ScheduleServiceTests(ScheduleServiceDatabase db) : IClassFix
         Assert.Equal([paused.Id], (await Schedules.ListAsync(Me(owner), new ScheduleListQuery(PageRequest.First, IsActive: false), Ct)).Items.Select(s => s.Id));
         Assert.Equal([paused.Id, active.Id], (await Schedules.ListAsync(Me(owner), new ScheduleListQuery(PageRequest.First, UserId: owner.UserId), Ct)).Items.Select(s => s.Id));
         var error = await Assert.ThrowsAsync<RadiantValidationException>(() =>
-            Schedules.ListAsync(Me(owner), new ScheduleListQuery(new PageRequest(-1, 0)), Ct));
-        Assert.Equal(["limit", "offset"], error.Errors.Keys.Order(StringComparer.Ordinal));
+            Schedules.ListAsync(Me(owner), new ScheduleListQuery(new PageRequest("forged", 0)), Ct));
+        Assert.Equal(["limit"], error.Errors.Keys);
+        var forged = await Assert.ThrowsAsync<RadiantValidationException>(() =>
+            Schedules.ListAsync(Me(owner), new ScheduleListQuery(new PageRequest("forged", 10)), Ct));
+        Assert.Equal(["cursor"], forged.Errors.Keys);
     }
 
     [Fact]
@@ -529,14 +532,18 @@ public sealed class ScheduleServiceTests(ScheduleServiceDatabase db) : IClassFix
             runs.Add(await Schedules.RunNowAsync(Me(owner), created.Id, Ct));
         }
 
-        var page1 = await Schedules.ListRunsAsync(Me(owner), created.Id, new PageRequest(0, 2), Ct);
-        var page2 = await Schedules.ListRunsAsync(Me(owner), created.Id, new PageRequest(2, 2), Ct);
+        var page1 = await Schedules.ListRunsAsync(Me(owner), created.Id, new PageRequest(Limit: 2), Ct);
+        var page2 = await Schedules.ListRunsAsync(Me(owner), created.Id, new PageRequest(page1.NextCursor, 2), Ct);
 
         Assert.Equal([runs[2], runs[1]], page1.Items);
-        Assert.Equal(2, page1.NextOffset);
+        Assert.NotNull(page1.NextCursor);
         Assert.Equal([runs[0]], page2.Items);
-        Assert.Null(page2.NextOffset);
-        await Assert.ThrowsAsync<RadiantValidationException>(() => Schedules.ListRunsAsync(Me(owner), created.Id, new PageRequest(0, 201), Ct));
+        Assert.Null(page2.NextCursor);
+        // A cursor of another list is refused rather than misread.
+        var misused = await Assert.ThrowsAsync<RadiantValidationException>(() =>
+            Schedules.ListAsync(Me(owner), new ScheduleListQuery(new PageRequest(page1.NextCursor, 2)), Ct));
+        Assert.Equal(["cursor"], misused.Errors.Keys);
+        await Assert.ThrowsAsync<RadiantValidationException>(() => Schedules.ListRunsAsync(Me(owner), created.Id, new PageRequest(Limit: 201), Ct));
     }
 
     [Fact]

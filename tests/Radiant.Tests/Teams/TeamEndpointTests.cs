@@ -74,7 +74,7 @@ public sealed class TeamEndpointTests(RadiantApi api) : IClassFixture<RadiantApi
         Assert.True(created.GetProperty("currentPeriodEnd").GetDateTimeOffset() > created.GetProperty("currentPeriodStart").GetDateTimeOffset());
 
         Assert.Equal("Smiths", (await OkAsync(await client.GetAsync($"/api/teams/{id}", Ct))).GetProperty("name").GetString());
-        Assert.Equal(id, (await OkAsync(await client.GetAsync("/api/teams", Ct)))[0].GetProperty("id").GetGuid());
+        Assert.Equal(id, (await OkAsync(await client.GetAsync("/api/teams", Ct))).GetProperty("items")[0].GetProperty("id").GetGuid());
 
         var updated = await OkAsync(await client.PutAsync($"/api/teams/{id}", Json("""{"name":"Smith family","billingEmail":null,"maxMembers":6}"""), Ct));
         Assert.Equal("Smith family", updated.GetProperty("name").GetString());
@@ -96,7 +96,7 @@ public sealed class TeamEndpointTests(RadiantApi api) : IClassFixture<RadiantApi
             errors.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/api/teams", Json("""{"name":"x","type":"club","maxMembers":2,"totalTokensMonthly":5}"""), Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/api/teams", Json("{not json"), Ct)).StatusCode);
-        Assert.Equal(0, (await OkAsync(await client.GetAsync("/api/teams", Ct))).GetArrayLength());
+        Assert.Equal(0, (await OkAsync(await client.GetAsync("/api/teams", Ct))).GetProperty("items").GetArrayLength());
 
         var id = await CreateTeamAsync(client);
         var put = await client.PutAsync($"/api/teams/{id}", Json("""{"name":"","maxMembers":10001}"""), Ct);
@@ -128,7 +128,7 @@ public sealed class TeamEndpointTests(RadiantApi api) : IClassFixture<RadiantApi
         await ProblemAsync(await declining.Client.PostAsync($"/api/teams/{id}/invitations/accept", null, Ct), HttpStatusCode.NotFound);
         await ProblemAsync(await declining.Client.PostAsync($"/api/teams/{id}/invitations/decline", null, Ct), HttpStatusCode.NotFound);
 
-        var members = await OkAsync(await accepting.Client.GetAsync($"/api/teams/{id}/members", Ct));
+        var members = (await OkAsync(await accepting.Client.GetAsync($"/api/teams/{id}/members", Ct))).GetProperty("items");
         Assert.Equal(3, members.GetArrayLength());
         Assert.Equal("owner", members[0].GetProperty("role").GetString());
         Assert.Equal(owner.UserId, members[0].GetProperty("userId").GetGuid());
@@ -269,7 +269,7 @@ public sealed class TeamEndpointTests(RadiantApi api) : IClassFixture<RadiantApi
         Assert.Equal(33.33m, first.GetProperty("shareOfPoolPercent").GetDecimal());
         Assert.Equal(JsonValueKind.Null, first.GetProperty("allocation").ValueKind);
         Assert.Equal(0m, stats.GetProperty("members")[1].GetProperty("shareOfPoolPercent").GetDecimal());
-        Assert.Equal(0, (await OkAsync(await client.GetAsync($"/api/teams/{id}/periods", Ct))).GetArrayLength());
+        Assert.Equal(0, (await OkAsync(await client.GetAsync($"/api/teams/{id}/periods", Ct))).GetProperty("items").GetArrayLength());
 
         // Only tenant admins reset, whether or not they belong to the plan.
         Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsync($"/api/teams/{id}/reset", null, Ct)).StatusCode);
@@ -279,7 +279,7 @@ public sealed class TeamEndpointTests(RadiantApi api) : IClassFixture<RadiantApi
         await ProblemAsync(await api.As(RadiantApi.NewAdmin()).PostAsync($"/api/teams/{id}/reset", null, Ct), HttpStatusCode.NotFound);
 
         var periods = await OkAsync(await member.Client.GetAsync($"/api/teams/{id}/periods", Ct));
-        var period = Assert.Single(periods.EnumerateArray());
+        var period = Assert.Single(periods.GetProperty("items").EnumerateArray());
         Assert.Equal(1_000, period.GetProperty("tokensUsed").GetInt64());
         Assert.Equal(3_000, period.GetProperty("totalTokensMonthly").GetInt64());
         Assert.Equal(reset.GetProperty("currentPeriodStart").GetDateTimeOffset(), period.GetProperty("periodEnd").GetDateTimeOffset());
@@ -302,7 +302,7 @@ public sealed class TeamEndpointTests(RadiantApi api) : IClassFixture<RadiantApi
                 await ProblemAsync(response, HttpStatusCode.NotFound);
             }
 
-            Assert.Equal(0, (await OkAsync(await client.GetAsync("/api/teams", Ct))).GetArrayLength());
+            Assert.Equal(0, (await OkAsync(await client.GetAsync("/api/teams", Ct))).GetProperty("items").GetArrayLength());
         }
     }
 

@@ -1,3 +1,4 @@
+using Radiant.Common;
 using Microsoft.Extensions.DependencyInjection;
 using Radiant.Errors;
 using Radiant.Teams;
@@ -17,10 +18,34 @@ public sealed class TeamMembershipTests(RadiantDatabase db) : IClassFixture<Radi
     private Task<TestTeam> CreateTeamAsync(TeamCreate create, int members = 0) => TeamTestSupport.CreateTeamAsync(Teams, db.NewUserAsync, create, members);
 
     private async Task<TeamMember> MemberAsync(TestTeam team, RadiantCaller user) =>
-        (await Teams.ListMembersAsync(team.Owner, team.Id, Ct)).Single(m => m.UserId == user.UserId);
+        ((await Teams.ListMembersAsync(team.Owner, team.Id, cancellationToken: Ct)).Items).Single(m => m.UserId == user.UserId);
 
     private Task<long> RowsOfAsync(TestTeam team, RadiantCaller user) =>
         ScalarAsAppAsync(db.ConnectionString, team.TenantId, $"SELECT count(*) FROM radiant.team_members WHERE team_id = '{team.Id}' AND user_id = '{user.UserId}'");
+
+    [Fact]
+    public async Task Members_page_by_cursor_owner_then_admins_then_members_each_once()
+    {
+        var team = await CreateTeamAsync(Plan(), members: 4);
+        var admin = await TeamTestSupport.AddMemberAsync(Teams, team.Owner, team.Id, await db.NewUserAsync(team.TenantId), TeamRole.Admin);
+
+        var seen = new List<TeamMember>();
+        var request = new PageRequest(Limit: 2);
+        while (true)
+        {
+            var page = await Teams.ListMembersAsync(team.Owner, team.Id, request, Ct);
+            Assert.InRange(page.Items.Count, 1, 2);
+            seen.AddRange(page.Items);
+            if (page.NextCursor is not { } next)
+            {
+                break;
+            }
+
+            request = request with { Cursor = next };
+        }
+
+        Assert.Equal([team.Owner.UserId, admin.UserId, .. team.Members.Select(m => m.UserId)], seen.Select(m => m.UserId));
+    }
 
     [Fact]
     public async Task An_invitation_stays_pending_until_the_invitee_accepts()
@@ -37,14 +62,14 @@ public sealed class TeamMembershipTests(RadiantDatabase db) : IClassFixture<Radi
         Assert.Equal($"{invitee.UserId:N}@example.test", invited.Email);
         Assert.Equal(MemberStatus.Pending, (await MemberAsync(team, invitee)).Status);
         // Pending: the invitee sees the plan but not its members, and cannot use it.
-        await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ListMembersAsync(invitee, team.Id, Ct));
+        await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ListMembersAsync(invitee, team.Id, cancellationToken: Ct));
         await Assert.ThrowsAsync<RadiantForbiddenException>(() => Teams.RecordUsageAsync(invitee, team.Id, new TeamUsage(1), Ct));
 
         var accepted = await Teams.AcceptInvitationAsync(invitee, team.Id, Ct);
 
         Assert.Equal(MemberStatus.Active, accepted.Status);
         Assert.NotNull(accepted.AcceptedAt);
-        Assert.Equal(2, (await Teams.ListMembersAsync(invitee, team.Id, Ct)).Count);
+        Assert.Equal(2, ((await Teams.ListMembersAsync(invitee, team.Id, cancellationToken: Ct)).Items).Count);
         // Nothing left to accept or decline.
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.AcceptInvitationAsync(invitee, team.Id, Ct));
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.DeclineInvitationAsync(invitee, team.Id, Ct));
@@ -110,7 +135,7 @@ public sealed class TeamMembershipTests(RadiantDatabase db) : IClassFixture<Radi
 
         Assert.Equal(3, outcomes.Count(o => o.Succeeded));
         Assert.All(outcomes.Where(o => !o.Succeeded), o => Assert.Equal("max_members", Assert.IsType<RadiantLimitExceededException>(o.Error).Limit));
-        var members = await Teams.ListMembersAsync(team.Owner, team.Id, Ct);
+        var members = (await Teams.ListMembersAsync(team.Owner, team.Id, cancellationToken: Ct)).Items;
         Assert.Equal(3, members.Count(m => m.Status == MemberStatus.Pending));
         Assert.Equal(5, members.Count(m => m.Status is MemberStatus.Pending or MemberStatus.Active));
         Assert.Equal(
@@ -170,7 +195,7 @@ public sealed class TeamMembershipTests(RadiantDatabase db) : IClassFixture<Radi
 
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.InviteAsync(team.Owner, team.Id, new TeamInvitation(Guid.NewGuid()), Ct));
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.InviteAsync(team.Owner, team.Id, new TeamInvitation(elsewhere.UserId), Ct));
-        Assert.Single(await Teams.ListMembersAsync(team.Owner, team.Id, Ct));
+        Assert.Single((await Teams.ListMembersAsync(team.Owner, team.Id, cancellationToken: Ct)).Items);
     }
 
     [Fact]
@@ -213,7 +238,7 @@ public sealed class TeamMembershipTests(RadiantDatabase db) : IClassFixture<Radi
         Assert.Equal(TeamRole.Admin, (await MemberAsync(team, team.Owner)).Role);
         Assert.Equal(heir.UserId, (await Teams.GetAsync(team.Owner, team.Id, Ct)).OwnerId);
         Assert.Equal(1, await ScalarAsAppAsync(db.ConnectionString, team.TenantId, $"SELECT count(*) FROM radiant.team_plans WHERE id = '{team.Id}' AND owner_id = '{heir.UserId}'"));
-        Assert.Equal(heir.UserId, (await Teams.ListMembersAsync(heir, team.Id, Ct))[0].UserId);
+        Assert.Equal(heir.UserId, ((await Teams.ListMembersAsync(heir, team.Id, cancellationToken: Ct)).Items)[0].UserId);
         await AssertOneOwnerAsync(db.ConnectionString, team);
 
         // The former owner, now an admin, can no longer hand it over; the new owner can.
@@ -351,7 +376,7 @@ public sealed class TeamMembershipTests(RadiantDatabase db) : IClassFixture<Radi
         await Teams.RemoveMemberAsync(team.Owner, team.Id, team.Members[0].UserId, Ct);
         await Teams.RemoveMemberAsync(team.Owner, team.Id, invitee.UserId, Ct);
 
-        Assert.All((await Teams.ListMembersAsync(team.Owner, team.Id, Ct)).Where(m => m.Role != TeamRole.Owner), m => Assert.Equal(MemberStatus.Removed, m.Status));
+        Assert.All(((await Teams.ListMembersAsync(team.Owner, team.Id, cancellationToken: Ct)).Items).Where(m => m.Role != TeamRole.Owner), m => Assert.Equal(MemberStatus.Removed, m.Status));
         await Teams.InviteAsync(team.Owner, team.Id, new TeamInvitation((await db.NewUserAsync(team.TenantId)).UserId), Ct);
         await Teams.InviteAsync(team.Owner, team.Id, new TeamInvitation((await db.NewUserAsync(team.TenantId)).UserId), Ct);
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.RemoveMemberAsync(team.Owner, team.Id, Guid.NewGuid(), Ct));
@@ -366,7 +391,7 @@ public sealed class TeamMembershipTests(RadiantDatabase db) : IClassFixture<Radi
         await Teams.InviteAsync(team.Owner, team.Id, new TeamInvitation(invitee.UserId), Ct);
         await Teams.RemoveMemberAsync(team.Owner, team.Id, team.Members[0].UserId, Ct);
 
-        var members = await Teams.ListMembersAsync(team.Owner, team.Id, Ct);
+        var members = (await Teams.ListMembersAsync(team.Owner, team.Id, cancellationToken: Ct)).Items;
 
         Assert.Equal(team.Owner.UserId, members[0].UserId);
         Assert.Equal(TeamRole.Admin, members[1].Role);

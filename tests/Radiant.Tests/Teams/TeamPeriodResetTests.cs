@@ -97,7 +97,7 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
         for (var i = 0; i < teams.Count; i++)
         {
             var (team, old) = (teams[i], finished[i]);
-            var history = Assert.Single(await db.Teams.ListPeriodsAsync(team.Owner, team.Id, Ct));
+            var history = Assert.Single((await db.Teams.ListPeriodsAsync(team.Owner, team.Id, cancellationToken: Ct)).Items);
             Assert.Equal(new TeamPeriodSummary(old.CurrentPeriodStart, old.CurrentPeriodEnd, 10_000, (100 * (i + 1)) + 7), history);
 
             // Per member: the active ones, and the removed one who used tokens.
@@ -133,7 +133,7 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
         var plan = await db.Teams.GetAsync(team.Owner, team.Id, Ct);
         await AssertCurrentPeriodIsTheAnchorPeriodContainingNowAsync(team, plan);
         Assert.Equal(1_000, plan.TokensUsedThisPeriod);
-        Assert.Equal(new TeamPeriodSummary(finished.CurrentPeriodStart, finished.CurrentPeriodEnd, 1_000, 900), Assert.Single(await db.Teams.ListPeriodsAsync(team.Owner, team.Id, Ct)));
+        Assert.Equal(new TeamPeriodSummary(finished.CurrentPeriodStart, finished.CurrentPeriodEnd, 1_000, 900), Assert.Single((await db.Teams.ListPeriodsAsync(team.Owner, team.Id, cancellationToken: Ct)).Items));
         Assert.Equal(0, await MemberUsedAsync(db.ConnectionString, team, team.Members[0]));
         Assert.Equal(1, await AppScalarAsync(team, $"SELECT count(*) FROM radiant.team_usage_log WHERE team_id = '{team.Id}' AND tokens_used = 1000 AND period_start = '{plan.CurrentPeriodStart:O}'"));
         Assert.Equal(0, await db.Teams.RollOverDuePeriodsAsync(Ct));
@@ -158,7 +158,7 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
             var outcomes = await InParallelAsync(50, i => UseAsync(team, users[i % users.Length], 100));
 
             // Closed once, with its totals; whatever was accepted counts in the new period, nothing lost.
-            Assert.Equal(new TeamPeriodSummary(finished.CurrentPeriodStart, finished.CurrentPeriodEnd, 100_000, 500), Assert.Single(await db.Teams.ListPeriodsAsync(team.Owner, team.Id, Ct)));
+            Assert.Equal(new TeamPeriodSummary(finished.CurrentPeriodStart, finished.CurrentPeriodEnd, 100_000, 500), Assert.Single((await db.Teams.ListPeriodsAsync(team.Owner, team.Id, cancellationToken: Ct)).Items));
             var plan = await db.Teams.GetAsync(team.Owner, team.Id, Ct);
             var accepted = outcomes.Count(o => o.Succeeded);
             Assert.Equal(100L * accepted, plan.TokensUsedThisPeriod);
@@ -188,7 +188,7 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
         Assert.Equal(team.Plan.CurrentPeriodEnd, reset.CurrentPeriodEnd);
         Assert.Equal(0, reset.TokensUsedThisPeriod);
         Assert.Equal(0, await MemberUsedAsync(db.ConnectionString, team, team.Members[0]));
-        var history = Assert.Single(await db.Teams.ListPeriodsAsync(team.Members[0], team.Id, Ct));
+        var history = Assert.Single((await db.Teams.ListPeriodsAsync(team.Members[0], team.Id, cancellationToken: Ct)).Items);
         Assert.Equal(new TeamPeriodSummary(team.Plan.CurrentPeriodStart, reset.CurrentPeriodStart, 1_000, 500), history);
         Assert.Equal(500, await AppScalarAsync(team, $"SELECT tokens_used FROM radiant.team_member_periods WHERE team_id = '{team.Id}' AND user_id = '{team.Members[0].UserId}'"));
         // The allocation is whole again, and its warnings can fire again.
@@ -198,7 +198,7 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
 
         // A second reset keeps both finished periods, newest first.
         await db.Teams.ResetPeriodAsync(Admin(team.TenantId), team.Id, Ct);
-        var periods = await db.Teams.ListPeriodsAsync(team.Owner, team.Id, Ct);
+        var periods = (await db.Teams.ListPeriodsAsync(team.Owner, team.Id, cancellationToken: Ct)).Items;
         Assert.Equal(new[] { reset.CurrentPeriodStart, team.Plan.CurrentPeriodStart }, periods.Select(p => p.PeriodStart));
         Assert.Equal(new long[] { 500, 500 }, periods.Select(p => p.TokensUsed));
     }
@@ -212,7 +212,7 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
         await Assert.ThrowsAsync<RadiantForbiddenException>(() => db.Teams.ResetPeriodAsync(team.Owner, team.Id, Ct));
 
         Assert.Equal(250, (await db.Teams.GetAsync(team.Owner, team.Id, Ct)).TokensUsedThisPeriod);
-        Assert.Empty(await db.Teams.ListPeriodsAsync(team.Owner, team.Id, Ct));
+        Assert.Empty((await db.Teams.ListPeriodsAsync(team.Owner, team.Id, cancellationToken: Ct)).Items);
     }
 
     [Fact]
@@ -242,9 +242,9 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
 
         await closed.Signaled.WaitAsync(TimeSpan.FromSeconds(30), Ct);
         // The worker logs inside the roll-over's transaction: wait for the commit, not the log line.
-        Assert.True(await Radiant.Tests.Pricing.Eventually.TrueAsync(async () => (await db.Teams.ListPeriodsAsync(team.Owner, team.Id, Ct)).Count > 0));
+        Assert.True(await Radiant.Tests.Pricing.Eventually.TrueAsync(async () => ((await db.Teams.ListPeriodsAsync(team.Owner, team.Id, cancellationToken: Ct)).Items).Count > 0));
 
-        Assert.Equal(new TeamPeriodSummary(finished.CurrentPeriodStart, finished.CurrentPeriodEnd, 1_000, 250), Assert.Single(await db.Teams.ListPeriodsAsync(team.Owner, team.Id, Ct)));
+        Assert.Equal(new TeamPeriodSummary(finished.CurrentPeriodStart, finished.CurrentPeriodEnd, 1_000, 250), Assert.Single((await db.Teams.ListPeriodsAsync(team.Owner, team.Id, cancellationToken: Ct)).Items));
         Assert.Equal(0, (await db.Teams.GetAsync(team.Owner, team.Id, Ct)).TokensUsedThisPeriod);
     }
 }

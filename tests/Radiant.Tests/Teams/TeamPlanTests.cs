@@ -36,7 +36,7 @@ public sealed class TeamPlanTests(RadiantDatabase db) : IClassFixture<RadiantDat
         Assert.Equal(plan.CreatedAt, plan.CurrentPeriodStart);
         Assert.Equal(TeamPeriods.Start(plan.CreatedAt, 1), plan.CurrentPeriodEnd);
 
-        var member = Assert.Single(await Teams.ListMembersAsync(owner, plan.Id, Ct));
+        var member = Assert.Single((await Teams.ListMembersAsync(owner, plan.Id, cancellationToken: Ct)).Items);
         Assert.Equal(owner.UserId, member.UserId);
         Assert.Equal(TeamRole.Owner, member.Role);
         Assert.Equal(MemberStatus.Active, member.Status);
@@ -84,7 +84,7 @@ public sealed class TeamPlanTests(RadiantDatabase db) : IClassFixture<RadiantDat
         var error = await Assert.ThrowsAsync<RadiantValidationException>(() => Teams.CreateAsync(owner, input, Ct));
 
         Assert.Equal(new[] { field }, error.Errors.Keys);
-        Assert.Empty(await Teams.ListAsync(owner, Ct));
+        Assert.Empty((await Teams.ListAsync(owner, cancellationToken: Ct)).Items);
         Assert.Equal(0, await ScalarAsAppAsync(db.ConnectionString, owner.TenantId, "SELECT count(*) FROM radiant.team_plans"));
         Assert.Equal(0, await ScalarAsAppAsync(db.ConnectionString, owner.TenantId, "SELECT count(*) FROM radiant.team_members"));
     }
@@ -98,7 +98,7 @@ public sealed class TeamPlanTests(RadiantDatabase db) : IClassFixture<RadiantDat
             Teams.CreateAsync(owner, new TeamCreate("", (TeamPlanType)42, 10_001, 0, BillingEmail: "nope"), Ct));
 
         Assert.Equal(new[] { "billingEmail", "maxMembers", "name", "totalTokensMonthly", "type" }, error.Errors.Keys.Order(StringComparer.Ordinal));
-        Assert.Empty(await Teams.ListAsync(owner, Ct));
+        Assert.Empty((await Teams.ListAsync(owner, cancellationToken: Ct)).Items);
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public sealed class TeamPlanTests(RadiantDatabase db) : IClassFixture<RadiantDat
         Assert.Equal(1, smallest.TotalTokensMonthly);
         Assert.Equal(10_000, largest.MaxMembers);
         Assert.Equal(long.MaxValue, largest.TotalTokensMonthly);
-        Assert.Equal(2, (await Teams.ListAsync(owner, Ct)).Count);
+        Assert.Equal(2, ((await Teams.ListAsync(owner, cancellationToken: Ct)).Items).Count);
     }
 
     [Fact]
@@ -134,16 +134,16 @@ public sealed class TeamPlanTests(RadiantDatabase db) : IClassFixture<RadiantDat
 
         // A colleague in the same tenant who is not a member: as if the plan did not exist.
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.GetAsync(outsider, team.Id, Ct));
-        await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ListMembersAsync(outsider, team.Id, Ct));
+        await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ListMembersAsync(outsider, team.Id, cancellationToken: Ct));
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.GetStatsAsync(outsider, team.Id, Ct));
-        await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ListPeriodsAsync(outsider, team.Id, Ct));
-        Assert.Empty(await Teams.ListAsync(outsider, Ct));
+        await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ListPeriodsAsync(outsider, team.Id, cancellationToken: Ct));
+        Assert.Empty((await Teams.ListAsync(outsider, cancellationToken: Ct)).Items);
 
         // A member and a pending invitee see it.
         Assert.Equal(team.Id, (await Teams.GetAsync(team.Members[0], team.Id, Ct)).Id);
-        Assert.Equal(team.Id, Assert.Single(await Teams.ListAsync(team.Members[0], Ct)).Id);
+        Assert.Equal(team.Id, Assert.Single((await Teams.ListAsync(team.Members[0], cancellationToken: Ct)).Items).Id);
         Assert.Equal(team.Id, (await Teams.GetAsync(invitee, team.Id, Ct)).Id);
-        Assert.Equal(team.Id, Assert.Single(await Teams.ListAsync(invitee, Ct)).Id);
+        Assert.Equal(team.Id, Assert.Single((await Teams.ListAsync(invitee, cancellationToken: Ct)).Items).Id);
     }
 
     [Fact]
@@ -158,7 +158,7 @@ public sealed class TeamPlanTests(RadiantDatabase db) : IClassFixture<RadiantDat
         foreach (var user in new[] { decliner, team.Members[0] })
         {
             await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.GetAsync(user, team.Id, Ct));
-            Assert.Empty(await Teams.ListAsync(user, Ct));
+            Assert.Empty((await Teams.ListAsync(user, cancellationToken: Ct)).Items);
         }
     }
 
@@ -171,7 +171,7 @@ public sealed class TeamPlanTests(RadiantDatabase db) : IClassFixture<RadiantDat
         var other = await CreateTeamAsync(Plan(name: "Gamma"), members: 0);
         await AddMemberAsync(Teams, other.Owner, other.Id, await db.NewUserAsync(other.TenantId));
 
-        Assert.Equal(new[] { a.Id, b.Id }, (await Teams.ListAsync(owner, Ct)).Select(p => p.Id));
+        Assert.Equal(new[] { a.Id, b.Id }, ((await Teams.ListAsync(owner, cancellationToken: Ct)).Items).Select(p => p.Id));
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class TeamTenantIsolationTests(RadiantDatabase db) : IClassFixture
         {
             await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.GetAsync(caller, team.Id, Ct));
             await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.UpdateAsync(caller, team.Id, new TeamUpdate { Name = "stolen" }, Ct));
-            await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ListMembersAsync(caller, team.Id, Ct));
+            await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ListMembersAsync(caller, team.Id, cancellationToken: Ct));
             await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.InviteAsync(caller, team.Id, new TeamInvitation(caller.UserId), Ct));
             await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.AcceptInvitationAsync(caller, team.Id, Ct));
             await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.DeclineInvitationAsync(caller, team.Id, Ct));
@@ -39,15 +39,15 @@ public sealed class TeamTenantIsolationTests(RadiantDatabase db) : IClassFixture
             await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.RemoveMemberAsync(caller, team.Id, caller.UserId, Ct));
             await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.RecordUsageAsync(caller, team.Id, new TeamUsage(1), Ct));
             await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.GetStatsAsync(caller, team.Id, Ct));
-            await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ListPeriodsAsync(caller, team.Id, Ct));
-            Assert.Empty(await Teams.ListAsync(caller, Ct));
+            await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ListPeriodsAsync(caller, team.Id, cancellationToken: Ct));
+            Assert.Empty((await Teams.ListAsync(caller, cancellationToken: Ct)).Items);
         }
 
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ResetPeriodAsync(Admin(stranger.TenantId), team.Id, Ct));
 
         Assert.Equal(before, await SnapshotAsync(team));
         Assert.Equal(team.Plan with { TokensUsedThisPeriod = 100 }, await Teams.GetAsync(team.Owner, team.Id, Ct));
-        Assert.Empty(await Teams.ListPeriodsAsync(team.Owner, team.Id, Ct));
+        Assert.Empty((await Teams.ListPeriodsAsync(team.Owner, team.Id, cancellationToken: Ct)).Items);
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class TeamTenantIsolationTests(RadiantDatabase db) : IClassFixture
 
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.InviteAsync(team.Owner, team.Id, new TeamInvitation(elsewhere.UserId), Ct));
 
-        Assert.Empty(await Teams.ListAsync(elsewhere, Ct));
+        Assert.Empty((await Teams.ListAsync(elsewhere, cancellationToken: Ct)).Items);
     }
 
     [Fact]
@@ -69,8 +69,8 @@ public sealed class TeamTenantIsolationTests(RadiantDatabase db) : IClassFixture
 
         await Teams.RecordUsageAsync(a.Members[0], a.Id, new TeamUsage(10), Ct);
 
-        Assert.Equal(a.Id, Assert.Single(await Teams.ListAsync(a.Owner, Ct)).Id);
-        Assert.Equal(b.Id, Assert.Single(await Teams.ListAsync(b.Owner, Ct)).Id);
+        Assert.Equal(a.Id, Assert.Single((await Teams.ListAsync(a.Owner, cancellationToken: Ct)).Items).Id);
+        Assert.Equal(b.Id, Assert.Single((await Teams.ListAsync(b.Owner, cancellationToken: Ct)).Items).Id);
         Assert.Equal(0, (await Teams.GetStatsAsync(b.Owner, b.Id, Ct)).TokensUsed);
         Assert.Equal(0, await ScalarAsAppAsync(db.ConnectionString, b.TenantId, $"SELECT count(*) FROM radiant.team_usage_log WHERE team_id = '{a.Id}'"));
         Assert.Equal(0, await ScalarAsAppAsync(db.ConnectionString, b.TenantId, $"SELECT count(*) FROM radiant.team_members WHERE team_id = '{a.Id}'"));

@@ -354,7 +354,7 @@ public sealed class TeamUsageTests(RadiantDatabase db) : IClassFixture<RadiantDa
         await Teams.InviteAsync(team.Owner, team.Id, new TeamInvitation(invitee.UserId), Ct);
 
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.GetStatsAsync(invitee, team.Id, Ct));
-        await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ListPeriodsAsync(invitee, team.Id, Ct));
-        Assert.Empty(await Teams.ListPeriodsAsync(team.Owner, team.Id, Ct));
+        await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ListPeriodsAsync(invitee, team.Id, cancellationToken: Ct));
+        Assert.Empty((await Teams.ListPeriodsAsync(team.Owner, team.Id, cancellationToken: Ct)).Items);
     }
 }

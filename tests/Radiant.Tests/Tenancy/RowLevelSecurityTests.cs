@@ -214,7 +214,7 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
         await Parallel.ForEachAsync(Enumerable.Range(0, 2_000), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = Ct }, async (i, ct) =>
         {
             var (user, own, foreign) = callers[i % 2];
-            var page = await personas.ListAsync(user, new Radiant.Common.PageRequest(0, 10), ct);
+            var page = await personas.ListAsync(user, new Radiant.Common.PageRequest(Limit: 10), ct);
             if (page.Items.Count != 1 || page.Items[0].Id != own || page.Items.Any(p => p.TenantId != user.TenantId))
             {
                 Interlocked.Increment(ref crossings);

@@ -39,7 +39,7 @@ public sealed class ModelCallTests(PostgresServer server)
         Assert.Equal(expected, run.Cost);
 
         // The same through the service, as the tenant sees it.
-        var seen = Assert.Single((await scenario.Schedules.ListRunsAsync(caller, schedule.Id, new Radiant.Common.PageRequest(0, 50), TestContext.Current.CancellationToken)).Items);
+        var seen = Assert.Single((await scenario.Schedules.ListRunsAsync(caller, schedule.Id, new Radiant.Common.PageRequest(Limit: 50), TestContext.Current.CancellationToken)).Items);
         Assert.Equal(3, seen.Attempts);
         Assert.Equal(expected, seen.Cost);
         Assert.Equal(1234 + 567, seen.TokensUsed);

@@ -75,12 +75,12 @@ public sealed class WakeUpAndTenancyTests(PostgresServer server)
         Assert.Contains("Bob's prompt", bobRun.Output, StringComparison.Ordinal);
 
         // Through the service: each sees its own run; the other's schedule does not exist for them.
-        var seenByAlice = Assert.Single((await scenario.Schedules.ListRunsAsync(alice, aliceSchedule.Id, new PageRequest(0, 50), Ct)).Items);
+        var seenByAlice = Assert.Single((await scenario.Schedules.ListRunsAsync(alice, aliceSchedule.Id, new PageRequest(Limit: 50), Ct)).Items);
         Assert.Equal(aliceRun.Id, seenByAlice.Id);
         Assert.Equal(aliceRun.Output, seenByAlice.Output);
-        var seenByBob = Assert.Single((await scenario.Schedules.ListRunsAsync(bob, bobSchedule.Id, new PageRequest(0, 50), Ct)).Items);
+        var seenByBob = Assert.Single((await scenario.Schedules.ListRunsAsync(bob, bobSchedule.Id, new PageRequest(Limit: 50), Ct)).Items);
         Assert.Equal(bobRun.Id, seenByBob.Id);
-        await Assert.ThrowsAsync<RadiantNotFoundException>(() => scenario.Schedules.ListRunsAsync(alice, bobSchedule.Id, new PageRequest(0, 50), Ct));
+        await Assert.ThrowsAsync<RadiantNotFoundException>(() => scenario.Schedules.ListRunsAsync(alice, bobSchedule.Id, new PageRequest(Limit: 50), Ct));
         await Assert.ThrowsAsync<RadiantNotFoundException>(() => scenario.Schedules.GetRunAsync(bob, aliceSchedule.Id, aliceRun.Id, Ct));
 
         // Under row-level security as the application role: a tenant's transaction reaches only its own run.
