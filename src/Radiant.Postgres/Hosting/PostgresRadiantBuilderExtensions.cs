@@ -73,6 +73,7 @@ public static class PostgresRadiantBuilderExtensions
             sp.GetRequiredService<IOptions<RadiantPostgresOptions>>(), sp.GetService<ExternalDataSource>()));
         services.TryAddSingleton<RadiantDb>();
         services.TryAddSingleton<IRadiantSchemaMigrator, SchemaMigrator>();
+        services.TryAddSingleton<SchemaVersionCheck>();
         services.TryAddSingleton<RowLevelSecurityGuard>();
         services.TryAddSingleton<ITenantDirectory, PostgresTenantDirectory>();
         services.TryAddSingleton<IFocusModeService, PostgresFocusModeService>();
