@@ -235,8 +235,10 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
         // The next tick of the worker's timer (an hour on its clock) finds the period over.
         clock.Advance(TimeSpan.FromHours(1));
         await closed.Signaled.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        // The roll-over logs just before its transaction commits: wait for the closed period to show.
+        var periods = await Poll.ForAsync(() => db.Teams.ListPeriodsAsync(team.Owner, team.Id, Ct), p => p.Count > 0, "the closed period to be committed");
 
-        Assert.Equal(new TeamPeriodSummary(finished.CurrentPeriodStart, finished.CurrentPeriodEnd, 1_000, 250), Assert.Single(await db.Teams.ListPeriodsAsync(team.Owner, team.Id, Ct)));
+        Assert.Equal(new TeamPeriodSummary(finished.CurrentPeriodStart, finished.CurrentPeriodEnd, 1_000, 250), Assert.Single(periods));
         Assert.Equal(0, (await db.Teams.GetAsync(team.Owner, team.Id, Ct)).TokensUsedThisPeriod);
     }
 
