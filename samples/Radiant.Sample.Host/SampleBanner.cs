@@ -3,22 +3,31 @@ using Radiant.Dev;
 
 namespace Radiant.Sample.Host;
 
-internal static class SampleBanner
+/// <summary>What the sample prints once it listens: where it runs, every demo credential and commands to try.</summary>
+public static class SampleBanner
 {
-    public static void Print(ICollection<string> urls, LocalPostgresServer? localPostgres)
+    internal static void Print(ICollection<string> urls, LocalPostgresServer? localPostgres)
     {
-        var url = urls.FirstOrDefault(u => u.StartsWith("http://", StringComparison.Ordinal)) ?? urls.FirstOrDefault() ?? "http://localhost:5000";
-        var admin = DemoUsers.All.First(u => u.IsAdmin);
-        var user = DemoUsers.All.First(u => !u.IsAdmin);
         var database = localPostgres is null
             ? "ConnectionStrings:Radiant"
             : string.Create(CultureInfo.InvariantCulture, $"local PostgreSQL on port {localPostgres.Port}, data in {localPostgres.DataDirectory}");
+        Console.WriteLine(Build(urls, database));
+    }
+
+    /// <summary>The banner text for the given listening URLs and a description of the database.</summary>
+    public static string Build(IEnumerable<string> urls, string database)
+    {
+        ArgumentNullException.ThrowIfNull(urls);
+        var url = urls.FirstOrDefault(u => u.StartsWith("http://", StringComparison.Ordinal)) ?? urls.FirstOrDefault() ?? "http://localhost:5000";
+        var user = DemoUsers.All.First(u => !u.IsAdmin);
         var users = string.Join(Environment.NewLine, DemoUsers.All.Select(u =>
             $"  {u.Email,-18} password {u.Password,-12} tenant {u.TenantName,-7}{(u.IsAdmin ? " admin" : "")}"));
+        var adminCalls = string.Join(Environment.NewLine, DemoUsers.Admins.Select(a =>
+            $"  curl -u {a.Email}:{a.Password} {url}/api/admin/focus-modes      ({a.TenantName}'s admin)"));
         const string persona = """{"name":"Sage","systemPrompt":"You are wise.","traits":["calm"]}""";
         const string schedule = """{"name":"Digest","prompt":"Summarise today in three bullets","model":"gpt-4o","type":"cron","cronExpression":"*/10 * * * * *","maxRuns":3}""";
 
-        Console.WriteLine($"""
+        return $"""
 
             Radiant sample is running at {url}
               API reference:  {url}/scalar/v1      OpenAPI: {url}/openapi/v1.json      Health: {url}/health
@@ -31,10 +40,10 @@ internal static class SampleBanner
               curl -u {user.Email}:{user.Password} {url}/api/focus-modes
               curl -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{persona}' {url}/api/personas
               curl -u {user.Email}:{user.Password} {url}/api/personas
-              curl -u {admin.Email}:{admin.Password} {url}/api/admin/focus-modes
+            {adminCalls}
               curl -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{schedule}' {url}/api/schedules
               curl -u {user.Email}:{user.Password} {url}/api/schedules      (then GET /api/schedules/<id>/runs: the offline chat client answers)
 
-            """);
+            """;
     }
 }

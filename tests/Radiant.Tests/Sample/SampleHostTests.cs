@@ -73,6 +73,37 @@ public sealed class SampleHostTests(PostgresServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Each_demo_tenant_has_a_seeded_admin_who_administers_only_that_tenant()
+    {
+        var acme = Client("admin@acme.test", "admin-demo");
+        var globex = Client("admin@globex.test", "globex-admin");
+
+        Assert.Equal(HttpStatusCode.OK, (await acme.GetAsync("/api/admin/focus-modes", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await globex.GetAsync("/api/admin/focus-modes", Ct)).StatusCode);
+        var created = await globex.PostAsJsonAsync("/api/admin/focus-modes", new { name = "globex_only", displayName = "Globex only", systemPrompt = "p" }, Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        Assert.Contains("globex_only", await globex.GetStringAsync("/api/admin/focus-modes", Ct), StringComparison.Ordinal);
+        Assert.DoesNotContain("globex_only", await acme.GetStringAsync("/api/admin/focus-modes", Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Client("user@globex.test", "globex-demo").GetAsync("/api/admin/focus-modes", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public void The_banner_prints_every_demo_credential_and_an_admin_call_per_tenant()
+    {
+        var banner = Radiant.Sample.Host.SampleBanner.Build(["http://localhost:5000"], "ConnectionStrings:Radiant");
+
+        foreach (var (email, password) in new[] { ("admin@acme.test", "admin-demo"), ("user@acme.test", "user-demo"), ("admin@globex.test", "globex-admin"), ("user@globex.test", "globex-demo") })
+        {
+            Assert.Contains(email, banner, StringComparison.Ordinal);
+            Assert.Contains(password, banner, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("curl -u admin@acme.test:admin-demo http://localhost:5000/api/admin/focus-modes", banner, StringComparison.Ordinal);
+        Assert.Contains("curl -u admin@globex.test:globex-admin http://localhost:5000/api/admin/focus-modes", banner, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Health_openapi_and_the_api_reference_are_served()
     {
         var client = Client();
