@@ -10,7 +10,8 @@ public static class SampleBanner
     {
         var database = localPostgres is null
             ? "ConnectionStrings:Radiant"
-            : string.Create(CultureInfo.InvariantCulture, $"local PostgreSQL on port {localPostgres.Port}, data in {localPostgres.DataDirectory}");
+            : string.Create(CultureInfo.InvariantCulture, $"local PostgreSQL on port {localPostgres.Port}, data in {localPostgres.DataDirectory}")
+              + (localPostgres.PortNotice is { } notice ? Environment.NewLine + "                  " + notice : "");
         Console.WriteLine(Build(urls, database, mailDirectory));
     }
 
