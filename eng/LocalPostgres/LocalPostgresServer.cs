@@ -36,8 +36,9 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
     private readonly string? _throwawayRoot;
     private int _disposed;
 
-    private LocalPostgresServer(string binDirectory, string dataDirectory, string logFile, int port, string password, string? throwawayRoot)
+    private LocalPostgresServer(string binDirectory, string dataDirectory, string logFile, int port, string password, string? throwawayRoot, string? portNotice = null)
     {
+        PortNotice = portNotice;
         _binDirectory = binDirectory;
         _throwawayRoot = throwawayRoot;
         DataDirectory = dataDirectory;
@@ -60,6 +61,12 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
 
     /// <summary>The server log (<c>pg_ctl -l</c>).</summary>
     public string LogFile { get; }
+
+    /// <summary>
+    /// Set when a persistent cluster does not listen on the port it was asked for: what happened (the port was taken,
+    /// or a port chosen at an earlier start was reused) and where the choice is remembered.
+    /// </summary>
+    public string? PortNotice { get; }
 
     /// <summary>True for the sample's durable cluster, false for a throwaway test cluster.</summary>
     public bool IsPersistent => _throwawayRoot is null;
@@ -124,7 +131,16 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
     /// first use. The superuser password lives in <c>radiant-superuser.pw</c> (mode 0600) next to the data directory.
     /// Disposing it stops the server (<c>pg_ctl stop -m fast</c>) and keeps the data.
     /// </summary>
-    public static async Task<LocalPostgresServer> StartPersistentAsync(string dataDirectory, int port, CancellationToken ct)
+    /// <param name="dataDirectory">The cluster's data directory.</param>
+    /// <param name="port">The TCP port to listen on when the server has to be started.</param>
+    /// <param name="ct">Cancels the start.</param>
+    /// <param name="choosePortWhenTaken">
+    /// When true, <paramref name="port"/> is a preference: if another program holds it, the server starts on a free
+    /// port (outside the OS's ephemeral range when one is free) and that port is remembered in
+    /// <c>&lt;data directory&gt;.port</c> next to the data directory, so later starts use it again;
+    /// <see cref="PortNotice"/> says what happened. When false, a taken port fails the start.
+    /// </param>
+    public static async Task<LocalPostgresServer> StartPersistentAsync(string dataDirectory, int port, CancellationToken ct, bool choosePortWhenTaken = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
@@ -139,6 +155,8 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
         Directory.CreateDirectory(parent);
         var logFile = Path.Combine(dataDirectory, "radiant-server.log");
         var passwordFile = Path.Combine(parent, PasswordFileName);
+        var portFile = Path.Combine(parent, Path.GetFileName(dataDirectory) + ".port");
+        string? portNotice = null;
 
         // Serializes processes starting the same cluster: one initializes and starts it, the others reuse it.
         await using var startLock = await LockAsync(Path.Combine(parent, Path.GetFileName(dataDirectory) + ".lock"), ct);
@@ -179,14 +197,49 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
         {
             // Keep the socket path under the 107-byte limit of sun_path; the TCP port keeps /tmp names apart.
             var socketDirectory = dataDirectory.Length <= 80 ? dataDirectory : Path.TrimEndingDirectorySeparator(Path.GetTempPath());
-            var options = string.Create(
-                CultureInfo.InvariantCulture,
-                $"-p {port} -k {ShellQuote(socketDirectory)} -c listen_addresses=127.0.0.1");
-            var logOffset = FileLength(logFile);
-            var start = await PgCtlAsync(bin, ["start", "-D", dataDirectory, "-l", logFile, "-w", "-t", StartTimeoutSeconds, "-o", options], ct);
-            if (start.ExitCode != 0)
+            var remembered = choosePortWhenTaken ? ReadRememberedPort(portFile) : null;
+            var requested = remembered ?? port;
+            var tried = new List<int>();
+            for (var candidate = requested; ; candidate = FindFreePortOutsideEphemeralRange(requested, tried))
             {
-                throw StartFailure(dataDirectory, start, ReadLog(logFile, logOffset));
+                tried.Add(candidate);
+                var options = string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"-p {candidate} -k {ShellQuote(socketDirectory)} -c listen_addresses=127.0.0.1");
+                var logOffset = FileLength(logFile);
+                var start = await PgCtlAsync(bin, ["start", "-D", dataDirectory, "-l", logFile, "-w", "-t", StartTimeoutSeconds, "-o", options], ct);
+                if (start.ExitCode == 0)
+                {
+                    break;
+                }
+
+                var log = ReadLog(logFile, logOffset);
+                if (!IsPortClash(log))
+                {
+                    throw StartFailure(dataDirectory, start, log);
+                }
+
+                if (!choosePortWhenTaken || tried.Count >= StartAttempts)
+                {
+                    throw new InvalidOperationException(
+                        string.Create(CultureInfo.InvariantCulture, $"PostgreSQL could not listen on port {candidate}: another program uses it. Choose another port.")
+                        + Environment.NewLine + StartFailure(dataDirectory, start, log).Message);
+                }
+            }
+
+            var listening = tried[^1];
+            if (listening != requested)
+            {
+                File.WriteAllText(portFile, listening.ToString(CultureInfo.InvariantCulture) + Environment.NewLine);
+                portNotice = string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"Port {requested} is in use by another program, so PostgreSQL listens on port {listening} instead; remembered in {portFile} for the next start (delete that file to try port {port} again).");
+            }
+            else if (remembered is not null && remembered != port)
+            {
+                portNotice = string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"PostgreSQL listens on port {listening}, remembered in {portFile} because port {port} was in use at an earlier start (delete that file to try port {port} again).");
             }
         }
 
@@ -196,7 +249,7 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
             await ResetSuperuserPasswordAsync(bin, dataDirectory, actualPort, password, passwordFile, ct);
         }
 
-        return new LocalPostgresServer(bin, dataDirectory, logFile, actualPort, password, throwawayRoot: null);
+        return new LocalPostgresServer(bin, dataDirectory, logFile, actualPort, password, throwawayRoot: null, portNotice);
     }
 
     /// <summary>Stops the server; a throwaway cluster's directory is deleted, a persistent one's data is kept.</summary>
@@ -404,6 +457,84 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         return port;
+    }
+
+    /// <summary>
+    /// A free loopback port near <paramref name="preferred"/> and outside the ephemeral range the OS hands out to
+    /// outgoing connections (which could take it at any time); any free port when none is found.
+    /// </summary>
+    internal static int FindFreePortOutsideEphemeralRange(int preferred, IReadOnlyCollection<int> exclude)
+    {
+        var (low, high) = EphemeralPortRange();
+        for (var candidate = Math.Max(1024, preferred + 1); candidate <= Math.Min(65535, preferred + 1000); candidate++)
+        {
+            if ((candidate < low || candidate > high) && !exclude.Contains(candidate) && CanListen(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        for (var candidate = 10000; candidate < Math.Min(low, 65536); candidate++)
+        {
+            if (!exclude.Contains(candidate) && CanListen(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return FindFreePort();
+    }
+
+    /// <summary>The range Linux picks outgoing connections' local ports from (<c>ip_local_port_range</c>; 32768-60999 by default).</summary>
+    internal static (int Low, int High) EphemeralPortRange()
+    {
+        try
+        {
+            var parts = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 2
+                && int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var low)
+                && int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var high))
+            {
+                return (low, high);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not Linux, or not readable: assume the default.
+        }
+
+        return (32768, 60999);
+    }
+
+    private static bool CanListen(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            listener.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static int? ReadRememberedPort(string portFile)
+    {
+        try
+        {
+            return File.Exists(portFile)
+                && int.TryParse(File.ReadAllText(portFile).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var port)
+                && port is >= 1 and <= 65535
+                ? port
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private static string NewPassword() => RandomNumberGenerator.GetHexString(32, lowercase: true);

@@ -27,6 +27,10 @@ foreach (var provider in Radiant.Registry.BuiltInCatalog.Catalog.Providers)
     builder.Services.AddKeyedChatClient(provider.Id, new OfflineChatClient(provider.Id));
 }
 
+// Email output of scheduled prompts goes to .eml files in a folder (no SMTP server needed).
+var mailDirectory = Path.GetFullPath(builder.Configuration["Sample:MailDirectory"] ?? Path.Combine(builder.Environment.ContentRootPath, ".data", "mail"));
+builder.Services.AddSingleton<Radiant.Scheduling.IEmailSender>(sp => new FileEmailSender(mailDirectory, sp.GetService<TimeProvider>() ?? TimeProvider.System));
+
 builder.Services.AddHostedService<DemoSeeder>();
 builder.Services.AddOpenApi();
 
@@ -43,7 +47,7 @@ app.MapOpenApi();
 app.MapScalarApiReference();
 app.MapGet("/", () => Results.Redirect("/scalar/v1")).ExcludeFromDescription();
 
-app.Lifetime.ApplicationStarted.Register(() => SampleBanner.Print(app.Urls, localPostgres));
+app.Lifetime.ApplicationStarted.Register(() => SampleBanner.Print(app.Urls, localPostgres, mailDirectory));
 if (localPostgres is not null)
 {
     app.Lifetime.ApplicationStopped.Register(() => localPostgres.DisposeAsync().AsTask().GetAwaiter().GetResult());

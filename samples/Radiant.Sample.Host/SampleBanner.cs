@@ -3,26 +3,37 @@ using Radiant.Dev;
 
 namespace Radiant.Sample.Host;
 
-internal static class SampleBanner
+/// <summary>What the sample prints once it listens: where it runs, every demo credential and commands to try.</summary>
+public static class SampleBanner
 {
-    public static void Print(ICollection<string> urls, LocalPostgresServer? localPostgres)
+    internal static void Print(ICollection<string> urls, LocalPostgresServer? localPostgres, string mailDirectory)
     {
-        var url = urls.FirstOrDefault(u => u.StartsWith("http://", StringComparison.Ordinal)) ?? urls.FirstOrDefault() ?? "http://localhost:5000";
-        var admin = DemoUsers.All.First(u => u.IsAdmin);
-        var user = DemoUsers.All.First(u => !u.IsAdmin);
         var database = localPostgres is null
             ? "ConnectionStrings:Radiant"
-            : string.Create(CultureInfo.InvariantCulture, $"local PostgreSQL on port {localPostgres.Port}, data in {localPostgres.DataDirectory}");
+            : string.Create(CultureInfo.InvariantCulture, $"local PostgreSQL on port {localPostgres.Port}, data in {localPostgres.DataDirectory}")
+              + (localPostgres.PortNotice is { } notice ? Environment.NewLine + "                  " + notice : "");
+        Console.WriteLine(Build(urls, database, mailDirectory));
+    }
+
+    /// <summary>The banner text for the given listening URLs, a description of the database and the mail folder.</summary>
+    public static string Build(IEnumerable<string> urls, string database, string mailDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(urls);
+        var url = urls.FirstOrDefault(u => u.StartsWith("http://", StringComparison.Ordinal)) ?? urls.FirstOrDefault() ?? "http://localhost:5000";
+        var user = DemoUsers.All.First(u => !u.IsAdmin);
         var users = string.Join(Environment.NewLine, DemoUsers.All.Select(u =>
             $"  {u.Email,-18} password {u.Password,-12} tenant {u.TenantName,-7}{(u.IsAdmin ? " admin" : "")}"));
+        var adminCalls = string.Join(Environment.NewLine, DemoUsers.Admins.Select(a =>
+            $"  curl -u {a.Email}:{a.Password} {url}/api/admin/focus-modes      ({a.TenantName}'s admin)"));
         const string persona = """{"name":"Sage","systemPrompt":"You are wise.","traits":["calm"]}""";
-        const string schedule = """{"name":"Digest","prompt":"Summarise today in three bullets","model":"gpt-4o","type":"cron","cronExpression":"*/10 * * * * *","maxRuns":3}""";
+        const string schedule = """{"name":"Digest","prompt":"Summarise today in three bullets","model":"gpt-4o","type":"cron","cronExpression":"*/10 * * * * *","maxRuns":3,"notificationEmail":"user@acme.test"}""";
 
-        Console.WriteLine($"""
+        return $"""
 
             Radiant sample is running at {url}
               API reference:  {url}/scalar/v1      OpenAPI: {url}/openapi/v1.json      Health: {url}/health
               Database:       {database}
+              Email:          offline: each email a schedule sends is written as a .eml file to {mailDirectory}
 
             Demo users (HTTP Basic):
             {users}
@@ -31,10 +42,10 @@ internal static class SampleBanner
               curl -u {user.Email}:{user.Password} {url}/api/focus-modes
               curl -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{persona}' {url}/api/personas
               curl -u {user.Email}:{user.Password} {url}/api/personas
-              curl -u {admin.Email}:{admin.Password} {url}/api/admin/focus-modes
+            {adminCalls}
               curl -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{schedule}' {url}/api/schedules
-              curl -u {user.Email}:{user.Password} {url}/api/schedules      (then GET /api/schedules/<id>/runs: the offline chat client answers)
+              curl -u {user.Email}:{user.Password} {url}/api/schedules      (then GET /api/schedules/<id>/runs: the offline chat client answers, and each run's email lands in the mail folder)
 
-            """);
+            """;
     }
 }

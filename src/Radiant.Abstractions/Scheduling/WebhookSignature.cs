@@ -21,6 +21,8 @@ public static class WebhookSignature
     /// <summary>Header holding the event name.</summary>
     public const string EventHeader = "X-Radiant-Event";
 
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
     /// <summary>Computes the header value for <paramref name="body"/> signed at <paramref name="timestamp"/>.</summary>
     public static string Sign(string secret, DateTimeOffset timestamp, ReadOnlySpan<byte> body)
     {
@@ -31,7 +33,8 @@ public static class WebhookSignature
 
     /// <summary>
     /// Verifies a received header against the raw body: the MAC must match (compared in constant time) and the
-    /// timestamp must be within <paramref name="tolerance"/> of <paramref name="now"/>.
+    /// timestamp must be within <paramref name="tolerance"/> of <paramref name="now"/>. Any malformed header (missing
+    /// or empty parts, a timestamp that is not a plain number or is out of range, a MAC that is not hex) gives false.
     /// </summary>
     public static bool Verify(string secret, string? header, ReadOnlySpan<byte> body, DateTimeOffset now, TimeSpan tolerance)
     {
@@ -56,7 +59,10 @@ public static class WebhookSignature
             }
         }
 
-        if (t is null || v1 is null || !long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+        // Whatever a client sends must come out as false, never as an exception: the timestamp must be digits only
+        // (no sign, no spaces) and within the range DateTimeOffset can represent.
+        if (t is null || v1 is null || !long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            || seconds > MaxUnixSeconds)
         {
             return false;
         }

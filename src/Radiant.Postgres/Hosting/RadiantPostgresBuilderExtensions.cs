@@ -73,6 +73,7 @@ public static class RadiantPostgresBuilderExtensions
             services.AddSingleton<RadiantDataSources>();
             services.TryAddSingleton<RadiantDb>();
             services.TryAddSingleton<IRadiantSchemaMigrator, SchemaMigrator>();
+            services.TryAddSingleton<SchemaVersionCheck>();
             services.TryAddSingleton<RowLevelSecurityGuard>();
             services.TryAddSingleton<ITenantDirectory, PostgresTenantDirectory>();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RadiantStartup>());

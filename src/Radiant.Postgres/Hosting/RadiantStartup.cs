@@ -7,11 +7,12 @@ using Radiant.Registry;
 namespace Radiant.Postgres.Hosting;
 
 /// <summary>
-/// Before the host serves: migrates (when enabled), verifies tenant isolation, and syncs the built-in catalogue when the
-/// registry feature is on.
+/// Before the host serves: migrates (when enabled; otherwise checks that the schema is migrated and current), verifies
+/// tenant isolation, and syncs the built-in catalogue when the registry feature is on.
 /// </summary>
 internal sealed class RadiantStartup(
     IRadiantSchemaMigrator migrator,
+    SchemaVersionCheck schemaCheck,
     RowLevelSecurityGuard guard,
     IServiceProvider services,
     IOptions<RadiantPostgresOptions> options) : IHostedService
@@ -21,6 +22,11 @@ internal sealed class RadiantStartup(
         if (options.Value.MigrateOnStartup)
         {
             await migrator.MigrateAsync(cancellationToken);
+        }
+        else
+        {
+            // First: everything after this (the RLS check's SET ROLE, the catalogue sync) needs a migrated schema.
+            await schemaCheck.EnsureCurrentAsync(cancellationToken);
         }
 
         if (options.Value.VerifyRowLevelSecurityOnStartup)

@@ -30,7 +30,6 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
     private readonly string _updatePriceSql;
     private readonly string _tenantsSql;
     private readonly string _tenantSql;
-    private readonly string _tenantConfigSql;
     private readonly string _tenantBaseSql;
     private readonly string _pinSql;
     private readonly string _basePriceSql;
@@ -79,7 +78,6 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
         _updatePriceSql = db.Sql("UPDATE {schema}.models SET input_price = @Input, output_price = @Output, price_updated_at = now(), updated_at = now() WHERE id = @Id");
         _tenantsSql = db.Sql("SELECT tenant_id FROM {schema}.tenants ORDER BY tenant_id");
         _tenantSql = "SELECT set_config('radiant.tenant_id', @tenant, true), set_config('radiant.scope', '', true)";
-        _tenantConfigSql = pricing.ReadConfig;
         _tenantBaseSql = db.Sql(
             """
             SELECT input_price AS Input, output_price AS Output FROM {schema}.tenant_base_prices
@@ -215,8 +213,9 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
     }
 
     /// <summary>
-    /// Carries list-price changes to each tenant, one tenant at a time with that tenant set: auto-update tenants get the
-    /// new price (a rise after their grace period) and an <c>auto_sync</c> history row; the others keep the old price.
+    /// Carries list-price changes to each tenant, one tenant at a time with that tenant set and its pricing lock held:
+    /// auto-update tenants get the new price (a rise after their grace period) and an <c>auto_sync</c> history row; the
+    /// others keep the old price.
     /// </summary>
     private async Task<int> ApplyPriceChangesAsync(
         NpgsqlConnection connection,
@@ -231,10 +230,12 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
         foreach (var tenantId in tenants)
         {
             await connection.ExecuteAsync(new CommandDefinition(_tenantSql, new { tenant = tenantId.ToString() }, transaction, cancellationToken: cancellationToken));
-            var row = await connection.QuerySingleOrDefaultAsync<PricingSql.ConfigRow>(new CommandDefinition(
-                _tenantConfigSql, new { tenantId }, transaction, cancellationToken: cancellationToken));
-            var config = row?.ToConfig() ?? TenantPricingConfig.Default;
-            var now = row?.NowUtc ?? await _db.NowAsync(connection, transaction, cancellationToken);
+            // The tenant's pricing lock, as every admin pricing change takes it (creating the default config row when
+            // the tenant has none), so the sync never interleaves with an override or config change of this tenant.
+            // "Now" is read once the lock is granted: prices are judged against what that change committed.
+            var locked = await _pricing.LockConfigAsync(connection, transaction, tenantId, cancellationToken);
+            var config = locked.ToConfig();
+            var now = locked.NowUtc;
             foreach (var (model, oldInput, oldOutput) in changes)
             {
                 var args = new { tenantId, modelId = model.Id, now };

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
+using Polly.Timeout;
 using Radiant.Postgres.Tenancy;
 using Radiant.Scheduling;
 
@@ -83,13 +84,14 @@ internal sealed partial class OutputDelivery
                 MaxRetryAttempts = _options.EmailMaxAttempts - 1,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                Delay = _options.WebhookRetryBaseDelay,
+                Delay = _options.EmailRetryBaseDelay,
                 ShouldHandle = args => ValueTask.FromResult(
                     args.Outcome.Exception is { } e && !args.Context.CancellationToken.IsCancellationRequested && IsTransientEmailFailure(e)),
             });
         }
 
-        _emailPipeline = email.Build();
+        // Per attempt (inside the retry), as for webhooks: a sender that hangs is cancelled and the attempt counts as failed.
+        _emailPipeline = email.AddTimeout(_options.EmailTimeout).Build();
     }
 
     public Task<DeliveryResult> DeliverAsync(RunOutcome outcome, CancellationToken cancellationToken) => outcome.Run.Destination switch
@@ -190,7 +192,7 @@ internal sealed partial class OutputDelivery
     {
         // 4xx replies are temporary by definition (RFC 5321); 5xx are permanent.
         SmtpCommandException command => (int)command.StatusCode is >= 400 and < 500,
-        SmtpProtocolException or ServiceNotConnectedException or SocketException or IOException or TimeoutException => true,
+        SmtpProtocolException or ServiceNotConnectedException or SocketException or IOException or TimeoutException or TimeoutRejectedException => true,
         _ => _options.IsTransientFailure(e),
     };
 

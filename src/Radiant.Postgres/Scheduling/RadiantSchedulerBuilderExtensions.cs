@@ -124,14 +124,20 @@ internal sealed class SchedulerWorkerOptionsValidator(IServiceProvider services)
             failures.Add("SchedulerWorkerOptions.MaxClaims, MaxAttempts, WebhookMaxAttempts and EmailMaxAttempts must be 1 or more.");
         }
 
-        if (options.RetryBaseDelay <= TimeSpan.Zero || options.WebhookRetryBaseDelay <= TimeSpan.Zero)
+        if (options.RetryBaseDelay <= TimeSpan.Zero || options.WebhookRetryBaseDelay <= TimeSpan.Zero || options.EmailRetryBaseDelay <= TimeSpan.Zero)
         {
-            failures.Add("SchedulerWorkerOptions.RetryBaseDelay and WebhookRetryBaseDelay must be positive.");
+            failures.Add("SchedulerWorkerOptions.RetryBaseDelay, WebhookRetryBaseDelay and EmailRetryBaseDelay must be positive.");
         }
 
         if (options.AttemptTimeout <= TimeSpan.Zero || options.WebhookTimeout <= TimeSpan.Zero)
         {
             failures.Add("SchedulerWorkerOptions.AttemptTimeout and WebhookTimeout must be positive.");
+        }
+
+        // Polly's timeout strategy takes 10 ms to 24 hours.
+        if (options.EmailTimeout < TimeSpan.FromMilliseconds(10) || options.EmailTimeout > TimeSpan.FromDays(1))
+        {
+            failures.Add("SchedulerWorkerOptions.EmailTimeout must be between 10 milliseconds and 24 hours.");
         }
 
         if (options.IsTransientFailure is null)

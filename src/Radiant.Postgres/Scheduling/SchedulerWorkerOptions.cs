@@ -81,6 +81,16 @@ public sealed class SchedulerWorkerOptions
     /// <summary>Email delivery attempts per run (transient errors only). Default 3.</summary>
     public int EmailMaxAttempts { get; set; } = 3;
 
+    /// <summary>Delay before the first email retry; doubles per retry, with jitter. Default 1 second.</summary>
+    public TimeSpan EmailRetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Time allowed for one email attempt (one <see cref="Radiant.Scheduling.IEmailSender.SendAsync"/> call); an attempt
+    /// that takes longer is cancelled and counts as a (transient) timeout, so a mail server that accepts the connection
+    /// and never answers cannot hold a run. Default 30 seconds.
+    /// </summary>
+    public TimeSpan EmailTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Prepares the worker's statements on each physical connection (Npgsql keeps them across pooled opens), which
     /// matters most when a batch spans many tenants. Default true. Set false behind a pooler that cannot carry

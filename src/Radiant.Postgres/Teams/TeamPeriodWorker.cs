@@ -10,7 +10,8 @@ namespace Radiant.Postgres.Teams;
 /// <summary>
 /// Closes team periods that have ended, on every instance; the row lock taken with SKIP LOCKED and the re-check of
 /// the period end make each period close exactly once. Usage recorded after a period's end rolls it over on the
-/// spot, so correctness never waits for this worker; it keeps idle plans' history current.
+/// spot, so correctness never waits for this worker; it keeps idle plans' history current. A failed round is logged
+/// and the next tick tries again; only the host's stop ends the worker.
 /// </summary>
 internal sealed partial class TeamPeriodWorker(
     ITeamService teams,
@@ -36,9 +37,20 @@ internal sealed partial class TeamPeriodWorker(
                     LogRolled(rolled);
                 }
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException && !stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                // The host is stopping: whatever the cut-short call threw, this is the end.
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
                 LogFailed(e);
+            }
+            catch (Exception e)
+            {
+                // Anything else must not escape either: an exception leaving ExecuteAsync stops the whole host
+                // (BackgroundService's default), and the next tick may well succeed.
+                LogUnexpected(e);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -49,4 +61,7 @@ internal sealed partial class TeamPeriodWorker(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Team period roll-over failed; retrying at the next tick")]
     private partial void LogFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Team period roll-over failed unexpectedly; the worker keeps running and retries at the next tick")]
+    private partial void LogUnexpected(Exception exception);
 }

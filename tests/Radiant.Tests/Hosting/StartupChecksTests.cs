@@ -83,6 +83,39 @@ public sealed class StartupChecksTests(PostgresServer server)
         Assert.Equal(user.TenantId, persona.TenantId);
     }
 
+    [Fact]
+    public async Task A_restricted_login_that_may_not_read_schema_migrations_starts_without_migrations_and_warns_that_it_could_not_check()
+    {
+        var connectionString = await server.CreateDatabaseAsync("guard_nocheck", Ct);
+        var password = Guid.NewGuid().ToString("N");
+        var login = "radiant_login_" + Guid.NewGuid().ToString("N")[..8];
+        await (await RadiantDatabase.BuildAsync(connectionString)).DisposeAsync();
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync(Ct);
+            await using var command = new NpgsqlCommand($"CREATE ROLE {login} LOGIN PASSWORD '{password}' IN ROLE radiant_app", connection);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        var log = new Radiant.Tests.Scheduling.Worker.CollectedLog();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddProvider(log));
+        services.AddRadiant().UsePostgres(new NpgsqlConnectionStringBuilder(connectionString) { Username = login, Password = password }.ConnectionString, o =>
+        {
+            o.SwitchToApplicationRole = false;
+            o.MigrateOnStartup = false;
+        }).AddPersonas();
+        await using var provider = services.BuildServiceProvider();
+        foreach (var hosted in provider.GetServices<IHostedService>())
+        {
+            await hosted.StartAsync(Ct);
+        }
+
+        Assert.Contains(log.Lines, l => l.Contains("Cannot verify that Radiant schema radiant is migrated", StringComparison.Ordinal) && l.Contains(login, StringComparison.Ordinal));
+        var user = new Radiant.Tenancy.RadiantCaller(Guid.NewGuid(), Guid.NewGuid());
+        await provider.GetRequiredService<Radiant.Tenancy.ITenantDirectory>().EnsureUserAsync(new Radiant.Tenancy.UserProfile(user), Ct);
+    }
+
     [Theory]
     [InlineData("Bad-Schema", "radiant_app", "Schema")]
     [InlineData("radiant", "1role", "ApplicationRole")]

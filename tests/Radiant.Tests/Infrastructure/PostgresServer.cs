@@ -111,6 +111,13 @@ public sealed class PostgresServer : IAsyncLifetime
         }.ConnectionString;
     }
 
+    /// <summary>
+    /// Starts a brand-new throwaway cluster of its own from the PostgreSQL binaries on this machine (whatever server
+    /// the run uses), for a test that needs a cluster no other test has touched: no roles created by earlier
+    /// migrations, for example. The test disposes it.
+    /// </summary>
+    internal static Task<LocalPostgresServer> StartSeparateClusterAsync(CancellationToken ct) => LocalPostgresServer.StartThrowawayAsync(ct);
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

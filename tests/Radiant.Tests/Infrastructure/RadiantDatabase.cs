@@ -42,22 +42,33 @@ public sealed class RadiantDatabase(PostgresServer server) : IAsyncLifetime
         }
     }
 
+    /// <summary>Builds a service provider like a host would and runs Radiant's start-up (migrations, RLS check, catalogue sync, pricing engine).</summary>
+    public static async Task<ServiceProvider> BuildAsync(string connectionString, Action<RadiantPostgresOptions>? configure = null)
+    {
+        var provider = Build(connectionString, configure);
+        await StartAsync(provider);
+        return provider;
+    }
+
     /// <summary>
-    /// Builds a service provider like a host would and, unless <paramref name="start"/> is false, runs Radiant's start-up
-    /// (migrations, RLS check, catalogue sync, pricing engine).
+    /// Builds the service provider without running Radiant's start-up, as a deployment step does that only resolves
+    /// <c>IRadiantSchemaMigrator</c>; <see cref="StartAsync"/> starts it later.
     /// </summary>
-    public static async Task<ServiceProvider> BuildAsync(string connectionString, Action<RadiantPostgresOptions>? configure = null, bool start = true)
+    public static ServiceProvider Build(string connectionString, Action<RadiantPostgresOptions>? configure = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddRadiant().UsePostgres(connectionString, configure).AddFocusModes().AddPersonas().AddTeams().AddPricing();
-        var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        foreach (var hosted in start ? provider.GetServices<IHostedService>() : [])
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    /// <summary>Runs the hosted services' start (Radiant's start-up first), as a host does.</summary>
+    public static async Task StartAsync(IServiceProvider provider)
+    {
+        foreach (var hosted in provider.GetServices<IHostedService>())
         {
             await hosted.StartAsync(CancellationToken.None);
         }
-
-        return provider;
     }
 
     /// <summary>Provisions a new user, in a new tenant unless one is given.</summary>

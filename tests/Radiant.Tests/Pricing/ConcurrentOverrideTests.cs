@@ -121,15 +121,18 @@ public sealed class ConcurrentOverrideTests(PricingDatabase db) : IClassFixture<
             Assert.Equal(1, await lockRow.ExecuteScalarAsync(Ct));
         }
 
-        // The admin lowers gpt-4o's input price from 2.50 to 2.40 (user price 3.50 → 3.36): it queues behind the lock.
-        var admin = Task.Run(() => own.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(InputPricePer1M: 2.40m), Ct), Ct);
-        Assert.True(await Eventually.TrueAsync(async () => await own.ScalarAsync<long>(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0), "the override waits for the lock");
+        // The provider cuts the list price to 2.00 (the tenant, auto-update on, is to pay 2.80 at once): the registry
+        // sync takes the tenant's lock too, so it queues first.
+        var sync = Task.Run(() => own.Registry.SyncAsync(Catalogs.WithPrice(Model, 2.00m, 10.00m), Ct), Ct);
+        Assert.True(await Eventually.TrueAsync(async () => await WaitingForLocksAsync(own) > 0), "the sync waits for the lock");
 
-        // Meanwhile the provider cuts the list price to 2.00: the tenant (auto-update on) pays 2.80 at once.
-        var sync = await own.Registry.SyncAsync(Catalogs.WithPrice(Model, 2.00m, 10.00m), Ct);
-        Assert.Equal(1, sync.TenantPriceUpdates);
+        // The admin lowers gpt-4o's input price from 2.50 to 2.40 (user price 3.50 → 3.36): it queues behind both.
+        var admin = Task.Run(() => own.Pricing.SetOverrideAsync(Admin(tenant), Model, new PriceOverrideInput(InputPricePer1M: 2.40m), Ct), Ct);
+        Assert.True(await Eventually.TrueAsync(async () => await WaitingForLocksAsync(own) > 1), "the override waits for the lock");
+
+        // The holder lets go: the cut commits while the override is still waiting, then the override runs.
         await hold.RollbackAsync(Ct);
+        Assert.Equal(1, (await sync).TenantPriceUpdates);
         await admin;
 
         // When the override committed, users paid 2.80: 2.40 × 1.40 = 3.36 raises that, so it must wait for the 24 h
@@ -140,6 +143,9 @@ public sealed class ConcurrentOverrideTests(PricingDatabase db) : IClassFixture<
         var quote = await Eventually.QuoteAsync(own.Engine, tenant, Model, 1_000_000, 0, q => q.BaseCost != 2.50m);
         Assert.Equal(2.800000m, quote.Charge);
     }
+
+    private static Task<long> WaitingForLocksAsync(PricingDatabase database) => database.ScalarAsync<long>(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
 
     private Task<long> CountAsync(Guid tenant, string condition) =>
         db.ScalarAsync<long>($"SELECT count(*) FROM radiant.model_pricing_overrides WHERE tenant_id = @t AND model_id = @m AND ({condition})", ("t", tenant), ("m", Model));

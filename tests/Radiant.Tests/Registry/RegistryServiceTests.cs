@@ -366,6 +366,61 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
         Assert.Equal("tenant", error.Resource);
     }
 
+    [Fact]
+    public async Task The_sync_waits_for_a_pricing_change_holding_the_tenants_lock_and_then_prices_with_what_it_committed()
+    {
+        await using var own = await PricingDatabase.CreateAsync(db.Server);
+        var locked = await own.NewTenantAsync();
+        var free = await own.NewTenantAsync();
+        await own.Pricing.UpdateConfigAsync(Admin(locked), new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 24 }, Ct);
+
+        // An admin pricing change of the locked tenant, in flight: it holds the tenant's pricing_config row lock.
+        await using var admin = await own.OpenOwnerConnectionAsync();
+        await using var change = await admin.BeginTransactionAsync(Ct);
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM radiant.pricing_config WHERE tenant_id = @tenant FOR UPDATE", admin, change))
+        {
+            lockRow.Parameters.AddWithValue("tenant", locked);
+            Assert.Equal(1, await lockRow.ExecuteScalarAsync(Ct));
+        }
+
+        var before = DateTimeOffset.UtcNow;
+        var sync = Task.Run(() => own.Registry.SyncAsync(Catalogs.WithPrice(Model, 3.00m, 12.00m), Ct), Ct); // a rise
+
+        // The sync reaches the tenant and waits on the admin change's lock; it does not finish while the lock is held.
+        var adminPid = admin.ProcessID;
+        Assert.True(
+            await Scheduling.Worker.Poll.UntilAsync(async () => sync.IsCompleted || await own.ScalarAsync<long>(
+                "SELECT count(*) FROM pg_stat_activity WHERE @pid = ANY(pg_blocking_pids(pid))", ("pid", adminPid)) > 0),
+            "the sync neither finished nor waited for the tenant's lock");
+        Assert.False(sync.IsCompleted, $"the sync finished ({sync.Status}) while the tenant's pricing lock was held");
+
+        // The admin change drops the tenant's grace period to 0 h and commits.
+        DateTimeOffset committedAt;
+        await using (var update = new NpgsqlCommand(
+            "UPDATE radiant.pricing_config SET price_increase_grace_period_hours = 0 WHERE tenant_id = @tenant; SELECT clock_timestamp()", admin, change))
+        {
+            update.Parameters.AddWithValue("tenant", locked);
+            committedAt = new DateTimeOffset((DateTime)(await update.ExecuteScalarAsync(Ct))!, TimeSpan.Zero);
+        }
+
+        Assert.False(sync.IsCompleted);
+        await change.CommitAsync(Ct);
+        var result = await sync.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        var after = DateTimeOffset.UtcNow;
+
+        // Consistent with what the change committed: the locked tenant's rise takes effect at once (0 h grace), judged at
+        // a "now" read after the lock was granted; the other tenant waits its default 24 h.
+        Assert.Equal((1, 2), (result.PriceChanges, result.TenantPriceUpdates));
+        var lockedEntry = Assert.Single((await own.Pricing.ListHistoryAsync(Admin(locked), cancellationToken: Ct)).Items, e => e.Source == PriceChangeSource.AutoSync);
+        Assert.True(lockedEntry.EffectiveFrom >= committedAt, $"effective {lockedEntry.EffectiveFrom:O}, before the admin change committed at {committedAt:O}");
+        Assert.InRange(lockedEntry.EffectiveFrom, before - Tolerance, after + Tolerance);
+        var freeEntry = Assert.Single((await own.Pricing.ListHistoryAsync(Admin(free), cancellationToken: Ct)).Items, e => e.Source == PriceChangeSource.AutoSync);
+        Assert.InRange(freeEntry.EffectiveFrom, before.AddHours(24) - Tolerance, after.AddHours(24) + Tolerance);
+        var snapshot = await own.Engine.RefreshAsync(Ct);
+        Assert.Equal(4.200000m, snapshot.Quote(locked, Model, Million, 0, DateTimeOffset.UtcNow.AddMinutes(1)).Charge);
+        Assert.Equal(3.500000m, snapshot.Quote(free, Model, Million, 0, DateTimeOffset.UtcNow.AddMinutes(1)).Charge);
+    }
+
     private static async Task<List<(string Id, DateTime UpdatedAt, DateTime PriceUpdatedAt, decimal Input, decimal Output)>> ReadModelRowsAsync(PricingDatabase database)
     {
         await using var connection = await database.OpenOwnerConnectionAsync();

@@ -12,6 +12,7 @@ namespace Radiant.Tests.Sample;
 /// <summary>The sample host, as a newcomer uses it: demo credentials over HTTP Basic.</summary>
 public sealed class SampleHostTests(PostgresServer server) : IAsyncLifetime
 {
+    private readonly string _mailDirectory = Path.Combine(Path.GetTempPath(), "radiant-sample-mail-" + Guid.NewGuid().ToString("N"));
     private WebApplicationFactory<Program>? _factory;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -19,8 +20,9 @@ public sealed class SampleHostTests(PostgresServer server) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var connectionString = await server.CreateDatabaseAsync("sample", Ct);
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
-            web.UseSetting("ConnectionStrings:Radiant", connectionString));
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web => web
+            .UseSetting("ConnectionStrings:Radiant", connectionString)
+            .UseSetting("Sample:MailDirectory", _mailDirectory));
     }
 
     public async ValueTask DisposeAsync()
@@ -28,6 +30,11 @@ public sealed class SampleHostTests(PostgresServer server) : IAsyncLifetime
         if (_factory is not null)
         {
             await _factory.DisposeAsync();
+        }
+
+        if (Directory.Exists(_mailDirectory))
+        {
+            Directory.Delete(_mailDirectory, recursive: true);
         }
     }
 
@@ -70,6 +77,71 @@ public sealed class SampleHostTests(PostgresServer server) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, (await Client("user@acme.test", "wrong").GetAsync("/api/personas", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await Client("user@acme.test", "user-demo").GetAsync("/api/admin/focus-modes", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await Client("admin@acme.test", "admin-demo").GetAsync("/api/admin/focus-modes", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Each_demo_tenant_has_a_seeded_admin_who_administers_only_that_tenant()
+    {
+        var acme = Client("admin@acme.test", "admin-demo");
+        var globex = Client("admin@globex.test", "globex-admin");
+
+        Assert.Equal(HttpStatusCode.OK, (await acme.GetAsync("/api/admin/focus-modes", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await globex.GetAsync("/api/admin/focus-modes", Ct)).StatusCode);
+        var created = await globex.PostAsJsonAsync("/api/admin/focus-modes", new { name = "globex_only", displayName = "Globex only", systemPrompt = "p" }, Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        Assert.Contains("globex_only", await globex.GetStringAsync("/api/admin/focus-modes", Ct), StringComparison.Ordinal);
+        Assert.DoesNotContain("globex_only", await acme.GetStringAsync("/api/admin/focus-modes", Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Client("user@globex.test", "globex-demo").GetAsync("/api/admin/focus-modes", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public void The_banner_prints_every_demo_credential_and_an_admin_call_per_tenant()
+    {
+        var banner = Radiant.Sample.Host.SampleBanner.Build(["http://localhost:5000"], "ConnectionStrings:Radiant", "/srv/sample/.data/mail");
+
+        foreach (var (email, password) in new[] { ("admin@acme.test", "admin-demo"), ("user@acme.test", "user-demo"), ("admin@globex.test", "globex-admin"), ("user@globex.test", "globex-demo") })
+        {
+            Assert.Contains(email, banner, StringComparison.Ordinal);
+            Assert.Contains(password, banner, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("curl -u admin@acme.test:admin-demo http://localhost:5000/api/admin/focus-modes", banner, StringComparison.Ordinal);
+        Assert.Contains("curl -u admin@globex.test:globex-admin http://localhost:5000/api/admin/focus-modes", banner, StringComparison.Ordinal);
+        Assert.Contains(".eml file to /srv/sample/.data/mail", banner, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_email_schedule_run_now_writes_the_message_as_an_eml_file_to_the_mail_folder()
+    {
+        var client = Client("user@acme.test", "user-demo");
+        var created = await client.PostAsJsonAsync("/api/schedules", new
+        {
+            name = "Mailed digest",
+            prompt = "Summarise the day for me",
+            model = "gpt-4o",
+            type = "once",
+            runAt = DateTimeOffset.UtcNow.AddHours(1),
+            notificationEmail = "user@acme.test",
+        }, Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("id").GetGuid();
+
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/api/schedules/{id}/run-now", null, Ct)).StatusCode);
+
+        var files = await Radiant.Tests.Scheduling.Worker.Poll.ForAsync(
+            () => Task.FromResult(Directory.Exists(_mailDirectory) ? Directory.GetFiles(_mailDirectory, "*.eml") : []),
+            f => f.Length > 0,
+            "a .eml file in the mail folder");
+        using var message = await MimeKit.MimeMessage.LoadAsync(Assert.Single(files), Ct);
+        Assert.Equal("user@acme.test", Assert.Single(message.To.Mailboxes).Address);
+        Assert.Contains("Mailed digest", message.Subject, StringComparison.Ordinal);
+        Assert.Contains("[offline openai/gpt-4o]", message.TextBody, StringComparison.Ordinal);
+        var run = await Radiant.Tests.Scheduling.Worker.Poll.ForAsync(
+            async () => JsonDocument.Parse(await client.GetStringAsync($"/api/schedules/{id}/runs", Ct)).RootElement.GetProperty("items")[0],
+            r => r.GetProperty("deliveryStatus").ValueKind == JsonValueKind.String,
+            "the run's delivery to be recorded");
+        Assert.Equal("delivered", run.GetProperty("deliveryStatus").GetString());
     }
 
     [Fact]

@@ -1,11 +1,17 @@
+using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using Radiant.Errors;
+using Radiant.Hosting;
+using Radiant.Postgres.Hosting;
+using Radiant.Postgres.Teams;
 using Radiant.Teams;
 using Radiant.Tenancy;
 using Radiant.Tests.Infrastructure;
+using Radiant.Tests.Scheduling.Worker;
 using static Radiant.Tests.Teams.TeamTestSupport;
 
 namespace Radiant.Tests.Teams;
@@ -241,10 +247,96 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
         });
 
         await closed.Signaled.WaitAsync(TimeSpan.FromSeconds(30), Ct);
-        // The worker logs inside the roll-over's transaction: wait for the commit, not the log line.
-        Assert.True(await Radiant.Tests.Pricing.Eventually.TrueAsync(async () => ((await db.Teams.ListPeriodsAsync(team.Owner, team.Id, cancellationToken: Ct)).Items).Count > 0));
+        // The roll-over logs just before its transaction commits: wait for the closed period to show.
+        var periods = await Poll.ForAsync(() => db.Teams.ListPeriodsAsync(team.Owner, team.Id, cancellationToken: Ct), p => p.Items.Count > 0, "the closed period to be committed");
 
-        Assert.Equal(new TeamPeriodSummary(finished.CurrentPeriodStart, finished.CurrentPeriodEnd, 1_000, 250), Assert.Single((await db.Teams.ListPeriodsAsync(team.Owner, team.Id, cancellationToken: Ct)).Items));
+        Assert.Equal(new TeamPeriodSummary(finished.CurrentPeriodStart, finished.CurrentPeriodEnd, 1_000, 250), Assert.Single(periods.Items));
         Assert.Equal(0, (await db.Teams.GetAsync(team.Owner, team.Id, Ct)).TokensUsedThisPeriod);
+    }
+
+    [Fact]
+    public async Task The_worker_logs_an_unexpected_exception_keeps_running_and_closes_the_period_at_a_later_tick()
+    {
+        var team = await CreateTeamAsync(Plan(pool: 1_000), members: 0);
+        await UseAsync(team, team.Owner, 250);
+        await MakePeriodDueAsync(db.ConnectionString, team);
+        var finished = await db.Teams.GetAsync(team.Owner, team.Id, Ct);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var teams = FlakyRollOverTeamService.Wrap(db.Teams, new InvalidOperationException("a bug in the first round"));
+        var log = new CollectedLog();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(log));
+        using var worker = new TeamPeriodWorker(
+            teams,
+            Options.Create(new RadiantPostgresOptions { ConnectionString = db.ConnectionString, TeamPeriodCheckInterval = TimeSpan.FromHours(1) }),
+            clock,
+            loggers.CreateLogger<TeamPeriodWorker>());
+
+        // The first round (at start) throws; an exception escaping ExecuteAsync would end the worker and stop the host.
+        await worker.StartAsync(Ct);
+        await ((FlakyRollOverTeamService)(object)teams).FirstCallFailed.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        bool Logged() => log.Lines.Any(l => l.Contains("Error", StringComparison.Ordinal) && l.Contains("a bug in the first round", StringComparison.Ordinal));
+        Assert.True(await Poll.UntilAsync(() => Logged() || worker.ExecuteTask!.IsCompleted), "the failure was neither logged nor did it end the worker");
+        Assert.False(worker.ExecuteTask!.IsCompleted, $"the worker ended: {worker.ExecuteTask.Exception}");
+        Assert.True(Logged());
+
+        // The next tick (an hour on the worker's clock) rolls the period over.
+        clock.Advance(TimeSpan.FromHours(1));
+        var rolled = await ((FlakyRollOverTeamService)(object)teams).LaterCallSucceeded.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        Assert.True(rolled >= 1, $"{rolled} plans rolled over");
+        Assert.Equal(new TeamPeriodSummary(finished.CurrentPeriodStart, finished.CurrentPeriodEnd, 1_000, 250), Assert.Single((await db.Teams.ListPeriodsAsync(team.Owner, team.Id, cancellationToken: Ct)).Items));
+        Assert.False(worker.ExecuteTask.IsCompleted);
+
+        // Only the stop ends it, without an error.
+        await worker.StopAsync(Ct);
+        Assert.True(worker.ExecuteTask.IsCompleted);
+        Assert.False(worker.ExecuteTask.IsFaulted, $"{worker.ExecuteTask.Exception}");
+    }
+}
+
+/// <summary>An <see cref="ITeamService"/> whose first <c>RollOverDuePeriodsAsync</c> fails; every other call goes to the real service.</summary>
+public class FlakyRollOverTeamService : DispatchProxy
+{
+    private readonly TaskCompletionSource _firstCallFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<int> _laterCallSucceeded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ITeamService? _inner;
+    private Exception? _failure;
+    private int _calls;
+
+    public Task FirstCallFailed => _firstCallFailed.Task;
+
+    public Task<int> LaterCallSucceeded => _laterCallSucceeded.Task;
+
+    public static ITeamService Wrap(ITeamService inner, Exception failure)
+    {
+        var proxy = Create<ITeamService, FlakyRollOverTeamService>();
+        var flaky = (FlakyRollOverTeamService)(object)proxy;
+        flaky._inner = inner;
+        flaky._failure = failure;
+        return proxy;
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        ArgumentNullException.ThrowIfNull(targetMethod);
+        if (targetMethod.Name != nameof(ITeamService.RollOverDuePeriodsAsync))
+        {
+            return targetMethod.Invoke(_inner, args);
+        }
+
+        if (Interlocked.Increment(ref _calls) == 1)
+        {
+            _firstCallFailed.TrySetResult();
+            return Task.FromException<int>(_failure!);
+        }
+
+        return Observe(_inner!.RollOverDuePeriodsAsync((CancellationToken)args![0]!));
+    }
+
+    private async Task<int> Observe(Task<int> call)
+    {
+        var rolled = await call;
+        _laterCallSucceeded.TrySetResult(rolled);
+        return rolled;
     }
 }

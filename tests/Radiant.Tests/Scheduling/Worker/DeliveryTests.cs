@@ -1,4 +1,7 @@
 using System.Text;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using MimeKit;
 using Microsoft.Extensions.DependencyInjection;
 using Radiant.Postgres.Scheduling;
@@ -139,5 +142,92 @@ public sealed class DeliveryTests(PostgresServer server)
         Assert.Contains("Morning weather", message.Subject, StringComparison.Ordinal);
         Assert.Contains("Three things happened today: rain, sun, and a rainbow.", message.TextBody, StringComparison.Ordinal);
         Assert.Contains(run.Id.ToString(), message.TextBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_smtp_server_that_accepts_and_never_answers_fails_the_email_delivery_after_EmailTimeout_per_attempt_with_the_attempts_recorded()
+    {
+        await using var scenario = await SchedulerScenario.StartAsync(server, "email_hang");
+        var caller = await scenario.NewUserAsync();
+        var peer = await scenario.StartPeerAsync("model");
+        peer.Script = _ => new PeerReply.Answer("The output that never reaches the inbox.");
+        var smtp = scenario.StartSmtp();
+        smtp.NeverAnswer = true;
+        await scenario.StartWorkerAsync(
+            "w1",
+            peer,
+            o =>
+            {
+                o.EmailMaxAttempts = 2;
+                o.EmailTimeout = TimeSpan.FromMilliseconds(500);
+                o.EmailRetryBaseDelay = TimeSpan.FromMilliseconds(20);
+                // Email retries wait on their own delay: were they to use the webhook's, this run would stall for an hour.
+                o.WebhookRetryBaseDelay = TimeSpan.FromHours(1);
+            },
+            radiant: r => r.AddSmtpEmailSender(o =>
+            {
+                o.Host = "127.0.0.1";
+                o.Port = smtp.Port;
+                o.Security = SmtpSecurity.None;
+                o.From = "radiant@test.local";
+                o.Timeout = TimeSpan.FromHours(1); // only EmailTimeout can end an attempt
+            }));
+
+        var (schedule, _) = await scenario.CreateDueOnceAsync(caller, "Hung mail", "Write something",
+            c => c with { NotificationEmail = "alice@example.test" });
+        var run = await scenario.FinishedRunAsync(schedule.Id);
+
+        Assert.Equal("completed", run.Status);
+        Assert.Equal("The output that never reaches the inbox.", run.Output);
+        Assert.Equal("failed", run.DeliveryStatus);
+        Assert.Equal(2, run.DeliveryAttempts);
+        Assert.NotNull(run.DeliveryError);
+        Assert.Contains("Timeout", run.DeliveryError, StringComparison.Ordinal);
+        Assert.True(run.CompletedAt - run.StartedAt < TimeSpan.FromSeconds(15), $"the run took {run.CompletedAt - run.StartedAt}");
+        Assert.Equal(2, smtp.Connections);
+        Assert.Empty(smtp.Messages);
+        // Each timed-out attempt hung up its connection rather than leaving it open.
+        Assert.True(await Poll.UntilAsync(() => smtp.ClosedByClient == 2), $"{smtp.ClosedByClient} of 2 connections were closed");
+    }
+
+    [Theory]
+    [InlineData("EmailTimeout", 0)]
+    [InlineData("EmailTimeout", 5)]
+    [InlineData("EmailRetryBaseDelay", 0)]
+    [InlineData("EmailRetryBaseDelay", -1000)]
+    public async Task Email_delay_and_timeout_out_of_range_fail_at_start_with_a_message_naming_the_setting(string setting, int milliseconds)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddRadiant().UsePostgres("Host=127.0.0.1;Database=unused").AddSchedulerWorker(o =>
+        {
+            if (setting == "EmailTimeout")
+            {
+                o.EmailTimeout = TimeSpan.FromMilliseconds(milliseconds);
+            }
+            else
+            {
+                o.EmailRetryBaseDelay = TimeSpan.FromMilliseconds(milliseconds);
+            }
+        });
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains(setting, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Email_delivery_defaults_are_one_second_backoff_and_thirty_seconds_per_attempt()
+    {
+        var options = new SchedulerWorkerOptions();
+
+        Assert.Equal(TimeSpan.FromSeconds(1), options.EmailRetryBaseDelay);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.EmailTimeout);
+        // The defaults pass the worker's own validators (resolving the options runs them).
+        var services = new ServiceCollection();
+        services.AddRadiant().UsePostgres("Host=localhost").AddSchedulerWorker();
+        using var provider = services.BuildServiceProvider();
+        Assert.Equal(options.EmailTimeout, provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<SchedulerWorkerOptions>>().Value.EmailTimeout);
     }
 }

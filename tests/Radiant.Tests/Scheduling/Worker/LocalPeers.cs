@@ -284,7 +284,8 @@ public sealed record SmtpMessage(string MailFrom, IReadOnlyList<string> Recipien
 
 /// <summary>
 /// A minimal real SMTP server on a TcpListener (127.0.0.1, free port): greets, answers EHLO, MAIL, RCPT, DATA, RSET,
-/// NOOP and QUIT as RFC 5321 says, and keeps every message it accepted.
+/// NOOP and QUIT as RFC 5321 says, and keeps every message it accepted. With <see cref="NeverAnswer"/> it accepts
+/// connections and then says nothing at all (no greeting) until the client hangs up: a mail server that hangs.
 /// </summary>
 public sealed class SmtpCapture : IAsyncDisposable
 {
@@ -293,10 +294,21 @@ public sealed class SmtpCapture : IAsyncDisposable
     private readonly ConcurrentQueue<SmtpMessage> _messages = new();
     private readonly ConcurrentBag<Task> _sessions = [];
     private Task? _accepting;
+    private int _connections;
+    private int _closedByClient;
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     public IReadOnlyList<SmtpMessage> Messages => [.. _messages];
+
+    /// <summary>Accept connections but never send a byte (checked per connection).</summary>
+    public bool NeverAnswer { get; set; }
+
+    /// <summary>Connections accepted so far.</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Connections the client has closed so far (with <see cref="NeverAnswer"/>: attempts given up).</summary>
+    public int ClosedByClient => Volatile.Read(ref _closedByClient);
 
     public static SmtpCapture Start()
     {
@@ -344,9 +356,32 @@ public sealed class SmtpCapture : IAsyncDisposable
     private async Task SessionAsync(TcpClient client)
     {
         using var _ = client;
+        Interlocked.Increment(ref _connections);
         var token = _stopping.Token;
         await using var stream = client.GetStream();
         using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
+        if (NeverAnswer)
+        {
+            try
+            {
+                // Read (and ignore) whatever comes until the client closes the connection; answer nothing.
+                while (await reader.ReadLineAsync(token) is not null)
+                {
+                }
+
+                Interlocked.Increment(ref _closedByClient);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+            {
+                if (e is IOException or SocketException)
+                {
+                    Interlocked.Increment(ref _closedByClient);
+                }
+            }
+
+            return;
+        }
+
         await using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\r\n", AutoFlush = true };
         await writer.WriteLineAsync("220 127.0.0.1 Radiant test SMTP ready");
         string? from = null;
