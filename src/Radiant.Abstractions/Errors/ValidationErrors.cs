@@ -179,6 +179,51 @@ internal sealed class ValidationErrors
         }
     }
 
+    /// <summary>A partial update's field: checked with <see cref="Required(string, string?, int)"/> when present.</summary>
+    public void Required(string field, Common.Optional<string?> value, int maxLength)
+    {
+        if (value.HasValue)
+        {
+            Required(field, value.Value, maxLength);
+        }
+    }
+
+    /// <summary>A partial update's field: checked with <see cref="Optional(string, string?, int)"/> when present.</summary>
+    public void Optional(string field, Common.Optional<string?> value, int maxLength)
+    {
+        if (value.HasValue)
+        {
+            Optional(field, value.Value, maxLength);
+        }
+    }
+
+    /// <summary>A partial update's field: checked with <see cref="HttpUrl(string, string?, int)"/> when present.</summary>
+    public void HttpUrl(string field, Common.Optional<string?> value, int maxLength)
+    {
+        if (value.HasValue)
+        {
+            HttpUrl(field, value.Value, maxLength);
+        }
+    }
+
+    /// <summary>A partial update's field: checked with <see cref="ShortStrings(string, IReadOnlyList{string}?, int, int)"/> when present.</summary>
+    public void ShortStrings(string field, Common.Optional<IReadOnlyList<string>?> values, int maxItems, int maxItemLength)
+    {
+        if (values.HasValue)
+        {
+            ShortStrings(field, values.Value, maxItems, maxItemLength);
+        }
+    }
+
+    /// <summary>A partial update's field: checked with <see cref="JsonObject(string, JsonElement?, int)"/> when present.</summary>
+    public void JsonObject(string field, Common.Optional<JsonElement?> value, int maxBytes)
+    {
+        if (value.HasValue)
+        {
+            JsonObject(field, value.Value, maxBytes);
+        }
+    }
+
     /// <summary>Throws a <see cref="RadiantValidationException"/> if any error was recorded.</summary>
     public void ThrowIfAny()
     {

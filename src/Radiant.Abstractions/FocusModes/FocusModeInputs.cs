@@ -24,18 +24,7 @@ public sealed record FocusModeCreate(
     JsonElement? Settings = null)
 {
     /// <summary>Throws <see cref="RadiantValidationException"/> naming every bad field; nothing is stored.</summary>
-    public void Validate()
-    {
-        var errors = new ValidationErrors();
-        FocusModeRules.Name(errors, Name);
-        errors.Required("displayName", DisplayName, FocusModeLimits.DisplayNameMaxLength);
-        errors.Required("systemPrompt", SystemPrompt, FocusModeLimits.SystemPromptMaxLength);
-        errors.Optional("description", Description, FocusModeLimits.DescriptionMaxLength);
-        errors.Optional("icon", Icon, FocusModeLimits.IconMaxLength);
-        errors.Optional("defaultModel", DefaultModel, FocusModeLimits.DefaultModelMaxLength);
-        errors.JsonObject("settings", Settings, FocusModeLimits.SettingsMaxBytes);
-        errors.ThrowIfAny();
-    }
+    public void Validate() => FocusModeRules.Check(Name, DisplayName, SystemPrompt, Description, Icon, DefaultModel, Settings);
 }
 
 /// <summary>
@@ -78,59 +67,49 @@ public sealed record FocusModeUpdate
     public Optional<bool> IsActive { get; init; }
 
     /// <summary>Throws <see cref="RadiantValidationException"/> naming every bad field; nothing is stored.</summary>
-    public void Validate()
+    public void Validate() => FocusModeRules.Check(Name, DisplayName, SystemPrompt, Description, Icon, DefaultModel, Settings);
+
+    /// <summary>The mode with this update applied: present fields replace, a null clears (the settings become <c>{}</c>).</summary>
+    public FocusMode ApplyTo(FocusMode current)
     {
-        var errors = new ValidationErrors();
-        if (Name.HasValue)
+        ArgumentNullException.ThrowIfNull(current);
+        return current with
         {
-            FocusModeRules.Name(errors, Name.Value);
-        }
-
-        if (DisplayName.HasValue)
-        {
-            errors.Required("displayName", DisplayName.Value, FocusModeLimits.DisplayNameMaxLength);
-        }
-
-        if (SystemPrompt.HasValue)
-        {
-            errors.Required("systemPrompt", SystemPrompt.Value, FocusModeLimits.SystemPromptMaxLength);
-        }
-
-        if (Description.HasValue)
-        {
-            errors.Optional("description", Description.Value, FocusModeLimits.DescriptionMaxLength);
-        }
-
-        if (Icon.HasValue)
-        {
-            errors.Optional("icon", Icon.Value, FocusModeLimits.IconMaxLength);
-        }
-
-        if (DefaultModel.HasValue)
-        {
-            errors.Optional("defaultModel", DefaultModel.Value, FocusModeLimits.DefaultModelMaxLength);
-        }
-
-        if (Settings.HasValue)
-        {
-            errors.JsonObject("settings", Settings.Value, FocusModeLimits.SettingsMaxBytes);
-        }
-
-        errors.ThrowIfAny();
+            Name = Name.GetValueOrDefault(current.Name)!,
+            DisplayName = DisplayName.GetValueOrDefault(current.DisplayName)!,
+            SystemPrompt = SystemPrompt.GetValueOrDefault(current.SystemPrompt)!,
+            Description = Description.GetValueOrDefault(current.Description),
+            Icon = Icon.GetValueOrDefault(current.Icon),
+            DefaultModel = DefaultModel.GetValueOrDefault(current.DefaultModel),
+            Settings = Settings.HasValue ? Settings.Value ?? JsonObjects.Empty : current.Settings,
+            IsActive = IsActive.GetValueOrDefault(current.IsActive),
+        };
     }
 }
 
+/// <summary>The rules of a focus mode's fields, for a new mode (every field present) and a partial update alike.</summary>
 internal static partial class FocusModeRules
 {
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]*$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 
-    public static void Name(ValidationErrors errors, string? name)
+    public static void Check(
+        Optional<string?> name, Optional<string?> displayName, Optional<string?> systemPrompt, Optional<string?> description,
+        Optional<string?> icon, Optional<string?> defaultModel, Optional<JsonElement?> settings)
     {
+        var errors = new ValidationErrors();
         errors.Required("name", name, FocusModeLimits.NameMaxLength);
-        if (!string.IsNullOrWhiteSpace(name) && name.Length <= FocusModeLimits.NameMaxLength && !NamePattern().IsMatch(name))
+        if (name.HasValue && name.Value is { } text && !string.IsNullOrWhiteSpace(text) && text.Length <= FocusModeLimits.NameMaxLength && !NamePattern().IsMatch(text))
         {
             errors.Add("name", "'name' may contain only lowercase letters, digits, '-' and '_', and must start with a letter or digit.");
         }
+
+        errors.Required("displayName", displayName, FocusModeLimits.DisplayNameMaxLength);
+        errors.Required("systemPrompt", systemPrompt, FocusModeLimits.SystemPromptMaxLength);
+        errors.Optional("description", description, FocusModeLimits.DescriptionMaxLength);
+        errors.Optional("icon", icon, FocusModeLimits.IconMaxLength);
+        errors.Optional("defaultModel", defaultModel, FocusModeLimits.DefaultModelMaxLength);
+        errors.JsonObject("settings", settings, FocusModeLimits.SettingsMaxBytes);
+        errors.ThrowIfAny();
     }
 }

@@ -27,19 +27,7 @@ public sealed record PersonaCreate(
     bool IsPublic = false)
 {
     /// <summary>Throws <see cref="RadiantValidationException"/> naming every bad field; nothing is stored.</summary>
-    public void Validate()
-    {
-        var errors = new ValidationErrors();
-        errors.Required("name", Name, PersonaLimits.NameMaxLength);
-        errors.Required("systemPrompt", SystemPrompt, PersonaLimits.SystemPromptMaxLength);
-        errors.Optional("displayName", DisplayName, PersonaLimits.DisplayNameMaxLength);
-        errors.HttpUrl("avatarUrl", AvatarUrl, PersonaLimits.AvatarUrlMaxLength);
-        errors.Optional("voiceId", VoiceId, PersonaLimits.VoiceIdMaxLength);
-        errors.ShortStrings("traits", Traits, PersonaLimits.MaxListItems, PersonaLimits.ListItemMaxLength);
-        errors.ShortStrings("domains", Domains, PersonaLimits.MaxListItems, PersonaLimits.ListItemMaxLength);
-        errors.JsonObject("style", Style, PersonaLimits.StyleMaxBytes);
-        errors.ThrowIfAny();
-    }
+    public void Validate() => PersonaRules.Check(Name, SystemPrompt, DisplayName, AvatarUrl, VoiceId, new(Traits), new(Domains), Style);
 }
 
 /// <summary>
@@ -86,49 +74,43 @@ public sealed record PersonaUpdate
     public Optional<bool> IsPublic { get; init; }
 
     /// <summary>Throws <see cref="RadiantValidationException"/> naming every bad field; nothing is stored.</summary>
-    public void Validate()
+    public void Validate() => PersonaRules.Check(Name, SystemPrompt, DisplayName, AvatarUrl, VoiceId, Traits, Domains, Style);
+
+    /// <summary>The persona with this update applied: present fields replace; a null clears (lists become empty, the style <c>{}</c>).</summary>
+    public Persona ApplyTo(Persona current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        return current with
+        {
+            Name = Name.GetValueOrDefault(current.Name)!,
+            DisplayName = DisplayName.GetValueOrDefault(current.DisplayName),
+            AvatarUrl = AvatarUrl.GetValueOrDefault(current.AvatarUrl),
+            SystemPrompt = SystemPrompt.GetValueOrDefault(current.SystemPrompt)!,
+            VoiceId = VoiceId.GetValueOrDefault(current.VoiceId),
+            Traits = Traits.HasValue ? Traits.Value ?? [] : current.Traits,
+            Domains = Domains.HasValue ? Domains.Value ?? [] : current.Domains,
+            Style = Style.HasValue ? Style.Value ?? JsonObjects.Empty : current.Style,
+            IsPublic = IsPublic.GetValueOrDefault(current.IsPublic),
+        };
+    }
+}
+
+/// <summary>The rules of a persona's fields, for a new persona (every field present) and a partial update alike.</summary>
+internal static class PersonaRules
+{
+    public static void Check(
+        Optional<string?> name, Optional<string?> systemPrompt, Optional<string?> displayName, Optional<string?> avatarUrl, Optional<string?> voiceId,
+        Optional<IReadOnlyList<string>?> traits, Optional<IReadOnlyList<string>?> domains, Optional<JsonElement?> style)
     {
         var errors = new ValidationErrors();
-        if (Name.HasValue)
-        {
-            errors.Required("name", Name.Value, PersonaLimits.NameMaxLength);
-        }
-
-        if (SystemPrompt.HasValue)
-        {
-            errors.Required("systemPrompt", SystemPrompt.Value, PersonaLimits.SystemPromptMaxLength);
-        }
-
-        if (DisplayName.HasValue)
-        {
-            errors.Optional("displayName", DisplayName.Value, PersonaLimits.DisplayNameMaxLength);
-        }
-
-        if (AvatarUrl.HasValue)
-        {
-            errors.HttpUrl("avatarUrl", AvatarUrl.Value, PersonaLimits.AvatarUrlMaxLength);
-        }
-
-        if (VoiceId.HasValue)
-        {
-            errors.Optional("voiceId", VoiceId.Value, PersonaLimits.VoiceIdMaxLength);
-        }
-
-        if (Traits.HasValue)
-        {
-            errors.ShortStrings("traits", Traits.Value, PersonaLimits.MaxListItems, PersonaLimits.ListItemMaxLength);
-        }
-
-        if (Domains.HasValue)
-        {
-            errors.ShortStrings("domains", Domains.Value, PersonaLimits.MaxListItems, PersonaLimits.ListItemMaxLength);
-        }
-
-        if (Style.HasValue)
-        {
-            errors.JsonObject("style", Style.Value, PersonaLimits.StyleMaxBytes);
-        }
-
+        errors.Required("name", name, PersonaLimits.NameMaxLength);
+        errors.Required("systemPrompt", systemPrompt, PersonaLimits.SystemPromptMaxLength);
+        errors.Optional("displayName", displayName, PersonaLimits.DisplayNameMaxLength);
+        errors.HttpUrl("avatarUrl", avatarUrl, PersonaLimits.AvatarUrlMaxLength);
+        errors.Optional("voiceId", voiceId, PersonaLimits.VoiceIdMaxLength);
+        errors.ShortStrings("traits", traits, PersonaLimits.MaxListItems, PersonaLimits.ListItemMaxLength);
+        errors.ShortStrings("domains", domains, PersonaLimits.MaxListItems, PersonaLimits.ListItemMaxLength);
+        errors.JsonObject("style", style, PersonaLimits.StyleMaxBytes);
         errors.ThrowIfAny();
     }
 }

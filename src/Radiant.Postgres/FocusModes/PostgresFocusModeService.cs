@@ -45,20 +45,14 @@ internal sealed partial class PostgresFocusModeService : IFocusModeService
             VALUES (@tenantId, @id, @Name, @DisplayName, @Description, @Icon, @SystemPrompt, @DefaultModel, @settings::jsonb)
             RETURNING {{Columns}}, tenant_id AS TenantId, false AS IsSystem
             """);
-        _lockSql = db.Sql("SELECT true FROM {schema}.focus_modes WHERE tenant_id = @tenantId AND id = @id FOR UPDATE");
+        _lockSql = db.Sql($"SELECT {Columns}, tenant_id AS TenantId, false AS IsSystem FROM {{schema}}.focus_modes WHERE tenant_id = @tenantId AND id = @id FOR UPDATE");
+        // A partial update is applied in C# to the locked row (FocusModeUpdate.ApplyTo); the statement writes whole values.
         _updateSql = db.Sql(
             $$"""
             UPDATE {schema}.focus_modes SET
-                mode_name     = CASE WHEN @setName THEN @name ELSE mode_name END,
-                display_name  = CASE WHEN @setDisplayName THEN @displayName ELSE display_name END,
-                system_prompt = CASE WHEN @setSystemPrompt THEN @systemPrompt ELSE system_prompt END,
-                description   = CASE WHEN @setDescription THEN @description ELSE description END,
-                icon          = CASE WHEN @setIcon THEN @icon ELSE icon END,
-                default_model = CASE WHEN @setDefaultModel THEN @defaultModel ELSE default_model END,
-                settings      = CASE WHEN @setSettings THEN @settings::jsonb ELSE settings END,
-                is_active     = CASE WHEN @setIsActive THEN @isActive ELSE is_active END,
-                updated_at    = now()
-            WHERE tenant_id = @tenantId AND id = @id
+                mode_name = @Name, display_name = @DisplayName, system_prompt = @SystemPrompt, description = @Description,
+                icon = @Icon, default_model = @DefaultModel, settings = @Settings::jsonb, is_active = @IsActive, updated_at = now()
+            WHERE tenant_id = @TenantId AND id = @Id
             RETURNING {{Columns}}, tenant_id AS TenantId, false AS IsSystem
             """);
     }
@@ -166,34 +160,27 @@ internal sealed partial class PostgresFocusModeService : IFocusModeService
                 caller,
                 async (connection, transaction) =>
                 {
-                    await LockTenantModeAsync(connection, transaction, tenantId, id, cancellationToken);
+                    var current = await LockTenantModeAsync(connection, transaction, tenantId, id, cancellationToken);
                     if (update.Name.HasValue)
                     {
                         await EnsureNotSystemNameAsync(connection, transaction, update.Name.Value!, cancellationToken);
                     }
 
+                    var mode = update.ApplyTo(current);
                     var row = await connection.QuerySingleAsync<FocusModeRow>(new CommandDefinition(
                         _updateSql,
                         new
                         {
-                            tenantId,
-                            id,
-                            setName = update.Name.HasValue,
-                            name = update.Name.GetValueOrDefault(null),
-                            setDisplayName = update.DisplayName.HasValue,
-                            displayName = update.DisplayName.GetValueOrDefault(null),
-                            setSystemPrompt = update.SystemPrompt.HasValue,
-                            systemPrompt = update.SystemPrompt.GetValueOrDefault(null),
-                            setDescription = update.Description.HasValue,
-                            description = update.Description.GetValueOrDefault(null),
-                            setIcon = update.Icon.HasValue,
-                            icon = update.Icon.GetValueOrDefault(null),
-                            setDefaultModel = update.DefaultModel.HasValue,
-                            defaultModel = update.DefaultModel.GetValueOrDefault(null),
-                            setSettings = update.Settings.HasValue,
-                            settings = JsonColumns.ToJson(update.Settings.GetValueOrDefault(null)),
-                            setIsActive = update.IsActive.HasValue,
-                            isActive = update.IsActive.GetValueOrDefault(true),
+                            TenantId = tenantId,
+                            mode.Id,
+                            mode.Name,
+                            mode.DisplayName,
+                            mode.SystemPrompt,
+                            mode.Description,
+                            mode.Icon,
+                            mode.DefaultModel,
+                            Settings = JsonColumns.ToJson(mode.Settings),
+                            mode.IsActive,
                         },
                         transaction,
                         cancellationToken: cancellationToken));
@@ -210,13 +197,13 @@ internal sealed partial class PostgresFocusModeService : IFocusModeService
     public Task<FocusMode> DeactivateAsync(RadiantCaller caller, Guid id, CancellationToken cancellationToken = default) =>
         UpdateAsync(caller, id, new FocusModeUpdate { IsActive = false }, cancellationToken);
 
-    private async Task LockTenantModeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid id, CancellationToken cancellationToken)
+    private async Task<FocusMode> LockTenantModeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid id, CancellationToken cancellationToken)
     {
-        var found = await connection.ExecuteScalarAsync<bool?>(new CommandDefinition(
+        var locked = await connection.QuerySingleOrDefaultAsync<FocusModeRow>(new CommandDefinition(
             _lockSql, new { tenantId, id }, transaction, cancellationToken: cancellationToken));
-        if (found is true)
+        if (locked is not null)
         {
-            return;
+            return locked.ToFocusMode();
         }
 
         var visible = await connection.QuerySingleOrDefaultAsync<FocusModeRow>(new CommandDefinition(

@@ -54,20 +54,14 @@ internal sealed partial class PostgresPersonaService : IPersonaService
             ORDER BY usage_count DESC, persona_name, id
             LIMIT @Take
             """);
-        _ownerSql = db.Sql($"SELECT user_id FROM {{schema}}.user_personas WHERE {Visible} AND id = @Id FOR UPDATE");
+        _ownerSql = db.Sql($"SELECT {Columns} FROM {{schema}}.user_personas WHERE {Visible} AND id = @Id FOR UPDATE");
+        // A partial update is applied in C# to the locked row (PersonaUpdate.ApplyTo); the statement writes whole values.
         _updateSql = db.Sql(
             $$"""
             UPDATE {schema}.user_personas SET
-                persona_name       = CASE WHEN @SetName THEN @Name ELSE persona_name END,
-                display_name       = CASE WHEN @SetDisplayName THEN @DisplayName ELSE display_name END,
-                avatar_url         = CASE WHEN @SetAvatarUrl THEN @AvatarUrl ELSE avatar_url END,
-                system_prompt      = CASE WHEN @SetSystemPrompt THEN @SystemPrompt ELSE system_prompt END,
-                voice_id           = CASE WHEN @SetVoiceId THEN @VoiceId ELSE voice_id END,
-                personality_traits = CASE WHEN @SetTraits THEN @Traits ELSE personality_traits END,
-                knowledge_domains  = CASE WHEN @SetDomains THEN @Domains ELSE knowledge_domains END,
-                conversation_style = CASE WHEN @SetStyle THEN @Style::jsonb ELSE conversation_style END,
-                is_public          = CASE WHEN @SetIsPublic THEN @IsPublic ELSE is_public END,
-                updated_at         = now()
+                persona_name = @Name, display_name = @DisplayName, avatar_url = @AvatarUrl, system_prompt = @SystemPrompt,
+                voice_id = @VoiceId, personality_traits = @Traits, knowledge_domains = @Domains, conversation_style = @Style::jsonb,
+                is_public = @IsPublic, updated_at = now()
             WHERE tenant_id = @TenantId AND user_id = @UserId AND id = @Id
             RETURNING {{Columns}}
             """);
@@ -169,32 +163,23 @@ internal sealed partial class PostgresPersonaService : IPersonaService
             caller,
             async (connection, transaction) =>
             {
-                await LockOwnedAsync(connection, transaction, caller, personaId, "change", cancellationToken);
+                var persona = update.ApplyTo(await LockOwnedAsync(connection, transaction, caller, personaId, "change", cancellationToken));
                 var row = await connection.QuerySingleAsync<PersonaRow>(new CommandDefinition(
                     _updateSql,
                     new
                     {
                         caller.TenantId,
                         caller.UserId,
-                        Id = personaId,
-                        SetName = update.Name.HasValue,
-                        Name = update.Name.GetValueOrDefault(null),
-                        SetDisplayName = update.DisplayName.HasValue,
-                        DisplayName = update.DisplayName.GetValueOrDefault(null),
-                        SetAvatarUrl = update.AvatarUrl.HasValue,
-                        AvatarUrl = update.AvatarUrl.GetValueOrDefault(null),
-                        SetSystemPrompt = update.SystemPrompt.HasValue,
-                        SystemPrompt = update.SystemPrompt.GetValueOrDefault(null),
-                        SetVoiceId = update.VoiceId.HasValue,
-                        VoiceId = update.VoiceId.GetValueOrDefault(null),
-                        SetTraits = update.Traits.HasValue,
-                        Traits = ToArray(update.Traits.GetValueOrDefault(null)),
-                        SetDomains = update.Domains.HasValue,
-                        Domains = ToArray(update.Domains.GetValueOrDefault(null)),
-                        SetStyle = update.Style.HasValue,
-                        Style = JsonColumns.ToJson(update.Style.GetValueOrDefault(null)),
-                        SetIsPublic = update.IsPublic.HasValue,
-                        IsPublic = update.IsPublic.GetValueOrDefault(false),
+                        persona.Id,
+                        persona.Name,
+                        persona.DisplayName,
+                        persona.AvatarUrl,
+                        persona.SystemPrompt,
+                        persona.VoiceId,
+                        Traits = ToArray(persona.Traits),
+                        Domains = ToArray(persona.Domains),
+                        Style = JsonColumns.ToJson(persona.Style),
+                        persona.IsPublic,
                     },
                     transaction,
                     cancellationToken: cancellationToken));
@@ -256,19 +241,22 @@ internal sealed partial class PostgresPersonaService : IPersonaService
     }
 
     /// <summary>Locks the persona for the rest of the transaction after checking the caller owns it.</summary>
-    private async Task LockOwnedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid personaId, string verb, CancellationToken cancellationToken)
+    private async Task<Persona> LockOwnedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid personaId, string verb, CancellationToken cancellationToken)
     {
-        var owner = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+        var row = await connection.QuerySingleOrDefaultAsync<PersonaRow>(new CommandDefinition(
             _ownerSql, new { caller.TenantId, caller.UserId, Id = personaId }, transaction, cancellationToken: cancellationToken));
-        if (owner is null)
+        if (row is null)
         {
             throw new RadiantNotFoundException("persona", personaId);
         }
 
-        if (owner != caller.UserId)
+        // Visible (public) but not theirs: the one case where "forbidden" tells the caller nothing they could not see.
+        if (row.OwnerId != caller.UserId)
         {
             throw new RadiantForbiddenException($"Only the owner may {verb} persona '{personaId}'.");
         }
+
+        return row.ToPersona();
     }
 
     private static string[] ToArray(IReadOnlyList<string>? values) => values is null ? [] : [.. values.Select(v => v.Trim())];
