@@ -10,6 +10,7 @@ using Radiant.Postgres.Pricing;
 using Radiant.Postgres.Registry;
 using Radiant.Postgres.Scheduling;
 using Radiant.Postgres.Teams;
+using Radiant.Postgres.Tenancy;
 using Radiant.Pricing;
 using Radiant.Registry;
 using Radiant.Scheduling;
@@ -44,6 +45,7 @@ internal sealed class PostgresStorageProvider : IRadiantStorageProvider
                 services.TryAddSingleton<PricingSql>();
                 services.TryAddSingleton<IPricingAdminService, PostgresPricingAdminService>();
                 services.TryAddSingleton<PricingSnapshotLoader>();
+                RadiantListener.Register(services);
                 services.TryAddSingleton<PostgresPricingEngine>();
                 services.TryAddSingleton<IPricingEngine>(sp => sp.GetRequiredService<PostgresPricingEngine>());
                 // Starts after RadiantStartup (registered by UsePostgres first), so it loads a migrated, synced schema.

@@ -1,41 +1,58 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Radiant.Postgres.Hosting;
+using Radiant.Postgres.Tenancy;
 using Radiant.Pricing;
 
 namespace Radiant.Postgres.Pricing;
 
 /// <summary>
-/// The pricing engine of a host instance: quotes come from an immutable snapshot swapped atomically on reload. A
-/// dedicated connection LISTENs for changes committed by any instance and reloads within milliseconds; a periodic
-/// reload is the safety net when a notification is lost (for example while the connection was down).
+/// The pricing engine of a host instance: quotes come from an immutable snapshot swapped atomically on reload. A change
+/// committed by any instance arrives on the host's notification connection (<see cref="RadiantListener"/>) and triggers
+/// a reload within milliseconds (a burst of changes is one reload); a periodic reload is the safety net, and so is the
+/// reload after every reconnect of the listener, for what was committed while it was away.
 /// </summary>
-internal sealed partial class PostgresPricingEngine(
-    PricingSnapshotLoader loader,
-    PricingSql sql,
-    RadiantDataSources dataSources,
-    IOptions<RadiantPostgresOptions> options,
-    TimeProvider time,
-    ILogger<PostgresPricingEngine> logger) : BackgroundService, IPricingEngine
+internal sealed partial class PostgresPricingEngine : BackgroundService, IPricingEngine
 {
     private static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(10);
+    private readonly PricingSnapshotLoader _loader;
+    private readonly IOptions<RadiantPostgresOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<PostgresPricingEngine> _logger;
     private readonly Lock _swap = new();
+    private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private volatile PricingSnapshot? _current;
+
+    public PostgresPricingEngine(
+        PricingSnapshotLoader loader,
+        PricingSql sql,
+        RadiantListener listener,
+        IOptions<RadiantPostgresOptions> options,
+        TimeProvider time,
+        ILogger<PostgresPricingEngine> logger)
+    {
+        _loader = loader;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        listener.Subscribe(sql.Channel, _ => _changed.Writer.TryWrite(true), () => _changed.Writer.TryWrite(true));
+    }
 
     public PricingSnapshot Current => _current ?? throw new InvalidOperationException(
         "The pricing engine has not loaded yet: enable it with services.AddRadiant()...AddPricing() and let the host start.");
 
     public PriceQuote Quote(Guid tenantId, string modelId, int inputTokens, int outputTokens, DateTimeOffset? at = null) =>
-        Current.Quote(tenantId, modelId, inputTokens, outputTokens, at ?? time.GetUtcNow());
+        Current.Quote(tenantId, modelId, inputTokens, outputTokens, at ?? _time.GetUtcNow());
 
     public bool TryQuote(Guid tenantId, string modelId, int inputTokens, int outputTokens, out PriceQuote quote, DateTimeOffset? at = null) =>
-        Current.TryQuote(tenantId, modelId, inputTokens, outputTokens, at ?? time.GetUtcNow(), out quote);
+        Current.TryQuote(tenantId, modelId, inputTokens, outputTokens, at ?? _time.GetUtcNow(), out quote);
 
     public async Task<PricingSnapshot> RefreshAsync(CancellationToken cancellationToken = default)
     {
-        var snapshot = await loader.LoadAsync(cancellationToken);
+        var snapshot = await _loader.LoadAsync(cancellationToken);
         lock (_swap)
         {
             // Two reloads may overlap (a pushed change and an explicit refresh): the one that started later wins.
@@ -60,12 +77,19 @@ internal sealed partial class PostgresPricingEngine(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var delay = TimeSpan.FromSeconds(1);
+        var interval = _options.Value.PricingRefreshInterval;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await ListenAsync(stoppingToken);
+                if (await WaitForChangeAsync(interval, stoppingToken))
+                {
+                    // A burst of changes (a bulk update, a sync) becomes one reload.
+                    await Task.Delay(Coalesce, _time, stoppingToken);
+                    _changed.Reader.TryRead(out _);
+                }
+
+                await RefreshAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -73,41 +97,29 @@ internal sealed partial class PostgresPricingEngine(
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
             {
-                LogListenFailed(e, delay);
-                await Task.Delay(delay, time, stoppingToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                // The current snapshot keeps serving; the next change or interval tries again.
+                LogReloadFailed(e);
             }
         }
     }
 
-    private async Task ListenAsync(CancellationToken stoppingToken)
+    private async Task<bool> WaitForChangeAsync(TimeSpan interval, CancellationToken stoppingToken)
     {
-        await using var connection = await dataSources.App.OpenConnectionAsync(stoppingToken);
-        await using (var listen = new NpgsqlCommand($"LISTEN \"{sql.Channel}\"", connection))
+        using var timeout = new CancellationTokenSource(interval, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken);
+        try
         {
-            await listen.ExecuteNonQueryAsync(stoppingToken);
+            return await _changed.Reader.ReadAsync(linked.Token);
         }
-
-        // Anything committed while we were not listening.
-        await RefreshAsync(stoppingToken);
-        var interval = options.Value.PricingRefreshInterval;
-        while (!stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
-            if (await connection.WaitAsync(interval, stoppingToken))
-            {
-                // A burst of changes (a bulk update, a sync) becomes one reload.
-                while (await connection.WaitAsync(Coalesce, stoppingToken))
-                {
-                }
-            }
-
-            await RefreshAsync(stoppingToken);
+            return false;
         }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Pricing snapshot {Version} loaded: {Tenants} tenants, {Models} models")]
     private partial void LogLoaded(long version, int tenants, int models);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Pricing change listener failed; retrying in {Delay}")]
-    private partial void LogListenFailed(Exception exception, TimeSpan delay);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reloading the pricing snapshot failed; the current one keeps serving")]
+    private partial void LogReloadFailed(Exception exception);
 }

@@ -16,7 +16,6 @@ internal sealed class PricingSnapshotLoader
         _db = db;
         _sql = db.Sql(
             """
-            SELECT set_config('radiant.scope', 'system', true);
             SELECT id, input_price, output_price, provider_id = 'self_hosted' FROM {schema}.models;
             SELECT t.tenant_id, c.external_default_markup, c.self_hosted_default_markup, c.minimum_charge_per_request,
                    c.price_increase_grace_period_hours, c.auto_update_from_providers, c.notify_on_price_change, c.notify_threshold_percent
@@ -30,12 +29,12 @@ internal sealed class PricingSnapshotLoader
     public Task<PricingSnapshot> LoadAsync(CancellationToken cancellationToken)
     {
         var version = Interlocked.Increment(ref _version);
-        return _db.WithoutTenantAsync(
+        return _db.InScopeAsync(
+            RadiantScope.System,
             async (connection, transaction) =>
             {
                 var builder = new PricingSnapshotBuilder();
                 await using var results = await connection.QueryMultipleAsync(new CommandDefinition(_sql, transaction: transaction, cancellationToken: cancellationToken));
-                await results.ReadAsync<string>();
                 foreach (var (id, input, output, selfHosted) in await results.ReadAsync<(string, decimal, decimal, bool)>())
                 {
                     builder.AddModel(id, input, output, selfHosted);

@@ -29,7 +29,6 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
     private readonly string _upsertModelSql;
     private readonly string _updatePriceSql;
     private readonly string _tenantsSql;
-    private readonly string _tenantSql;
     private readonly string _tenantBaseSql;
     private readonly string _pinSql;
     private readonly string _basePriceSql;
@@ -77,7 +76,6 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
         _basePriceSql = db.Sql("SELECT input_price AS Input, output_price AS Output FROM {schema}.models WHERE id = @Id");
         _updatePriceSql = db.Sql("UPDATE {schema}.models SET input_price = @Input, output_price = @Output, price_updated_at = now(), updated_at = now() WHERE id = @Id");
         _tenantsSql = db.Sql("SELECT tenant_id FROM {schema}.tenants ORDER BY tenant_id");
-        _tenantSql = "SELECT set_config('radiant.tenant_id', @tenant, true), set_config('radiant.scope', '', true)";
         _tenantBaseSql = db.Sql(
             """
             SELECT input_price AS Input, output_price AS Output FROM {schema}.tenant_base_prices
@@ -140,7 +138,9 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
         ArgumentNullException.ThrowIfNull(catalog);
         catalog.Validate();
         var notifications = new List<PriceChangeNotification>();
-        var result = await _db.WithoutTenantAsync(
+        // The system scope reads the tenant list; each tenant's prices are then written with that tenant set.
+        var result = await _db.InScopeAsync(
+            RadiantScope.System,
             async (connection, transaction) =>
             {
                 // Instances syncing together queue here: each price change is recorded once.
@@ -224,12 +224,11 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
         List<PriceChangeNotification> notifications,
         CancellationToken cancellationToken)
     {
-        await connection.ExecuteAsync(new CommandDefinition("SELECT set_config('radiant.scope', 'system', true)", transaction: transaction, cancellationToken: cancellationToken));
         var tenants = (await connection.QueryAsync<Guid>(new CommandDefinition(_tenantsSql, transaction: transaction, cancellationToken: cancellationToken))).ToList();
         var updates = 0;
         foreach (var tenantId in tenants)
         {
-            await connection.ExecuteAsync(new CommandDefinition(_tenantSql, new { tenant = tenantId.ToString() }, transaction, cancellationToken: cancellationToken));
+            await RadiantDb.EnterTenantAsync(connection, transaction, tenantId, cancellationToken);
             // The tenant's pricing lock, as every admin pricing change takes it (creating the default config row when
             // the tenant has none), so the sync never interleaves with an override or config change of this tenant.
             // "Now" is read once the lock is granted: prices are judged against what that change committed.

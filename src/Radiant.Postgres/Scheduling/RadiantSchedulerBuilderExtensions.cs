@@ -47,6 +47,7 @@ public static class RadiantSchedulerBuilderExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SchedulerWorkerOptions>, SchedulerWorkerOptionsValidator>());
         services.TryAddSingleton<SchedulerStore>();
+        RadiantListener.Register(services);
         services.AddHttpClient(OutputDelivery.WebhookClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => WebhookConnections.CreateHandler(sp.GetRequiredService<IOptions<SchedulerWorkerOptions>>().Value));
         services.AddMetrics();

@@ -61,7 +61,6 @@ internal sealed partial class SchedulerStore
     private readonly string _advanceAndInsert;
     private readonly string _claimRuns;
     private readonly string _complete;
-    private const string SetTenant = "SELECT set_config('radiant.tenant_id', @tenant, true)";
     private readonly string _heartbeat;
     private readonly string _release;
     private readonly string _nextDue;
@@ -73,8 +72,7 @@ internal sealed partial class SchedulerStore
         _prepare = options.Value.PrepareStatements;
         _logger = logger;
         // The scope is set in the same command as the claim: one round trip fewer per batch.
-        const string Scope = "SELECT set_config('radiant.scope', 'scheduler', true);";
-        _selectDue = db.Sql(Scope + """
+        _selectDue = db.InScope(RadiantScope.Scheduler, """
             SELECT s.tenant_id, s.id, s.user_id, s.prompt_name, s.prompt_text, s.model, m.provider_id, s.schedule_type,
                    s.cron_expression, s.run_at, s.interval_minutes, s.timezone, s.max_runs, s.run_count, s.next_run,
                    s.output_destination, s.webhook_url, s.webhook_secret, s.notification_email, now()
@@ -103,7 +101,7 @@ internal sealed partial class SchedulerStore
             ON CONFLICT (tenant_id, prompt_id, scheduled_for) DO NOTHING
             RETURNING id
             """);
-        _claimRuns = db.Sql(Scope + """
+        _claimRuns = db.InScope(RadiantScope.Scheduler, """
             WITH picked AS (
                 SELECT r.tenant_id, r.id FROM {schema}.scheduled_prompt_runs r
                 WHERE r.status = 'pending' OR (r.status = 'running' AND r.lease_expires_at < now())
@@ -133,19 +131,19 @@ internal sealed partial class SchedulerStore
             WHERE r.tenant_id = @tenant AND r.id = u.id AND r.lease_token = u.lease_token AND r.status = 'running'
             RETURNING u.lease_token
             """);
-        _heartbeat = db.Sql(Scope + """
+        _heartbeat = db.InScope(RadiantScope.Scheduler, """
             UPDATE {schema}.scheduled_prompt_runs r SET lease_expires_at = now() + @lease
             FROM unnest(@tenants, @runs, @tokens) AS h(tenant_id, id, lease_token)
             WHERE r.tenant_id = h.tenant_id AND r.id = h.id AND r.lease_token = h.lease_token AND r.status = 'running'
             """);
-        _release = db.Sql(Scope + """
+        _release = db.InScope(RadiantScope.Scheduler, """
             UPDATE {schema}.scheduled_prompt_runs r SET status = 'pending', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
             FROM unnest(@tenants, @runs, @tokens) AS h(tenant_id, id, lease_token)
             WHERE r.tenant_id = h.tenant_id AND r.id = h.id AND r.lease_token = h.lease_token AND r.status = 'running'
             """);
         // Three index probes (least ignores nulls): the first due schedule, any pending run, the first lease to expire;
         // as a wait from the database's clock, which is the one next_run and leases are compared with.
-        _nextDue = db.Sql(Scope + """
+        _nextDue = db.InScope(RadiantScope.Scheduler, """
             SELECT extract(epoch FROM least(
                 (SELECT min(next_run) FROM {schema}.scheduled_prompts WHERE is_active),
                 (SELECT now() WHERE EXISTS (SELECT FROM {schema}.scheduled_prompt_runs WHERE status = 'pending')),
@@ -322,9 +320,7 @@ internal sealed partial class SchedulerStore
             await using var batch = new NpgsqlBatch(connection, transaction);
             foreach (var tenant in outcomes.GroupBy(o => o.Run.TenantId))
             {
-                var scope = new NpgsqlBatchCommand(SetTenant);
-                scope.Parameters.Add(new NpgsqlParameter<string>("tenant", tenant.Key.ToString()));
-                batch.BatchCommands.Add(scope);
+                batch.BatchCommands.Add(RadiantDb.TenantCommand(tenant.Key));
                 batch.BatchCommands.Add(CompleteCommand(tenant.Key, tenant.ToList()));
             }
 

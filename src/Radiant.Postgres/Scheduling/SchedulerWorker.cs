@@ -27,11 +27,9 @@ internal sealed partial class SchedulerWorker : BackgroundService
     private readonly SchedulerStore _store;
     private readonly SchedulerMetrics _metrics;
     private readonly PromptExecutor _executor;
-    private readonly RadiantDataSources _dataSources;
     private readonly SchedulerWorkerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<SchedulerWorker> _logger;
-    private readonly string _channel;
     private readonly SemaphoreSlim _slots;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Channel<RunOutcome> _outcomes = Channel.CreateUnbounded<RunOutcome>(new UnboundedChannelOptions { SingleReader = true });
@@ -43,7 +41,7 @@ internal sealed partial class SchedulerWorker : BackgroundService
         SchedulerStore store,
         SchedulerMetrics metrics,
         PromptExecutor executor,
-        RadiantDataSources dataSources,
+        RadiantListener listener,
         RadiantDb db,
         IOptions<SchedulerWorkerOptions> options,
         TimeProvider time,
@@ -52,18 +50,17 @@ internal sealed partial class SchedulerWorker : BackgroundService
         _store = store;
         _metrics = metrics;
         _executor = executor;
-        _dataSources = dataSources;
         _options = options.Value;
         _time = time;
         _logger = logger;
-        _channel = RadiantChannels.Schedules(db);
+        // Every change made through Radiant, and every reconnect of the host's listener (anything missed), wakes the claim loop.
+        listener.Subscribe(RadiantChannels.Schedules(db), _ => _wake.Writer.TryWrite(true), () => _wake.Writer.TryWrite(true));
         _slots = new SemaphoreSlim(_options.MaxConcurrentRuns, _options.MaxConcurrentRuns);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         LogStarted(_options.WorkerId, _options.MaxConcurrentRuns);
-        var listener = ListenAsync(stoppingToken);
         var heartbeat = HeartbeatAsync(stoppingToken);
         var recorder = RecordOutcomesAsync(stoppingToken);
         try
@@ -80,7 +77,7 @@ internal sealed partial class SchedulerWorker : BackgroundService
             _outcomes.Writer.TryComplete();
             await recorder;
             await HandBackAsync();
-            await Task.WhenAll(Quietly(listener), Quietly(heartbeat));
+            await Quietly(heartbeat);
             LogStopped(_options.WorkerId);
         }
     }
@@ -368,41 +365,6 @@ internal sealed partial class SchedulerWorker : BackgroundService
         }
     }
 
-    private async Task ListenAsync(CancellationToken stoppingToken)
-    {
-        var delay = TimeSpan.FromSeconds(1);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = await _dataSources.App.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, _) => _wake.Writer.TryWrite(true);
-                await using (var listen = new NpgsqlCommand($"LISTEN \"{_channel}\"", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-
-                // Anything that changed while we were not listening.
-                _wake.Writer.TryWrite(true);
-                delay = TimeSpan.FromSeconds(1);
-                while (true)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                LogListenFailed(e, delay);
-                await Task.Delay(delay, _time, stoppingToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
-            }
-        }
-    }
-
     private async Task WaitForWakeAsync(TimeSpan timeout, CancellationToken stoppingToken)
     {
         if (timeout <= TimeSpan.Zero)
@@ -462,9 +424,6 @@ internal sealed partial class SchedulerWorker : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not hand {Count} run(s) back; they run again when their leases expire")]
     private partial void LogHandBackFailed(Exception exception, int count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Schedule change listener failed; retrying in {Delay}")]
-    private partial void LogListenFailed(Exception exception, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected error executing run {RunId}; it runs again when its lease expires")]
     private partial void LogUnexpected(Exception exception, Guid runId);

@@ -59,7 +59,9 @@ public sealed class RegistrationTests(PostgresServer server)
         Assert.Equal(Shape(providerFirst), Shape(repeated));
         Assert.Single(providerFirst, d => d.ServiceType == typeof(IScheduleService));
         Assert.Single(providerFirst, d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Name == "TeamPeriodWorker");
-        Assert.Single(providerFirst, d => d.ServiceType == typeof(IHostedService) && d.ImplementationType is null); // the pricing engine
+        // Registered by factory: the pricing engine and the host's one notification listener.
+        Assert.Equal(2, providerFirst.Count(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType is null));
+        Assert.Single(providerFirst, d => d.ServiceType == typeof(Radiant.Postgres.Tenancy.RadiantListener));
         Assert.DoesNotContain(providerFirst, d => d.ServiceType == typeof(IPersonaService));
     }
 
