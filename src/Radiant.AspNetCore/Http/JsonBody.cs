@@ -21,7 +21,8 @@ internal sealed class JsonBody<T> : IJsonBody, IBindableFromHttpContext<JsonBody
     /// <summary>The largest body accepted: far above any valid one (the longest prompt is 32,000 characters).</summary>
     public const int MaxBytes = 1024 * 1024;
 
-    private static readonly NullabilityInfoContext Nullability = new();
+    // NullabilityInfoContext is not thread-safe: each parameter is read once, with a context of its own, and remembered.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<ParameterInfo, bool> Optional = new();
 
     private JsonBody(T? value, IReadOnlyDictionary<string, string[]> errors, int status)
     {
@@ -46,7 +47,7 @@ internal sealed class JsonBody<T> : IJsonBody, IBindableFromHttpContext<JsonBody
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(parameter);
-        var optional = Nullability.Create(parameter).ReadState == NullabilityState.Nullable;
+        var optional = IsOptional(parameter);
         var request = context.Request;
         if (request.ContentLength is 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count == 0))
         {
@@ -113,9 +114,12 @@ internal sealed class JsonBody<T> : IJsonBody, IBindableFromHttpContext<JsonBody
     {
         ArgumentNullException.ThrowIfNull(parameter);
         ArgumentNullException.ThrowIfNull(builder);
-        var optional = Nullability.Create(parameter).ReadState == NullabilityState.Nullable;
-        builder.Metadata.Add(new BodyMetadata(typeof(T), optional));
+        builder.Metadata.Add(new BodyMetadata(typeof(T), IsOptional(parameter)));
     }
+
+    /// <summary>A body declared nullable (<c>JsonBody&lt;T&gt;?</c>) may be absent.</summary>
+    private static bool IsOptional(ParameterInfo parameter) =>
+        Optional.GetOrAdd(parameter, p => new NullabilityInfoContext().Create(p).ReadState == NullabilityState.Nullable);
 
     private static JsonBody<T> Fail(string key, string message, int status = StatusCodes.Status400BadRequest) =>
         new(null, new Dictionary<string, string[]>(StringComparer.Ordinal) { [key] = [message] }, status);

@@ -5,6 +5,7 @@ using Radiant.FocusModes;
 using Radiant.Hosting;
 using Radiant.Personas;
 using Radiant.Postgres.FocusModes;
+using Radiant.Postgres.Notifications;
 using Radiant.Postgres.Personas;
 using Radiant.Postgres.Pricing;
 using Radiant.Postgres.Registry;
@@ -40,6 +41,7 @@ internal sealed class PostgresStorageProvider : IRadiantStorageProvider
                 services.TryAddSingleton<PricingSql>();
                 services.TryAddSingleton<IPriceChangeNotifier, LoggingPriceChangeNotifier>();
                 services.TryAddSingleton<IModelRegistry, PostgresModelRegistry>();
+                OutboxDispatcher.Register(services);
                 break;
             case RadiantFeature.Pricing:
                 services.TryAddSingleton<PricingSql>();

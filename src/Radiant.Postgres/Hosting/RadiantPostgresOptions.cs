@@ -80,6 +80,20 @@ public sealed class RadiantPostgresOptions
     /// </summary>
     public bool RunTeamPeriodWorker { get; set; } = true;
 
+    /// <summary>
+    /// Delay before a notification whose notifier threw is delivered again (price changes to <c>IPriceChangeNotifier</c>,
+    /// usage warnings to <c>ITeamUsageNotifier</c>); it doubles per attempt, up to an hour. 10 ms to 1 hour; default 5 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00", ErrorMessage = "RadiantPostgresOptions.NotificationRetryDelay must be between 10 ms and 1 hour.")]
+    public TimeSpan NotificationRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Deliveries of one notification before it is given up on (kept in the outbox with its last error, and logged as an
+    /// error). 1 to 100; default 10.
+    /// </summary>
+    [Range(1, 100, ErrorMessage = "RadiantPostgresOptions.NotificationMaxAttempts must be between 1 and 100.")]
+    public int NotificationMaxAttempts { get; set; } = 10;
+
     /// <summary>How often the team worker closes ended periods. 1 second to 1 day; default 1 minute.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "RadiantPostgresOptions.TeamPeriodCheckInterval must be between 1 second and 1 day.")]
     public TimeSpan TeamPeriodCheckInterval { get; set; } = TimeSpan.FromMinutes(1);

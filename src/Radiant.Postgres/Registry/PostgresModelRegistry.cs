@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Radiant.Errors;
+using Radiant.Postgres.Notifications;
 using Radiant.Postgres.Pricing;
 using Radiant.Postgres.Tenancy;
 using Radiant.Pricing;
@@ -22,7 +23,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
 
     private readonly RadiantDb _db;
     private readonly PricingSql _pricing;
-    private readonly IPriceChangeNotifier _notifier;
+    private readonly Outbox _outbox;
     private readonly ILogger<PostgresModelRegistry> _logger;
     private readonly string _lockSql;
     private readonly string _upsertProviderSql;
@@ -38,11 +39,11 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
     private readonly string _setEnabledSql;
     private readonly string _setThinkTankSql;
 
-    public PostgresModelRegistry(RadiantDb db, PricingSql pricing, IPriceChangeNotifier notifier, ILogger<PostgresModelRegistry> logger)
+    public PostgresModelRegistry(RadiantDb db, PricingSql pricing, Outbox outbox, ILogger<PostgresModelRegistry> logger)
     {
         _db = db;
         _pricing = pricing;
-        _notifier = notifier;
+        _outbox = outbox;
         _logger = logger;
         _lockSql = "SELECT pg_advisory_xact_lock(hashtext(@key))";
         // Upserts report what they did (xmax = 0 means inserted) and touch nothing when nothing changed.
@@ -137,12 +138,12 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
     {
         ArgumentNullException.ThrowIfNull(catalog);
         catalog.Validate();
-        var notifications = new List<PriceChangeNotification>();
         // The system scope reads the tenant list; each tenant's prices are then written with that tenant set.
         var result = await _db.InScopeAsync(
             RadiantScope.System,
             async (connection, transaction) =>
             {
+                var notifications = 0;
                 // Instances syncing together queue here: each price change is recorded once.
                 await connection.ExecuteAsync(new CommandDefinition(_lockSql, new { key = _pricing.Channel + ":sync" }, transaction, cancellationToken: cancellationToken));
                 var (providersAdded, providersUpdated) = (0, 0);
@@ -185,7 +186,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
                 var tenantUpdates = 0;
                 if (changes.Count > 0)
                 {
-                    tenantUpdates = await ApplyPriceChangesAsync(connection, transaction, changes, notifications, cancellationToken);
+                    (tenantUpdates, notifications) = await ApplyPriceChangesAsync(connection, transaction, changes, cancellationToken);
                     foreach (var (m, _, _) in changes)
                     {
                         await connection.ExecuteAsync(new CommandDefinition(
@@ -198,15 +199,9 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
                     await _pricing.NotifyAsync(connection, transaction, "*", cancellationToken);
                 }
 
-                return new ModelSyncResult(providersAdded, providersUpdated, modelsAdded, modelsUpdated, changes.Count, tenantUpdates, notifications.Count);
+                return new ModelSyncResult(providersAdded, providersUpdated, modelsAdded, modelsUpdated, changes.Count, tenantUpdates, notifications);
             },
             cancellationToken);
-
-        foreach (var notification in notifications)
-        {
-            LogPriceChange(notification.TenantId, notification.ModelId, notification.ChangePercent, notification.EffectiveFrom);
-            await _notifier.NotifyAsync(notification, cancellationToken);
-        }
 
         LogSynced(result.ProvidersAdded, result.ModelsAdded, result.ModelsUpdated, result.PriceChanges, result.TenantPriceUpdates);
         return result;
@@ -217,15 +212,14 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
     /// auto-update tenants get the new price (a rise after their grace period) and an <c>auto_sync</c> history row; the
     /// others keep the old price.
     /// </summary>
-    private async Task<int> ApplyPriceChangesAsync(
+    private async Task<(int Updates, int Notifications)> ApplyPriceChangesAsync(
         NpgsqlConnection connection,
         NpgsqlTransaction transaction,
         List<(ModelDefinition Model, decimal OldInput, decimal OldOutput)> changes,
-        List<PriceChangeNotification> notifications,
         CancellationToken cancellationToken)
     {
         var tenants = (await connection.QueryAsync<Guid>(new CommandDefinition(_tenantsSql, transaction: transaction, cancellationToken: cancellationToken))).ToList();
-        var updates = 0;
+        var (updates, notifications) = (0, 0);
         foreach (var tenantId in tenants)
         {
             await RadiantDb.EnterTenantAsync(connection, transaction, tenantId, cancellationToken);
@@ -275,14 +269,17 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
                 var percent = Math.Max(ChangePercent(current.Input, model.InputPricePer1M), ChangePercent(current.Output, model.OutputPricePer1M));
                 if (config.NotifyOnPriceChange && percent > config.NotifyThresholdPercent)
                 {
+                    // Queued with the change, delivered once it commits (the outbox), retried if the host's notifier throws.
                     var signed = rises ? percent : -percent;
-                    notifications.Add(new PriceChangeNotification(
-                        tenantId, model.Id, current.Input, current.Output, model.InputPricePer1M, model.OutputPricePer1M, signed, effective));
+                    await _outbox.AddAsync(connection, transaction, new PriceChangeNotification(
+                        tenantId, model.Id, current.Input, current.Output, model.InputPricePer1M, model.OutputPricePer1M, signed, effective), cancellationToken);
+                    LogPriceChange(tenantId, model.Id, signed, effective);
+                    notifications++;
                 }
             }
         }
 
-        return updates;
+        return (updates, notifications);
     }
 
     public Task<IReadOnlyList<RegistryModel>> ListModelsAsync(RadiantCaller caller, bool? enabled = null, CancellationToken cancellationToken = default)

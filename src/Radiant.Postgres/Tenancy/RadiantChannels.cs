@@ -18,6 +18,9 @@ internal static class RadiantChannels
     /// <summary>A schedule was created or changed, or a run was requested: scheduler workers look for due work now.</summary>
     public static string Schedules(RadiantDb db) => For(db.Schema.Trim('"'), "schedules");
 
+    /// <summary>A notification was queued in the outbox: dispatchers deliver it now.</summary>
+    public static string Outbox(RadiantDb db) => For(db.Schema.Trim('"'), "outbox");
+
     /// <summary>
     /// The channel of <paramref name="purpose"/> in <paramref name="schema"/>: <c>&lt;schema&gt;_&lt;purpose&gt;</c> when that
     /// fits in <see cref="MaxLength"/> bytes, otherwise <c>&lt;schema prefix&gt;_&lt;hash&gt;_&lt;purpose&gt;</c>, exactly

@@ -93,6 +93,11 @@ public sealed class PricingDatabase(PostgresServer server) : IAsyncLifetime
         return tenant;
     }
 
+    /// <summary>Waits until every queued notification was delivered (delivered rows leave the outbox).</summary>
+    public async Task OutboxDrainedAsync() =>
+        Assert.True(await Eventually.TrueAsync(async () => await ScalarAsync<long>("SELECT count(*) FROM radiant.outbox") == 0, TimeSpan.FromSeconds(20)),
+            "the outbox was not delivered");
+
     /// <summary>Opens a raw connection as the database owner (superuser in tests: row-level security does not apply).</summary>
     public async Task<NpgsqlConnection> OpenOwnerConnectionAsync()
     {

@@ -86,15 +86,24 @@ public static class Eventually
     }
 }
 
-/// <summary>A host's notifier as a test sees it: collects every notification.</summary>
-public sealed class CollectingNotifier : IPriceChangeNotifier
+/// <summary>A host's notifier as a test sees it: collects every notification, after throwing on the first <paramref name="failures"/> calls.</summary>
+public sealed class CollectingNotifier(int failures = 0) : IPriceChangeNotifier
 {
     private readonly ConcurrentQueue<PriceChangeNotification> _received = new();
+    private int _calls;
 
     public IReadOnlyList<PriceChangeNotification> Received => [.. _received];
 
+    /// <summary>Every call, failed ones included.</summary>
+    public int Calls => Volatile.Read(ref _calls);
+
     public Task NotifyAsync(PriceChangeNotification notification, CancellationToken cancellationToken = default)
     {
+        if (Interlocked.Increment(ref _calls) <= failures)
+        {
+            throw new InvalidOperationException("The host's mail server is down.");
+        }
+
         _received.Enqueue(notification);
         return Task.CompletedTask;
     }

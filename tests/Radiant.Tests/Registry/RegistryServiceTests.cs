@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Radiant.Common;
 using Radiant.Errors;
+using Radiant.Postgres.Hosting;
 using Radiant.Pricing;
 using Radiant.Registry;
 using Radiant.Tests.Pricing;
@@ -243,12 +244,58 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
         var after = DateTimeOffset.UtcNow;
 
         Assert.Equal((4, 2), (result.TenantPriceUpdates, result.Notifications));
+        await own.OutboxDrainedAsync();
         Assert.Equal(new[] { first, second }.Order(), notifier.Received.Select(n => n.TenantId).Order());
         Assert.All(notifier.Received, n =>
         {
             Assert.Equal((Model, 2.50m, 10.00m, 3.00m, 10.00m, 20m), (n.ModelId, n.PreviousInputPricePer1M, n.PreviousOutputPricePer1M, n.NewInputPricePer1M, n.NewOutputPricePer1M, n.ChangePercent));
             Assert.InRange(n.EffectiveFrom, before.AddHours(24) - Tolerance, after.AddHours(24) + Tolerance);
         });
+    }
+
+    [Fact]
+    public async Task A_notifier_that_throws_never_fails_the_sync_and_is_retried_until_it_succeeds()
+    {
+        var notifier = new CollectingNotifier(failures: 2);
+        await using var own = await PricingDatabase.CreateAsync(db.Server, services =>
+        {
+            services.AddSingleton<IPriceChangeNotifier>(notifier);
+            services.Configure<RadiantPostgresOptions>(o => o.NotificationRetryDelay = TimeSpan.FromMilliseconds(20));
+        });
+        var tenant = await own.NewTenantAsync();
+
+        // The sync commits and returns although the host's notifier is failing.
+        var result = await own.Registry.SyncAsync(Catalogs.WithPrice(Model, 3.00m, 10.00m), Ct);
+
+        Assert.Equal(1, result.Notifications);
+        await own.OutboxDrainedAsync();
+        Assert.Equal(3, notifier.Calls);
+        Assert.Equal(tenant, Assert.Single(notifier.Received).TenantId);
+    }
+
+    [Fact]
+    public async Task A_notification_queued_by_a_change_that_rolls_back_is_never_delivered()
+    {
+        var notifier = new CollectingNotifier();
+        await using var own = await PricingDatabase.CreateAsync(db.Server, services => services.AddSingleton<IPriceChangeNotifier>(notifier));
+        var tenant = await own.NewTenantAsync();
+        var kernel = own.Services.GetRequiredService<Radiant.Postgres.Tenancy.RadiantDb>();
+        var outbox = own.Services.GetRequiredService<Radiant.Postgres.Notifications.Outbox>();
+        var notification = new PriceChangeNotification(tenant, Model, 2.50m, 10m, 3m, 10m, 20m, DateTimeOffset.UtcNow);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => kernel.InTenantAsync<int>(tenant, null, async (connection, transaction) =>
+        {
+            await outbox.AddAsync(connection, transaction, notification, Ct);
+            throw new InvalidOperationException("the change fails after queueing its notification");
+        }, Ct));
+        await kernel.InTenantAsync(tenant, null, async (connection, transaction) =>
+        {
+            await outbox.AddAsync(connection, transaction, notification with { ModelId = "o1" }, Ct);
+            return 0;
+        }, Ct);
+
+        await own.OutboxDrainedAsync();
+        Assert.Equal("o1", Assert.Single(notifier.Received).ModelId);
     }
 
     [Fact]
@@ -266,6 +313,7 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
 
         Assert.Equal((1, 1, 1), (small.TenantPriceUpdates, drop.TenantPriceUpdates, exactly.TenantPriceUpdates));
         Assert.Equal((0, 0, 0), (small.Notifications, drop.Notifications, exactly.Notifications));
+        await own.OutboxDrainedAsync();
         Assert.Empty(notifier.Received);
         Assert.Equal(3, (await own.Pricing.ListHistoryAsync(Admin(tenant), cancellationToken: Ct)).Items.Count(h => h.Source == PriceChangeSource.AutoSync));
     }
