@@ -55,6 +55,10 @@ internal sealed class PostgresStorageProvider : IRadiantStorageProvider
                 break;
             case RadiantFeature.Teams:
                 services.TryAddSingleton<ITeamUsageNotifier, LoggingTeamUsageNotifier>();
+                services.TryAddSingleton<TeamStore>();
+                services.TryAddSingleton<TeamMembership>();
+                services.TryAddSingleton<TeamPeriodRollover>();
+                services.TryAddSingleton<TeamMetering>();
                 services.TryAddSingleton<ITeamService, PostgresTeamService>();
                 services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TeamPeriodWorker>());
                 break;
