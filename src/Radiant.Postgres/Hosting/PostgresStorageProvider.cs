@@ -60,6 +60,7 @@ internal sealed class PostgresStorageProvider : IRadiantStorageProvider
                 services.TryAddSingleton<TeamPeriodRollover>();
                 services.TryAddSingleton<TeamMetering>();
                 services.TryAddSingleton<ITeamService, PostgresTeamService>();
+                OutboxDispatcher.Register(services);
                 services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TeamPeriodWorker>());
                 break;
             case RadiantFeature.Scheduler:

@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Radiant.Errors;
+using Radiant.Postgres.Notifications;
 using Radiant.Postgres.Tenancy;
 using Radiant.Teams;
 using Radiant.Tenancy;
@@ -15,16 +16,16 @@ internal sealed partial class TeamMetering
     private readonly TeamStore _store;
     private readonly TeamStore.Statements _sql;
     private readonly TeamPeriodRollover _periods;
-    private readonly ITeamUsageNotifier _notifier;
+    private readonly Outbox _outbox;
     private readonly ILogger<TeamMetering> _logger;
 
-    public TeamMetering(RadiantDb db, TeamStore store, TeamPeriodRollover periods, ITeamUsageNotifier notifier, ILogger<TeamMetering> logger)
+    public TeamMetering(RadiantDb db, TeamStore store, TeamPeriodRollover periods, Outbox outbox, ILogger<TeamMetering> logger)
     {
         _db = db;
         _store = store;
         _sql = store.Sql;
         _periods = periods;
-        _notifier = notifier;
+        _outbox = outbox;
         _logger = logger;
     }
 
@@ -32,8 +33,7 @@ internal sealed partial class TeamMetering
     {
         ArgumentNullException.ThrowIfNull(usage);
         usage.Validate();
-        var warnings = new List<TeamUsageWarning>();
-        var recorded = await _db.InTenantAsync(caller, async (connection, transaction) =>
+        return await _db.InTenantAsync(caller, async (connection, transaction) =>
         {
             var args = new { caller.TenantId, TeamId = teamId, caller.UserId, usage.Tokens };
             // 1. The pool: check and increment in one statement; the row lock it takes serializes the team's usage.
@@ -80,10 +80,10 @@ internal sealed partial class TeamMetering
 
             // 4. Warnings at 80 % and 100 %, once per threshold per period.
             var periodStart = JsonColumns.Utc(team.PeriodStart);
-            await RaiseWarningsAsync(connection, transaction, caller.TenantId, teamId, teamId, null, team.Used - usage.Tokens, team.Used, team.Total, periodStart, warnings, cancellationToken);
+            await RaiseWarningsAsync(connection, transaction, caller.TenantId, teamId, teamId, null, team.Used - usage.Tokens, team.Used, team.Total, periodStart, cancellationToken);
             if (!team.SharedPool && member.Allocation is { } allocation)
             {
-                await RaiseWarningsAsync(connection, transaction, caller.TenantId, teamId, caller.UserId, caller.UserId, member.Used - usage.Tokens, member.Used, allocation, periodStart, warnings, cancellationToken);
+                await RaiseWarningsAsync(connection, transaction, caller.TenantId, teamId, caller.UserId, caller.UserId, member.Used - usage.Tokens, member.Used, allocation, periodStart, cancellationToken);
             }
 
             return new UsageRecorded(
@@ -92,14 +92,6 @@ internal sealed partial class TeamMetering
                 member.Used,
                 team.SharedPool || member.Allocation is null ? null : Math.Max(0, member.Allocation.Value - member.Used));
         }, cancellationToken);
-
-        foreach (var warning in warnings)
-        {
-            LogWarning(warning.TeamId, warning.UserId, warning.ThresholdPercent, warning.TokensUsed, warning.TokensLimit);
-            await _notifier.NotifyAsync(warning, cancellationToken);
-        }
-
-        return recorded;
     }
 
     public Task<TeamUsageStats> GetStatsAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken) =>
@@ -121,7 +113,7 @@ internal sealed partial class TeamMetering
 
     private async Task RaiseWarningsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid teamId, Guid subject, Guid? userId,
-        long before, long after, long limit, DateTimeOffset periodStart, List<TeamUsageWarning> warnings, CancellationToken cancellationToken)
+        long before, long after, long limit, DateTimeOffset periodStart, CancellationToken cancellationToken)
     {
         if (limit <= 0)
         {
@@ -137,7 +129,9 @@ internal sealed partial class TeamMetering
                     _sql.Warn, new { TenantId = tenantId, TeamId = teamId, PeriodStart = periodStart, Subject = subject, Threshold = (short)threshold }, transaction, cancellationToken: cancellationToken));
                 if (inserted == 1)
                 {
-                    warnings.Add(new TeamUsageWarning(tenantId, teamId, userId, threshold, after, limit, periodStart));
+                    // Queued with the usage, delivered once it commits (the outbox), retried if the host's notifier throws.
+                    await _outbox.AddAsync(connection, transaction, new TeamUsageWarning(tenantId, teamId, userId, threshold, after, limit, periodStart), cancellationToken);
+                    LogWarning(teamId, userId, threshold, after, limit);
                 }
             }
         }

@@ -58,10 +58,11 @@ internal sealed partial class TeamPeriodRollover
 
     public async Task<int> RollOverDuePeriodsAsync(CancellationToken cancellationToken)
     {
-        var due = await _db.WithoutTenantAsync(
+        // The system scope finds due plans across tenants (read only); each is then rolled over with its tenant set.
+        var due = await _db.InScopeAsync(
+            RadiantScope.System,
             async (connection, transaction) =>
             {
-                await connection.ExecuteAsync(new CommandDefinition("SELECT set_config('radiant.scope', 'system', true)", transaction: transaction, cancellationToken: cancellationToken));
                 return (await connection.QueryAsync<(Guid TenantId, Guid TeamId)>(new CommandDefinition(_sql.DuePlans, transaction: transaction, cancellationToken: cancellationToken))).ToList();
             },
             cancellationToken);

@@ -146,7 +146,7 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
         // 80 % was raised in the finished period (before it was moved back); the new period raises its own 80 % and 100 %.
         Assert.Equal(
             new[] { (team.Plan.CurrentPeriodStart, 80), (plan.CurrentPeriodStart, 80), (plan.CurrentPeriodStart, 100) }.Order(),
-            db.Notifier.For(team.Id).Select(w => (w.PeriodStart, w.ThresholdPercent)).Order());
+            (await db.WarningsAsync(team.Id)).Select(w => (w.PeriodStart, w.ThresholdPercent)).Order());
     }
 
     [Fact]
@@ -199,8 +199,8 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
         Assert.Equal(500, await AppScalarAsync(team, $"SELECT tokens_used FROM radiant.team_member_periods WHERE team_id = '{team.Id}' AND user_id = '{team.Members[0].UserId}'"));
         // The allocation is whole again, and its warnings can fire again.
         Assert.Equal(new UsageRecorded(500, 500, 500, 0), await UseAsync(team, team.Members[0], 500));
-        Assert.Equal(2, db.Notifier.For(team.Id).Count(w => w.PeriodStart == reset.CurrentPeriodStart && w.UserId == team.Members[0].UserId));
-        Assert.Equal(2, db.Notifier.For(team.Id).Count(w => w.PeriodStart == team.Plan.CurrentPeriodStart && w.UserId == team.Members[0].UserId));
+        Assert.Equal(2, (await db.WarningsAsync(team.Id)).Count(w => w.PeriodStart == reset.CurrentPeriodStart && w.UserId == team.Members[0].UserId));
+        Assert.Equal(2, (await db.WarningsAsync(team.Id)).Count(w => w.PeriodStart == team.Plan.CurrentPeriodStart && w.UserId == team.Members[0].UserId));
 
         // A second reset keeps both finished periods, newest first.
         await db.Teams.ResetPeriodAsync(Admin(team.TenantId), team.Id, Ct);

@@ -162,6 +162,21 @@ public sealed class TeamDatabase(PostgresServer server) : IAsyncLifetime
 
     public ITeamService Teams => Services.GetRequiredService<ITeamService>();
 
+    /// <summary>The warnings of a team the host's notifier received, once every queued notification was delivered.</summary>
+    public async Task<IReadOnlyList<TeamUsageWarning>> WarningsAsync(Guid teamId)
+    {
+        Assert.True(await Radiant.Tests.Pricing.Eventually.TrueAsync(async () => await OutboxCountAsync() == 0, TimeSpan.FromSeconds(20)), "the outbox was not delivered");
+        return Notifier.For(teamId);
+    }
+
+    private async Task<long> OutboxCountAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM radiant.outbox", connection);
+        return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+
     public async ValueTask InitializeAsync()
     {
         ConnectionString = await server.CreateDatabaseAsync("teams", TestContext.Current.CancellationToken);

@@ -13,8 +13,8 @@ public sealed class TeamWarningTests(TeamDatabase db) : IClassFixture<TeamDataba
 
     private Task<UsageRecorded> UseAsync(TestTeam team, RadiantCaller user, long tokens) => db.Teams.RecordUsageAsync(user, team.Id, new TeamUsage(tokens), Ct);
 
-    private (Guid? User, int Threshold)[] Raised(TestTeam team) =>
-        db.Notifier.For(team.Id).Select(w => (w.UserId, w.ThresholdPercent)).Order().ToArray();
+    private async Task<(Guid? User, int Threshold)[]> RaisedAsync(TestTeam team) =>
+        (await db.WarningsAsync(team.Id)).Select(w => (w.UserId, w.ThresholdPercent)).Order().ToArray();
 
     [Fact]
     public async Task The_pool_warns_at_80_and_100_percent_once_each()
@@ -22,23 +22,23 @@ public sealed class TeamWarningTests(TeamDatabase db) : IClassFixture<TeamDataba
         var team = await CreateTeamAsync(Plan(pool: 1_000, shared: true), members: 1);
 
         await UseAsync(team, team.Owner, 700);
-        Assert.Empty(db.Notifier.For(team.Id));
+        Assert.Empty((await db.WarningsAsync(team.Id)));
 
         await UseAsync(team, team.Members[0], 100);
-        var eighty = Assert.Single(db.Notifier.For(team.Id));
+        var eighty = Assert.Single((await db.WarningsAsync(team.Id)));
         Assert.Equal(new TeamUsageWarning(team.TenantId, team.Id, null, 80, 800, 1_000, team.Plan.CurrentPeriodStart), eighty);
 
         await UseAsync(team, team.Owner, 150);
-        Assert.Single(db.Notifier.For(team.Id));
+        Assert.Single((await db.WarningsAsync(team.Id)));
 
         await UseAsync(team, team.Owner, 50);
         Assert.Equal(
             new[] { new TeamUsageWarning(team.TenantId, team.Id, null, 100, 1_000, 1_000, team.Plan.CurrentPeriodStart) },
-            db.Notifier.For(team.Id).Where(w => w.ThresholdPercent == 100));
+            (await db.WarningsAsync(team.Id)).Where(w => w.ThresholdPercent == 100));
 
         // Refused requests at the limit raise nothing more.
         await Assert.ThrowsAsync<Radiant.Errors.RadiantLimitExceededException>(() => UseAsync(team, team.Owner, 1));
-        Assert.Equal(new (Guid?, int)[] { (null, 80), (null, 100) }, Raised(team));
+        Assert.Equal(new (Guid?, int)[] { (null, 80), (null, 100) }, await RaisedAsync(team));
     }
 
     [Fact]
@@ -48,7 +48,7 @@ public sealed class TeamWarningTests(TeamDatabase db) : IClassFixture<TeamDataba
 
         await UseAsync(team, team.Owner, 1_000);
 
-        Assert.Equal(new (Guid?, int)[] { (null, 80), (null, 100) }, Raised(team));
+        Assert.Equal(new (Guid?, int)[] { (null, 80), (null, 100) }, await RaisedAsync(team));
     }
 
     [Fact]
@@ -60,13 +60,13 @@ public sealed class TeamWarningTests(TeamDatabase db) : IClassFixture<TeamDataba
         await AllocateAsync(db.Teams, team, other, 500);
 
         await UseAsync(team, member, 399);
-        Assert.Empty(db.Notifier.For(team.Id));
+        Assert.Empty((await db.WarningsAsync(team.Id)));
         await UseAsync(team, member, 1);
         await UseAsync(team, other, 100);
         await UseAsync(team, member, 100);
 
-        var warnings = db.Notifier.For(team.Id);
-        Assert.Equal(new (Guid?, int)[] { (member.UserId, 80), (member.UserId, 100) }, Raised(team));
+        var warnings = (await db.WarningsAsync(team.Id));
+        Assert.Equal(new (Guid?, int)[] { (member.UserId, 80), (member.UserId, 100) }, await RaisedAsync(team));
         Assert.Equal(new TeamUsageWarning(team.TenantId, team.Id, member.UserId, 80, 400, 500, team.Plan.CurrentPeriodStart), warnings.Single(w => w.ThresholdPercent == 80));
         Assert.Equal(new TeamUsageWarning(team.TenantId, team.Id, member.UserId, 100, 500, 500, team.Plan.CurrentPeriodStart), warnings.Single(w => w.ThresholdPercent == 100));
     }
@@ -80,8 +80,8 @@ public sealed class TeamWarningTests(TeamDatabase db) : IClassFixture<TeamDataba
         var outcomes = await InParallelAsync(100, i => UseAsync(team, users[i % users.Length], 100));
 
         Assert.Equal(50, outcomes.Count(o => o.Succeeded));
-        Assert.Equal(new (Guid?, int)[] { (null, 80), (null, 100) }, Raised(team));
-        Assert.Equal(4_000, db.Notifier.For(team.Id).Single(w => w.ThresholdPercent == 80).TokensUsed);
+        Assert.Equal(new (Guid?, int)[] { (null, 80), (null, 100) }, await RaisedAsync(team));
+        Assert.Equal(4_000, (await db.WarningsAsync(team.Id)).Single(w => w.ThresholdPercent == 80).TokensUsed);
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public sealed class TeamWarningTests(TeamDatabase db) : IClassFixture<TeamDataba
         Assert.Equal(30, outcomes.Count(o => o.Succeeded));
         var expected = team.Members.SelectMany(m => new (Guid?, int)[] { (m.UserId, 80), (m.UserId, 100) })
             .Concat([(null, 80), (null, 100)]).Order().ToArray();
-        Assert.Equal(expected, Raised(team));
+        Assert.Equal(expected, await RaisedAsync(team));
     }
 
     [Fact]
@@ -107,13 +107,13 @@ public sealed class TeamWarningTests(TeamDatabase db) : IClassFixture<TeamDataba
     {
         var team = await CreateTeamAsync(Plan(pool: 1_000, shared: true));
         await UseAsync(team, team.Owner, 800);
-        Assert.Single(db.Notifier.For(team.Id));
+        Assert.Single((await db.WarningsAsync(team.Id)));
 
         var reset = await db.Teams.ResetPeriodAsync(Admin(team.TenantId), team.Id, Ct);
         await UseAsync(team, team.Owner, 900);
         await UseAsync(team, team.Owner, 100);
 
-        var warnings = db.Notifier.For(team.Id);
+        var warnings = (await db.WarningsAsync(team.Id));
         Assert.Equal(3, warnings.Count);
         Assert.Equal(new[] { 80, 100 }, warnings.Where(w => w.PeriodStart == reset.CurrentPeriodStart).Select(w => w.ThresholdPercent).Order());
         Assert.Equal(team.Plan.CurrentPeriodStart, warnings.Single(w => w.PeriodStart != reset.CurrentPeriodStart).PeriodStart);
