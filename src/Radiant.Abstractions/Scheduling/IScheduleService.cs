@@ -32,6 +32,12 @@ public interface IScheduleService
     /// </summary>
     Task<ScheduledPrompt> ResumeAsync(RadiantCaller caller, Guid scheduleId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Replaces the schedule's webhook signing secret and returns the schedule with the new one, the only time it is
+    /// shown (create shows the first). Deliveries from now on are signed with it; the old one stops verifying.
+    /// </summary>
+    Task<ScheduledPrompt> RotateWebhookSecretAsync(RadiantCaller caller, Guid scheduleId, CancellationToken cancellationToken = default);
+
     /// <summary>Deletes a schedule and its run history.</summary>
     Task DeleteAsync(RadiantCaller caller, Guid scheduleId, CancellationToken cancellationToken = default);
 

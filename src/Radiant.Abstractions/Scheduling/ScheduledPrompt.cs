@@ -106,7 +106,9 @@ public enum DeliveryStatus
 /// <param name="NotificationEmail">Address for the email destination.</param>
 /// <param name="OutputDestination">Storage, webhook or email.</param>
 /// <param name="WebhookUrl">URL for the webhook destination.</param>
-/// <param name="WebhookSecret">Key of the HMAC-SHA256 signature on webhook deliveries (see <see cref="WebhookSignature"/>).</param>
+/// <param name="WebhookSecret">Key of the HMAC-SHA256 signature on webhook deliveries (see <see cref="WebhookSignature"/>). Shown once:
+/// in the result of creating the schedule and of rotating its secret (<see cref="IScheduleService.RotateWebhookSecretAsync"/>);
+/// null everywhere else.</param>
 /// <param name="TotalRuns">Runs recorded for this schedule, run-now included.</param>
 /// <param name="LastStatus">Status of the most recent run, if any.</param>
 /// <param name="CreatedAt">Creation time.</param>

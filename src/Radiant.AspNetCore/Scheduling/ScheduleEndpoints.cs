@@ -79,6 +79,12 @@ public static partial class RadiantEndpointRouteBuilderExtensions
             .WithSummary("Queues a run now; poll the returned run. Does not count towards max runs or move the next run.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        group.MapPost("/api/schedules/{id}/webhook-secret", async (UuidValue id, HttpContext http, IScheduleService schedules, CancellationToken ct) =>
+                TypedResults.Ok(await schedules.RotateWebhookSecretAsync(http.Caller(), id.Value, ct)))
+            .WithName("RotateScheduleWebhookSecret")
+            .WithSummary("Replaces the webhook signing secret and returns the schedule with the new one, shown this once.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         group.MapGet("/api/schedules/{id}/runs", async (UuidValue id, TextValue? cursor, IntValue? limit, HttpContext http, IScheduleService schedules, CancellationToken ct) =>
                 TypedResults.Ok(await schedules.ListRunsAsync(http.Caller(), id.Value, Page(cursor, limit), ct)))
             .WithName("ListScheduleRuns")

@@ -28,6 +28,7 @@ internal sealed class PostgresScheduleService : IScheduleService
     private readonly string _getRun;
     private readonly string _insertManualRun;
     private readonly string _modelCheck;
+    private readonly string _rotateSecret;
 
     public PostgresScheduleService(RadiantDb db)
     {
@@ -85,6 +86,7 @@ internal sealed class PostgresScheduleService : IScheduleService
             VALUES (@TenantId, @RunId, @Id, clock_timestamp(), 'manual', 'pending')
             RETURNING {{RunColumns}};
             """);
+        _rotateSecret = db.Sql("UPDATE {schema}.scheduled_prompts SET webhook_secret = @Secret, updated_at = now() WHERE tenant_id = @TenantId AND id = @Id");
         _modelCheck = db.Sql("""
             SELECT coalesce(t.is_enabled, true) FROM {schema}.models m
             LEFT JOIN {schema}.tenant_model_settings t ON t.tenant_id = @TenantId AND t.model_id = m.id
@@ -97,6 +99,7 @@ internal sealed class PostgresScheduleService : IScheduleService
         ArgumentNullException.ThrowIfNull(input);
         var definition = input.ToDefinition();
         var id = Guid.CreateVersion7();
+        var secret = NewWebhookSecret();
         try
         {
             return await InTenantAsync(caller, async (connection, transaction) =>
@@ -122,10 +125,11 @@ internal sealed class PostgresScheduleService : IScheduleService
                     definition.NotificationEmail,
                     OutputDestination = DbEnum.Name(definition.OutputDestination),
                     definition.WebhookUrl,
-                    WebhookSecret = NewWebhookSecret(),
+                    WebhookSecret = secret,
                     Channel = _channel,
                 }, transaction, cancellationToken: cancellationToken));
-                return await ReadVisibleAsync(connection, transaction, caller, id, cancellationToken);
+                // The one time the secret is shown, with RotateWebhookSecretAsync.
+                return (await ReadVisibleAsync(connection, transaction, caller, id, cancellationToken)) with { WebhookSecret = secret };
             }, cancellationToken);
         }
         catch (PostgresException e) when (e.IsForeignKeyViolation())
@@ -272,6 +276,16 @@ internal sealed class PostgresScheduleService : IScheduleService
 
             await SetActiveAsync(connection, transaction, caller, scheduleId, nextRun, cancellationToken);
             return await ReadVisibleAsync(connection, transaction, caller, scheduleId, cancellationToken);
+        }, cancellationToken);
+
+    public Task<ScheduledPrompt> RotateWebhookSecretAsync(RadiantCaller caller, Guid scheduleId, CancellationToken cancellationToken = default) =>
+        InTenantAsync(caller, async (connection, transaction) =>
+        {
+            await LockVisibleAsync(connection, transaction, caller, scheduleId, cancellationToken);
+            var secret = NewWebhookSecret();
+            await connection.ExecuteAsync(new CommandDefinition(
+                _rotateSecret, new { caller.TenantId, Id = scheduleId, Secret = secret }, transaction, cancellationToken: cancellationToken));
+            return (await ReadVisibleAsync(connection, transaction, caller, scheduleId, cancellationToken)) with { WebhookSecret = secret };
         }, cancellationToken);
 
     public Task DeleteAsync(RadiantCaller caller, Guid scheduleId, CancellationToken cancellationToken = default) =>

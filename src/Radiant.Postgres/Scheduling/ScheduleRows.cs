@@ -11,7 +11,7 @@ internal static class ScheduleRows
         "s.schedule_type AS Type, s.cron_expression AS CronExpression, s.run_at AS RunAt, s.interval_minutes AS IntervalMinutes, " +
         "s.timezone AS Timezone, s.is_active AS IsActive, s.max_runs AS MaxRuns, s.run_count AS RunCount, s.last_run AS LastRun, " +
         "s.next_run AS NextRun, s.notification_email AS NotificationEmail, s.output_destination AS OutputDestination, " +
-        "s.webhook_url AS WebhookUrl, s.webhook_secret AS WebhookSecret, s.total_runs AS TotalRuns, s.created_at AS CreatedAt, s.updated_at AS UpdatedAt, " +
+        "s.webhook_url AS WebhookUrl, s.total_runs AS TotalRuns, s.created_at AS CreatedAt, s.updated_at AS UpdatedAt, " +
         "(SELECT r.status FROM {schema}.scheduled_prompt_runs r WHERE r.tenant_id = s.tenant_id AND r.prompt_id = s.id " +
         "ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS LastStatus";
 
@@ -41,7 +41,6 @@ internal static class ScheduleRows
         public string? NotificationEmail { get; init; }
         public string OutputDestination { get; init; } = "storage";
         public string? WebhookUrl { get; init; }
-        public string? WebhookSecret { get; init; }
         public long TotalRuns { get; init; }
         public string? LastStatus { get; init; }
         public DateTime CreatedAt { get; init; }
@@ -53,7 +52,7 @@ internal static class ScheduleRows
 
         public ScheduledPrompt ToSchedule() => new(
             Id, UserId, Name, Prompt, Model, DbEnum.Parse<ScheduleType>(Type), CronExpression, Utc(RunAt), IntervalMinutes, Timezone, IsActive, MaxRuns,
-            RunCount, Utc(LastRun), Utc(NextRun), NotificationEmail, DbEnum.Parse<OutputDestination>(OutputDestination), WebhookUrl, WebhookSecret,
+            RunCount, Utc(LastRun), Utc(NextRun), NotificationEmail, DbEnum.Parse<OutputDestination>(OutputDestination), WebhookUrl, WebhookSecret: null,
             TotalRuns, LastStatus is null ? null : DbEnum.Parse<ScheduleRunStatus>(LastStatus), Utc(CreatedAt), Utc(UpdatedAt));
     }
 

@@ -57,7 +57,7 @@ public sealed class ScheduleServiceTests(ScheduleServiceDatabase db) : IClassFix
         Assert.Null(created.LastRun);
         Assert.Null(created.LastStatus);
         Assert.Equal(OutputDestination.Storage, created.OutputDestination);
-        Assert.Equal(created, await Schedules.GetAsync(Me(owner), created.Id, Ct));
+        Assert.Equal(created with { WebhookSecret = null }, await Schedules.GetAsync(Me(owner), created.Id, Ct));
         Assert.Equal(1, await StoredSchedulesAsync(owner.TenantId));
     }
 
@@ -102,6 +102,31 @@ public sealed class ScheduleServiceTests(ScheduleServiceDatabase db) : IClassFix
         Assert.StartsWith("whsec_", second.WebhookSecret, StringComparison.Ordinal);
         Assert.True(first.WebhookSecret!.Length >= "whsec_".Length + 40, first.WebhookSecret);
         Assert.NotEqual(first.WebhookSecret, second.WebhookSecret);
+    }
+
+    [Fact]
+    public async Task The_webhook_secret_is_shown_on_create_and_on_rotation_and_never_read_back()
+    {
+        var webhook = Cron() with { OutputDestination = OutputDestination.Webhook, WebhookUrl = "https://hooks.example.test/radiant" };
+        var (owner, created) = await CreateAsync(webhook);
+
+        Assert.Null((await Schedules.GetAsync(Me(owner), created.Id, Ct)).WebhookSecret);
+        Assert.All((await Schedules.ListAsync(Me(owner), new ScheduleListQuery(PageRequest.First), Ct)).Items, s => Assert.Null(s.WebhookSecret));
+        Assert.Null((await Schedules.UpdateAsync(Me(owner), created.Id, new ScheduleUpdate { Name = "renamed" }, Ct)).WebhookSecret);
+        Assert.Null((await Schedules.PauseAsync(Me(owner), created.Id, Ct)).WebhookSecret);
+
+        var rotated = await Schedules.RotateWebhookSecretAsync(Me(owner), created.Id, Ct);
+
+        Assert.StartsWith("whsec_", rotated.WebhookSecret, StringComparison.Ordinal);
+        Assert.NotEqual(created.WebhookSecret, rotated.WebhookSecret);
+        Assert.Null((await Schedules.GetAsync(Me(owner), created.Id, Ct)).WebhookSecret);
+        // What the worker signs with is the new secret.
+        await using var connection = await db.OpenOwnerConnectionAsync();
+        await using var stored = new Npgsql.NpgsqlCommand("SELECT webhook_secret FROM radiant.scheduled_prompts WHERE id = @id", connection);
+        stored.Parameters.AddWithValue("id", created.Id);
+        Assert.Equal(rotated.WebhookSecret, (string?)await stored.ExecuteScalarAsync(Ct));
+        var stranger = await db.NewUserAsync();
+        await Assert.ThrowsAsync<RadiantNotFoundException>(() => Schedules.RotateWebhookSecretAsync(Me(stranger), created.Id, Ct));
     }
 
     [Fact]
@@ -216,7 +241,7 @@ public sealed class ScheduleServiceTests(ScheduleServiceDatabase db) : IClassFix
         Assert.Equal(("Renamed", "New prompt."), (updated.Name, updated.Prompt));
         Assert.Equal(created.NextRun, updated.NextRun);
         Assert.Equal(created.RunAt, updated.RunAt);
-        Assert.Equal(created with { Name = "Renamed", Prompt = "New prompt.", UpdatedAt = updated.UpdatedAt }, updated);
+        Assert.Equal(created with { Name = "Renamed", Prompt = "New prompt.", UpdatedAt = updated.UpdatedAt, WebhookSecret = null }, updated);
         Assert.True(updated.UpdatedAt >= created.UpdatedAt);
     }
 
@@ -257,7 +282,7 @@ public sealed class ScheduleServiceTests(ScheduleServiceDatabase db) : IClassFix
         Assert.Equal(new ScheduleTiming(ScheduleType.Cron, "@hourly", null, null, "UTC").NextOccurrence(now), toCron.NextRun);
         // cron → once needs a runAt; the cron expression is dropped rather than refused.
         Assert.Equal(["runAt"], error.Errors.Keys);
-        Assert.Equal(cron, await Schedules.GetAsync(Me(owner), cron.Id, Ct));
+        Assert.Equal(cron with { WebhookSecret = null }, await Schedules.GetAsync(Me(owner), cron.Id, Ct));
     }
 
     [Fact]
@@ -305,7 +330,7 @@ public sealed class ScheduleServiceTests(ScheduleServiceDatabase db) : IClassFix
 
         Assert.Equal(["cronExpression", "intervalMinutes"], invalid.Errors.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(["model"], unknownModel.Errors.Keys);
-        Assert.Equal(created, await Schedules.GetAsync(Me(owner), created.Id, Ct));
+        Assert.Equal(created with { WebhookSecret = null }, await Schedules.GetAsync(Me(owner), created.Id, Ct));
     }
 
     [Fact]
@@ -380,7 +405,7 @@ public sealed class ScheduleServiceTests(ScheduleServiceDatabase db) : IClassFix
         var (owner, created) = await CreateAsync(Interval(60));
         db.Clock.Advance(TimeSpan.FromHours(3));
 
-        Assert.Equal(created, await Schedules.ResumeAsync(Me(owner), created.Id, Ct));
+        Assert.Equal(created with { WebhookSecret = null }, await Schedules.ResumeAsync(Me(owner), created.Id, Ct));
     }
 
     [Fact]

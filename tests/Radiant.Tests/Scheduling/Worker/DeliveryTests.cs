@@ -27,9 +27,9 @@ public sealed class DeliveryTests(PostgresServer server)
         await scenario.StartWorkerAsync("w1", peer);
 
         var (schedule, _) = await scenario.CreateDueOnceAsync(caller, "digest", "Write the digest",
-            c => c with { OutputDestination = OutputDestination.Webhook, WebhookUrl = receiver.Url });
+            c => c with { OutputDestination = OutputDestination.Webhook, WebhookUrl = receiver.Url },
+            beforeDue: s => receiver.Secret = s.WebhookSecret);
         Assert.NotNull(schedule.WebhookSecret);
-        receiver.Secret = schedule.WebhookSecret;
 
         var run = await scenario.FinishedRunAsync(schedule.Id);
 
@@ -68,8 +68,8 @@ public sealed class DeliveryTests(PostgresServer server)
         await scenario.StartWorkerAsync("w1", peer, o => o.WebhookMaxAttempts = 3);
 
         var (schedule, _) = await scenario.CreateDueOnceAsync(caller, "unlucky", "Write something",
-            c => c with { OutputDestination = OutputDestination.Webhook, WebhookUrl = receiver.Url });
-        receiver.Secret = schedule.WebhookSecret;
+            c => c with { OutputDestination = OutputDestination.Webhook, WebhookUrl = receiver.Url },
+            beforeDue: s => receiver.Secret = s.WebhookSecret);
 
         var run = await scenario.FinishedRunAsync(schedule.Id);
 
@@ -94,8 +94,8 @@ public sealed class DeliveryTests(PostgresServer server)
         await scenario.StartWorkerAsync("w1", peer);
 
         var (schedule, _) = await scenario.CreateDueOnceAsync(caller, "broken", "Break",
-            c => c with { OutputDestination = OutputDestination.Webhook, WebhookUrl = receiver.Url });
-        receiver.Secret = schedule.WebhookSecret;
+            c => c with { OutputDestination = OutputDestination.Webhook, WebhookUrl = receiver.Url },
+            beforeDue: s => receiver.Secret = s.WebhookSecret);
 
         var run = await scenario.FinishedRunAsync(schedule.Id);
 

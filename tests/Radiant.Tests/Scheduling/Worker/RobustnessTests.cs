@@ -108,8 +108,8 @@ public sealed class RobustnessTests(PostgresServer server)
 
         // The worker host registers a chat client for "openai" only; this model is Anthropic's.
         var (schedule, _) = await scenario.CreateDueOnceAsync(caller, "hook", "Hello Claude",
-            c => c with { Model = "claude-4-sonnet", OutputDestination = OutputDestination.Webhook, WebhookUrl = receiver.Url });
-        receiver.Secret = schedule.WebhookSecret;
+            c => c with { Model = "claude-4-sonnet", OutputDestination = OutputDestination.Webhook, WebhookUrl = receiver.Url },
+            beforeDue: s => receiver.Secret = s.WebhookSecret);
 
         var run = await scenario.FinishedRunAsync(schedule.Id);
 

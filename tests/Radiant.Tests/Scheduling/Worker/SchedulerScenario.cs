@@ -237,11 +237,13 @@ public sealed class SchedulerScenario : IAsyncDisposable
     /// Creates a once schedule through the service (its instant an hour ahead, as creation requires a future one),
     /// then moves its instant to now by SQL and wakes the workers: due at once. Returns the schedule and its due instant.
     /// </summary>
+    /// <remarks><paramref name="beforeDue"/> sees the created schedule (its webhook secret, shown once) before any worker can run it.</remarks>
     public async Task<(ScheduledPrompt Schedule, DateTimeOffset DueAt)> CreateDueOnceAsync(
-        RadiantCaller caller, string name, string prompt, Func<ScheduleCreate, ScheduleCreate>? adjust = null)
+        RadiantCaller caller, string name, string prompt, Func<ScheduleCreate, ScheduleCreate>? adjust = null, Action<ScheduledPrompt>? beforeDue = null)
     {
         var create = new ScheduleCreate(name, prompt, Model, ScheduleType.Once) { RunAt = DateTimeOffset.UtcNow.AddHours(1) };
         var schedule = await Schedules.CreateAsync(caller, adjust?.Invoke(create) ?? create, Ct);
+        beforeDue?.Invoke(schedule);
         var due = await ScalarAsync<DateTimeOffset>(
             "UPDATE radiant.scheduled_prompts SET run_at = now(), next_run = now() WHERE id = @id RETURNING next_run", ("id", schedule.Id));
         await NotifyWorkersAsync();
