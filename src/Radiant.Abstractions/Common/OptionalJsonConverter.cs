@@ -7,6 +7,13 @@ namespace Radiant.Common;
 /// Reads a JSON property into <see cref="Optional{T}"/>: a property that is present (even as <c>null</c>) becomes a
 /// present value; a missing property never reaches the converter and stays absent.
 /// </summary>
+/// <remarks>
+/// <see cref="Optional{T}"/> names this factory in its <see cref="JsonConverterAttribute"/>, so every serializer picks
+/// it up without registration. It is public because the System.Text.Json source generator instantiates the converter
+/// named by that attribute directly (<c>new OptionalJsonConverterFactory()</c>) in the generated context of the
+/// assembly that serializes the type: <c>Radiant.AspNetCore</c>'s, or a host's own <see cref="JsonSerializerContext"/>
+/// for Radiant's update records. Hosts do not need to use it directly.
+/// </remarks>
 public sealed class OptionalJsonConverterFactory : JsonConverterFactory
 {
     /// <inheritdoc />
@@ -22,9 +29,9 @@ public sealed class OptionalJsonConverterFactory : JsonConverterFactory
     }
 }
 
-/// <summary>Converter for one <see cref="Optional{T}"/>; see <see cref="OptionalJsonConverterFactory"/>.</summary>
+/// <summary>Converter for one <see cref="Optional{T}"/>, created by <see cref="OptionalJsonConverterFactory"/>.</summary>
 /// <typeparam name="T">The field's type.</typeparam>
-public sealed class OptionalJsonConverter<T> : JsonConverter<Optional<T>>
+internal sealed class OptionalJsonConverter<T> : JsonConverter<Optional<T>>
 {
     /// <inheritdoc />
     public override bool HandleNull => true;

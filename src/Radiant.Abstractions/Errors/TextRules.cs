@@ -9,6 +9,10 @@ namespace Radiant.Errors;
 /// with a field error; text Radiant did not receive from a caller (a model's output, an error message) is stored
 /// cleaned with <see cref="Clean"/>.
 /// </summary>
+/// <remarks>
+/// Public because the storage provider and the HTTP layer apply the same rule (they ship as separate packages); a
+/// provider author stores text through it too. Hosts do not need it: inputs check it in their <c>Validate</c> methods.
+/// </remarks>
 public static class TextRules
 {
     /// <summary>The index of the first character PostgreSQL cannot store, or null when all can be stored.</summary>

@@ -11,7 +11,7 @@ namespace Radiant.FocusModes;
 /// <param name="Name">Machine name, unique among the modes a tenant sees (for example <c>code</c>).</param>
 /// <param name="DisplayName">Name shown to users.</param>
 /// <param name="Description">Optional description.</param>
-/// <param name="Icon">Optional icon name (the seed uses Lucide names such as <c>Code</c>).</param>
+/// <param name="Icon">Optional icon name (the system modes use Lucide icon names such as <c>Code</c>).</param>
 /// <param name="SystemPrompt">The prompt that sets the mode's behaviour.</param>
 /// <param name="DefaultModel">Optional model id used by default in this mode.</param>
 /// <param name="Settings">Free-form settings, always a JSON object.</param>

@@ -10,7 +10,7 @@ namespace Radiant.FocusModes;
 public interface IFocusModeService
 {
     /// <summary>
-    /// Lists the modes the caller's tenant sees, system modes first, then by name (the seed's order). Inactive modes
+    /// Lists the modes the caller's tenant sees, system modes first, then by name. Inactive modes
     /// are included only when <paramref name="includeInactive"/> is true, which only tenant admins may ask for.
     /// </summary>
     Task<IReadOnlyList<FocusMode>> ListAsync(RadiantCaller caller, bool includeInactive = false, CancellationToken cancellationToken = default);

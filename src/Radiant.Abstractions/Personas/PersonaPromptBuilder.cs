@@ -4,8 +4,11 @@ using Radiant.FocusModes;
 namespace Radiant.Personas;
 
 /// <summary>
-/// Composes the system prompt for a persona: the persona's own prompt, then its personality traits and areas of
-/// expertise (as the seed words them), then, when a focus mode is given, the mode's focus.
+/// Composes the system prompt for a persona: the persona's own prompt, then its personality traits
+/// (<c>Personality traits: a, b.</c>) and areas of expertise (<c>Areas of expertise: a, b.</c>), then, when a focus
+/// mode is given, the mode's display name and prompt (<c>Focus mode: Display name.</c>, then the mode's system prompt on the next line).
+/// Storage providers implement <see cref="IPersonaService.BuildPromptAsync"/> with it, so every provider composes the
+/// same text.
 /// </summary>
 public static class PersonaPromptBuilder
 {

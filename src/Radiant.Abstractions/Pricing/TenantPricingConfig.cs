@@ -8,7 +8,7 @@ namespace Radiant.Pricing;
 /// </summary>
 public sealed record TenantPricingConfig
 {
-    /// <summary>The seed's defaults: external 0.40, self-hosted 0.75, minimum 0.001 per request, 24 h grace, auto-update daily, notify above 10 %.</summary>
+    /// <summary>The defaults: external 0.40, self-hosted 0.75, minimum 0.001 per request, 24 h grace, auto-update daily, notify above 10 %.</summary>
     public static TenantPricingConfig Default { get; } = new();
 
     /// <summary>Markup on external providers' models, 0 to 9.9999 with at most 4 decimals. Default 0.40.</summary>

@@ -3,26 +3,26 @@ using System.Collections.ObjectModel;
 namespace Radiant.Registry;
 
 /// <summary>
-/// The built-in provider and model catalogue, transcribed from the specification
-/// (sections 30.1 providers, 30.2 xAI models, 30.3 model registry, 31.1 Think Tank models).
+/// The built-in provider and model catalogue: 16 hosted AI providers plus <see cref="ProviderDefinition.SelfHostedId"/>,
+/// and 32 models with their context windows, modalities, capabilities and list prices. The PostgreSQL provider syncs it
+/// into the registry at start-up; a host can also pass it (or its own <see cref="ModelCatalog"/>) to
+/// <see cref="IModelRegistry.SyncAsync"/>.
 /// </summary>
 /// <remarks>
-/// Transcription rules:
 /// <list type="bullet">
-/// <item>Context windows use the exact token counts of 30.3 (or the xAI config of 30.2) where the spec gives them
-/// (for example 200000, 128000, 64000, 32000, 16000). Where only a table gives an abbreviation, 131K = 131072,
-/// 32K = 32768, 16K = 16384, 8K = 8192, 64K = 64000, 128K = 128000, 200K = 200000, 1M = 1000000,
-/// 2M = 2000000 and 10M = 10000000.</item>
-/// <item>Prices are exactly as written in the seed; "-" is 0.</item>
+/// <item>Context windows and output limits are token counts (a "131K" window is 131072, a "200K" one 200000).</item>
+/// <item>Prices are the providers' list prices in dollars per 1M tokens; a model without an output price (an embedding
+/// model) has 0.</item>
 /// <item>Modalities always include <c>text</c>, plus <c>image</c> for vision models and <c>audio</c> for
 /// audio/voice/realtime models; embedding models are text only.</item>
-/// <item>The 30 models of 31.1 are Think Tank enabled; standard models are ordered 10, 20, … in table order,
-/// novel models follow in table order, and models found only in 30.2 come last.</item>
+/// <item>30 models are offered in Think Tank (<see cref="ModelDefinition.ThinkTankEnabled"/>); <c>grok-2</c> and
+/// <c>grok-2-mini</c> are not. Standard models come first in <see cref="ModelDefinition.DisplayOrder"/> (10, 20, ...),
+/// then novel models, then the models not offered in Think Tank.</item>
 /// </list>
 /// </remarks>
 public static class BuiltInCatalog
 {
-    /// <summary>The 16 providers of section 30.1 plus <see cref="ProviderDefinition.SelfHostedId"/>, and the 32 built-in models.</summary>
+    /// <summary>The 16 hosted providers plus <see cref="ProviderDefinition.SelfHostedId"/>, and the 32 built-in models.</summary>
     public static ModelCatalog Catalog { get; } = new(BuildProviders(), BuildModels());
 
     private static ReadOnlyCollection<string> L(params string[] items) => Array.AsReadOnly(items);
@@ -32,7 +32,7 @@ public static class BuiltInCatalog
         new ProviderDefinition("anthropic", "Anthropic", "api.anthropic.com", ProviderAuthType.ApiKey),
         new ProviderDefinition("openai", "OpenAI", "api.openai.com", ProviderAuthType.ApiKey),
         new ProviderDefinition("google", "Google (Gemini)", "generativelanguage.googleapis.com", ProviderAuthType.ApiKey),
-        new ProviderDefinition("xai", "xAI (Grok)", "api.x.ai", ProviderAuthType.ApiKey), // 30.1 host; the 30.2 config has https://api.x.ai/v1
+        new ProviderDefinition("xai", "xAI (Grok)", "api.x.ai", ProviderAuthType.ApiKey), // API host; xAI's model config gives the base URL https://api.x.ai/v1
         new ProviderDefinition("mistral", "Mistral AI", "api.mistral.ai", ProviderAuthType.ApiKey),
         new ProviderDefinition("cohere", "Cohere", "api.cohere.ai", ProviderAuthType.ApiKey),
         new ProviderDefinition("perplexity", "Perplexity", "api.perplexity.ai", ProviderAuthType.ApiKey),
@@ -69,22 +69,22 @@ public static class BuiltInCatalog
         new ModelDefinition("gemini-2.0-pro", "google", "Gemini 2.0 Pro", 2000000, 8192, L("text", "image"), L("chat", "reasoning", "vision", "code"), 1.25m, 5.00m, false, "flagship", true, 70),
         new ModelDefinition("gemini-2.0-flash", "google", "Gemini 2.0 Flash", 1000000, 8192, L("text", "image"), L("chat", "vision", "fast"), 0.075m, 0.30m, false, "balanced", true, 80),
         new ModelDefinition("gemini-2.0-ultra", "google", "Gemini 2.0 Ultra", 2000000, 8192, L("text", "image"), L("chat", "reasoning", "vision", "multimodal"), 5.00m, 15.00m, true, "novel", true, 180),
-        new ModelDefinition("gemini-2.0-pro-exp", "google", "Gemini Pro Experimental", 10000000, 8192, L("text"), L("chat", "reasoning", "massive_context"), 2.50m, 10.00m, true, "novel", true, 190), // name from 30.3; 31.1 says "Gemini Pro Exp"
+        new ModelDefinition("gemini-2.0-pro-exp", "google", "Gemini Pro Experimental", 10000000, 8192, L("text"), L("chat", "reasoning", "massive_context"), 2.50m, 10.00m, true, "novel", true, 190), // name from the registry table; the Think Tank table says "Gemini Pro Exp"
 
         // ── xAI (Grok) ───────────────────────────────────────────────────────────────────────────
-        // grok-3*: 30.3 capabilities and category; the 30.2 config lists slightly different capabilities (noted per line).
-        new ModelDefinition("grok-3", "xai", "Grok 3", 131072, 8192, L("text"), L("chat", "reasoning", "realtime_info"), 3.00m, 15.00m, false, "flagship", true, 90), // 30.3 capabilities; 30.2 config adds "analysis"
-        new ModelDefinition("grok-3-fast", "xai", "Grok 3 Fast", 131072, 8192, L("text"), L("chat", "fast"), 1.00m, 5.00m, false, "balanced", true, 100), // 30.3 capabilities; 30.2 config says "fast_response"
-        new ModelDefinition("grok-3-mini", "xai", "Grok 3 Mini", 131072, 4096, L("text"), L("chat"), 0.30m, 1.50m, false, "economy", true, 110), // 30.3 capabilities; 30.2 config adds "cost_effective"
-        // Not in 30.3: max output, modalities, capabilities and isNovel come from the 30.2 xAI config; category is "novel" for
-        // the novel models of 31.1 and the spec's sync default "general" (30.4 / 31.2) for grok-2 and grok-2-mini.
+        // grok-3*: capabilities and category from the registry table; the xAI config lists slightly different capabilities (noted per line).
+        new ModelDefinition("grok-3", "xai", "Grok 3", 131072, 8192, L("text"), L("chat", "reasoning", "realtime_info"), 3.00m, 15.00m, false, "flagship", true, 90), // the xAI config adds "analysis"
+        new ModelDefinition("grok-3-fast", "xai", "Grok 3 Fast", 131072, 8192, L("text"), L("chat", "fast"), 1.00m, 5.00m, false, "balanced", true, 100), // the xAI config says "fast_response"
+        new ModelDefinition("grok-3-mini", "xai", "Grok 3 Mini", 131072, 4096, L("text"), L("chat"), 0.30m, 1.50m, false, "economy", true, 110), // the xAI config adds "cost_effective"
+        // Not in the registry table: max output, modalities, capabilities and isNovel come from the xAI config; category is
+        // "novel" for the novel models of the Think Tank table and the registry sync's default "general" for grok-2 and grok-2-mini.
         new ModelDefinition("grok-2-vision", "xai", "Grok 2 Vision", 32768, 4096, L("text", "image"), L("chat", "vision", "image_analysis"), 2.00m, 10.00m, true, "novel", true, 200),
         new ModelDefinition("grok-realtime", "xai", "Grok Realtime", 32768, 4096, L("text", "audio"), L("chat", "voice", "streaming", "realtime"), 5.00m, 20.00m, true, "novel", true, 210),
         new ModelDefinition("grok-coder", "xai", "Grok Coder", 131072, 8192, L("text"), L("chat", "code_generation", "code_review"), 1.50m, 7.50m, true, "novel", true, 220),
         new ModelDefinition("grok-analyst", "xai", "Grok Analyst", 131072, 8192, L("text"), L("chat", "data_analysis", "insights"), 2.00m, 10.00m, true, "novel", true, 230),
-        new ModelDefinition("grok-embed", "xai", "Grok Embed", 8192, 0, L("text"), L("embeddings"), 0.10m, 0m, true, "novel", true, 290), // novel per 31.1's novel table; the 30.2 config says isNovel: false
-        new ModelDefinition("grok-2", "xai", "Grok 2", 131072, 8192, L("text"), L("chat", "reasoning"), 2.00m, 10.00m, false, "general", false, 310), // 30.2 only; not offered in Think Tank
-        new ModelDefinition("grok-2-mini", "xai", "Grok 2 Mini", 131072, 4096, L("text"), L("chat"), 0.20m, 1.00m, false, "general", false, 320), // 30.2 only; not offered in Think Tank
+        new ModelDefinition("grok-embed", "xai", "Grok Embed", 8192, 0, L("text"), L("embeddings"), 0.10m, 0m, true, "novel", true, 290), // novel per the Think Tank novel table; the xAI config says isNovel: false
+        new ModelDefinition("grok-2", "xai", "Grok 2", 131072, 8192, L("text"), L("chat", "reasoning"), 2.00m, 10.00m, false, "general", false, 310), // xAI config only; not offered in Think Tank
+        new ModelDefinition("grok-2-mini", "xai", "Grok 2 Mini", 131072, 4096, L("text"), L("chat"), 0.20m, 1.00m, false, "general", false, 320), // xAI config only; not offered in Think Tank
 
         // ── DeepSeek ─────────────────────────────────────────────────────────────────────────────
         new ModelDefinition("deepseek-v3", "deepseek", "DeepSeek V3", 64000, 8192, L("text"), L("chat", "code", "reasoning"), 0.14m, 0.28m, false, "economy", true, 120),
@@ -92,19 +92,19 @@ public static class BuiltInCatalog
 
         // ── Mistral AI ───────────────────────────────────────────────────────────────────────────
         new ModelDefinition("mistral-large-2", "mistral", "Mistral Large 2", 128000, 8192, L("text"), L("chat", "reasoning", "multilingual"), 2.00m, 6.00m, false, "specialized", true, 130),
-        new ModelDefinition("codestral-latest", "mistral", "Codestral", 32000, 8192, L("text"), L("code", "code_generation", "code_review"), 0.30m, 0.90m, false, "specialized", true, 140), // 30.3 context 32000; 31.1 says 32K
+        new ModelDefinition("codestral-latest", "mistral", "Codestral", 32000, 8192, L("text"), L("code", "code_generation", "code_review"), 0.30m, 0.90m, false, "specialized", true, 140), // context 32000 from the registry table; the Think Tank table says 32K
 
         // ── Perplexity ───────────────────────────────────────────────────────────────────────────
         new ModelDefinition("perplexity-sonar-pro", "perplexity", "Sonar Pro", 128000, 8192, L("text"), L("search", "chat", "citations", "realtime_info"), 3.00m, 15.00m, false, "specialized", true, 150),
 
         // ── Cohere ───────────────────────────────────────────────────────────────────────────────
-        new ModelDefinition("command-r-plus", "cohere", "Command R+", 128000, 4096, L("text"), L("chat", "rag"), 2.50m, 10.00m, true, "novel", true, 300), // 31.1 only: capabilities from "RAG optimized"; max output 4096 assumed (not in the spec)
+        new ModelDefinition("command-r-plus", "cohere", "Command R+", 128000, 4096, L("text"), L("chat", "rag"), 2.50m, 10.00m, true, "novel", true, 300), // Think Tank table only: capabilities from "RAG optimized"; max output 4096 assumed (no source gives it)
 
         // ── Together AI ──────────────────────────────────────────────────────────────────────────
         new ModelDefinition("qwen-2.5-coder", "together", "Qwen 2.5 Coder", 128000, 8192, L("text"), L("code", "code_generation"), 0.30m, 0.90m, true, "novel", true, 260),
         new ModelDefinition("llama-3.3-70b", "together", "Llama 3.3 70B", 128000, 8192, L("text"), L("chat", "reasoning", "open_weights"), 0.88m, 0.88m, true, "novel", true, 270),
 
         // ── Azure OpenAI ─────────────────────────────────────────────────────────────────────────
-        new ModelDefinition("phi-4", "azure_openai", "Phi-4", 16000, 4096, L("text"), L("chat", "reasoning", "efficient"), 0.07m, 0.14m, true, "novel", true, 280), // provider and 16000 context from 30.3; 31.1 says "Microsoft" (not a 30.1 provider) and 16K
+        new ModelDefinition("phi-4", "azure_openai", "Phi-4", 16000, 4096, L("text"), L("chat", "reasoning", "efficient"), 0.07m, 0.14m, true, "novel", true, 280), // provider and 16000 context from the registry table; the Think Tank table says "Microsoft" (not a catalogue provider) and 16K
     });
 }

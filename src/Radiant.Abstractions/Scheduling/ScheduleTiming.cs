@@ -31,7 +31,10 @@ public readonly record struct ScheduleTiming(ScheduleType Type, string? CronExpr
     /// <summary>
     /// The first occurrence strictly after <paramref name="after"/>, in UTC, or null when there is none (a once
     /// schedule whose instant has passed, a cron expression that never fires again). Throws
-    /// <see cref="TimeZoneNotFoundException"/> when this machine's time zone database lacks <see cref="Timezone"/>.
+    /// <see cref="TimeZoneNotFoundException"/> when this machine's time zone database lacks <see cref="Timezone"/>,
+    /// <see cref="FormatException"/> when <see cref="CronExpression"/> is not a valid cron expression, and
+    /// <see cref="InvalidOperationException"/> when a field the type needs is missing. Timings returned by
+    /// <see cref="ScheduleDefinition.Validate"/> raise neither of the last two.
     /// </summary>
     public DateTimeOffset? NextOccurrence(DateTimeOffset after) => NextOccurrenceInZone(after)?.ToUniversalTime();
 
@@ -59,8 +62,11 @@ public readonly record struct ScheduleTiming(ScheduleType Type, string? CronExpr
         }
     }
 
-    /// <summary>Parses a cron expression (cached); throws <see cref="CronFormatException"/> when it is not valid.</summary>
-    public static CronExpression ParseCron(string expression)
+    /// <summary>
+    /// Parses a cron expression (cached); throws <see cref="CronFormatException"/> (a <see cref="FormatException"/>)
+    /// when it is not valid. Internal so that no Cronos type is part of the public surface.
+    /// </summary>
+    internal static CronExpression ParseCron(string expression)
     {
         ArgumentNullException.ThrowIfNull(expression);
         if (ParsedExpressions.TryGetValue(expression, out var parsed))
@@ -80,7 +86,7 @@ public readonly record struct ScheduleTiming(ScheduleType Type, string? CronExpr
     }
 
     /// <summary>True when <paramref name="id"/> names a time zone this machine knows (IANA ids such as <c>Europe/Paris</c>).</summary>
-    public static bool TryFindZone(string? id, out TimeZoneInfo zone)
+    internal static bool TryFindZone(string? id, out TimeZoneInfo zone)
     {
         zone = TimeZoneInfo.Utc;
         if (string.IsNullOrWhiteSpace(id))

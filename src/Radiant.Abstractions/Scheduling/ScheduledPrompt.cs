@@ -87,7 +87,7 @@ public enum DeliveryStatus
     Failed,
 }
 
-/// <summary>A prompt that runs on a schedule (seed section 26).</summary>
+/// <summary>A prompt that runs on a schedule (once, on a cron expression or at a fixed interval) and records each run.</summary>
 /// <param name="Id">Schedule id.</param>
 /// <param name="UserId">The user who owns it.</param>
 /// <param name="Name">Display name.</param>

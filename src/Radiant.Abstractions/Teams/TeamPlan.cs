@@ -111,7 +111,7 @@ public sealed record TeamMember(
     DateTimeOffset InvitedAt,
     DateTimeOffset? AcceptedAt);
 
-/// <summary>Usage stats as in the seed, plus each member's share of the pool.</summary>
+/// <summary>A team's usage in its current period: the pool, what is used and left, and each active member's share of the pool.</summary>
 /// <param name="TeamId">The plan.</param>
 /// <param name="PlanName">Its name.</param>
 /// <param name="SharedPool">Shared pool or per-member allocations.</param>

@@ -41,7 +41,14 @@ public static class RadiantPostgresBuilderExtensions
     }
 
     /// <summary>Uses PostgreSQL through a data source the host owns. Radiant does not dispose it.</summary>
-    public static IRadiantBuilder UsePostgres(this IRadiantBuilder builder, NpgsqlDataSource dataSource, Action<RadiantPostgresOptions>? configure = null)
+    public static IRadiantBuilder UsePostgres(this IRadiantBuilder builder, NpgsqlDataSource dataSource) =>
+        builder.UsePostgres(dataSource, configure: null);
+
+    /// <summary>
+    /// Uses PostgreSQL through a data source the host owns, with options set by <paramref name="configure"/>. Radiant
+    /// does not dispose the data source.
+    /// </summary>
+    public static IRadiantBuilder UsePostgres(this IRadiantBuilder builder, NpgsqlDataSource dataSource, Action<RadiantPostgresOptions>? configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(dataSource);
@@ -50,12 +57,19 @@ public static class RadiantPostgresBuilderExtensions
     }
 
     /// <summary>
+    /// Uses PostgreSQL configured from the <c>Postgres</c> configuration sub-section. Without a connection string there,
+    /// the <c>NpgsqlDataSource</c> registered in the container is used. Idempotent; options are validated when the host
+    /// starts.
+    /// </summary>
+    public static IRadiantBuilder UsePostgres(this IRadiantBuilder builder) => builder.UsePostgres(configure: null);
+
+    /// <summary>
     /// Uses PostgreSQL configured from the <c>Postgres</c> configuration sub-section and <paramref name="configure"/>.
     /// Without a connection string, the <c>NpgsqlDataSource</c> registered in the container is used
     /// (<see cref="RadiantPostgresOptions.DataSourceKey"/> picks a keyed one). Idempotent; options are validated when
     /// the host starts.
     /// </summary>
-    public static IRadiantBuilder UsePostgres(this IRadiantBuilder builder, Action<RadiantPostgresOptions>? configure = null)
+    public static IRadiantBuilder UsePostgres(this IRadiantBuilder builder, Action<RadiantPostgresOptions>? configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;

@@ -15,5 +15,14 @@ public interface IRadiantSchemaMigrator
     Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken = default);
 }
 
-/// <summary>The database schema and this library's migrations disagree; nothing was applied.</summary>
-public sealed class RadiantMigrationException(string message) : Errors.RadiantException(message);
+/// <summary>
+/// The database schema and this library's migrations disagree; nothing was applied. Raised by Radiant only: hosts
+/// catch it, they do not create it.
+/// </summary>
+public sealed class RadiantMigrationException : Errors.RadiantException
+{
+    internal RadiantMigrationException(string message)
+        : base(message)
+    {
+    }
+}

@@ -424,7 +424,7 @@ internal sealed partial class SchedulerStore
         {
             return timing.NextOccurrence(after);
         }
-        catch (Exception e) when (e is Cronos.CronFormatException or InvalidOperationException)
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
         {
             // Validated on write; a row edited by hand that no longer parses stops after this run instead of looping.
             return null;
