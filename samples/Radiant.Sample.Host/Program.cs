@@ -10,8 +10,10 @@ var (connectionString, localPostgres) = await SamplePostgres.ResolveAsync(builde
 builder.Services.AddAuthentication(DemoBasicAuthentication.SchemeName)
     .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, DemoBasicAuthentication>(DemoBasicAuthentication.SchemeName, null);
 
+// One superuser login for everything is a development shortcut: SQL injected into a request could RESET ROLE and
+// reach every tenant, so Radiant refuses it unless told otherwise (the README shows the production setup).
 builder.Services.AddRadiant()
-    .UsePostgres(connectionString)
+    .UsePostgres(connectionString, o => o.AllowPrivilegedLogin = true)
     .AddFocusModes()
     .AddPersonas()
     .AddPricing()

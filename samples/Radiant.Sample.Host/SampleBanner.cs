@@ -33,6 +33,7 @@ public static class SampleBanner
             Radiant sample is running at {url}
               API reference:  {url}/scalar/v1      OpenAPI: {url}/openapi/v1.json      Health: {url}/health
               Database:       {database}
+                              one superuser login (AllowPrivilegedLogin: development only; README "Tenant isolation" has the production setup)
               Email:          offline: each email a schedule sends is written as a .eml file to {mailDirectory}
 
             Demo users (HTTP Basic):

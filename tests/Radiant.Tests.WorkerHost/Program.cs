@@ -9,24 +9,26 @@ using OpenAI;
 using Radiant.Postgres.Scheduling;
 
 // A scheduler worker alone in its process, so a test can kill it mid-run (Process.Kill) and watch another worker
-// recover the run. Usage: Radiant.Tests.WorkerHost <connection string> <chat endpoint (…/v1)> <lease seconds> <worker id>
-if (args.Length != 4)
+// recover the run. Usage: Radiant.Tests.WorkerHost <service connection string> <owner connection string>
+// <chat endpoint (…/v1)> <lease seconds> <worker id>
+if (args.Length != 5)
 {
-    await Console.Error.WriteLineAsync("usage: Radiant.Tests.WorkerHost <connection string> <chat endpoint> <lease seconds> <worker id>");
+    await Console.Error.WriteLineAsync("usage: Radiant.Tests.WorkerHost <service connection string> <owner connection string> <chat endpoint> <lease seconds> <worker id>");
     return 2;
 }
 
 var connectionString = args[0];
-var endpoint = new Uri(args[1]);
-var lease = TimeSpan.FromSeconds(double.Parse(args[2], CultureInfo.InvariantCulture));
-var workerId = args[3];
+var ownerConnectionString = args[1];
+var endpoint = new Uri(args[2]);
+var lease = TimeSpan.FromSeconds(double.Parse(args[3], CultureInfo.InvariantCulture));
+var workerId = args[4];
 
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
 builder.Logging.SetMinimumLevel(LogLevel.Information);
 builder.Services.AddRadiant()
-    .UsePostgres(connectionString)
+    .UsePostgres(connectionString, o => o.MigrationConnectionString = ownerConnectionString)
     .AddScheduler()
     .AddSchedulerWorker(o =>
     {

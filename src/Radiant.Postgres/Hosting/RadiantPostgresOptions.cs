@@ -14,9 +14,10 @@ public sealed class RadiantPostgresOptions
     /// <summary>
     /// Connection string used by the services; Radiant builds its own data source from it, with the host's
     /// <c>ILoggerFactory</c>. Leave it empty to use an <c>NpgsqlDataSource</c> registered in the container (see
-    /// <see cref="DataSourceKey"/>), or pass a data source to <c>UsePostgres</c>. The login may be the schema owner
-    /// (then <see cref="ApplicationRole"/> restricts each transaction) or a login that is a member of the
-    /// application role and owns nothing.
+    /// <see cref="DataSourceKey"/>), or pass a data source to <c>UsePostgres</c>. In production the login is a member
+    /// of <see cref="ApplicationRole"/> and nothing more powerful: SQL injected into a request could switch to any role
+    /// the login may become (<c>RESET ROLE</c>), so start-up refuses a superuser or owner login unless
+    /// <see cref="AllowPrivilegedLogin"/> is set.
     /// </summary>
     public string? ConnectionString { get; set; }
 
@@ -28,8 +29,8 @@ public sealed class RadiantPostgresOptions
     public string? DataSourceKey { get; set; }
 
     /// <summary>
-    /// Connection string used to apply migrations (a login that owns, or may create, the schema). Defaults to the
-    /// services' data source.
+    /// Connection string of the login that owns the schema: it applies migrations and syncs the global model
+    /// catalogue, which the services' role may only read. Defaults to the services' data source.
     /// </summary>
     public string? MigrationConnectionString { get; set; }
 
@@ -54,6 +55,14 @@ public sealed class RadiantPostgresOptions
     /// login is itself a member of the application role that owns nothing.
     /// </summary>
     public bool SwitchToApplicationRole { get; set; } = true;
+
+    /// <summary>
+    /// Let the services connect with a login that could leave the application role — a superuser, the schema owner,
+    /// or a member of a role with BYPASSRLS or CREATEROLE. Development only (a local database, the sample host):
+    /// with such a login, SQL injected into a request could <c>RESET ROLE</c> and read every tenant. Default false:
+    /// start-up refuses such a login and says which role makes it privileged.
+    /// </summary>
+    public bool AllowPrivilegedLogin { get; set; }
 
     /// <summary>Apply pending migrations when the host starts. Default true; when false call <c>IRadiantSchemaMigrator</c>.</summary>
     public bool MigrateOnStartup { get; set; } = true;

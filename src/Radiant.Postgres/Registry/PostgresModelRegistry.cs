@@ -138,70 +138,82 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
     {
         ArgumentNullException.ThrowIfNull(catalog);
         catalog.Validate();
-        // The system scope reads the tenant list; each tenant's prices are then written with that tenant set.
-        var result = await _db.InScopeAsync(
-            RadiantScope.System,
-            async (connection, transaction) =>
-            {
-                var notifications = 0;
-                // Instances syncing together queue here: each price change is recorded once.
-                await connection.ExecuteAsync(new CommandDefinition(_lockSql, new { key = _pricing.Channel + ":sync" }, transaction, cancellationToken: cancellationToken));
-                var (providersAdded, providersUpdated) = (0, 0);
-                foreach (var p in catalog.Providers)
+        // The catalogue is written by the schema owner only; the system scope reads the tenant list, and each tenant's
+        // prices are then written with that tenant set.
+        ModelSyncResult result;
+        try
+        {
+            result = await _db.AsSchemaOwnerAsync(
+                async (connection, transaction) =>
                 {
-                    var inserted = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
-                        _upsertProviderSql,
-                        new { p.Id, p.DisplayName, p.ApiBase, AuthType = DbEnum.Name(p.AuthType) },
-                        transaction,
-                        cancellationToken: cancellationToken));
-                    providersAdded += inserted is true ? 1 : 0;
-                    providersUpdated += inserted is false ? 1 : 0;
-                }
+                    var notifications = 0;
+                    // Instances syncing together queue here: each price change is recorded once.
+                    await connection.ExecuteAsync(new CommandDefinition(_lockSql, new { key = _pricing.Channel + ":sync" }, transaction, cancellationToken: cancellationToken));
+                    var (providersAdded, providersUpdated) = (0, 0);
+                    foreach (var p in catalog.Providers)
+                    {
+                        var inserted = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
+                            _upsertProviderSql,
+                            new { p.Id, p.DisplayName, p.ApiBase, AuthType = DbEnum.Name(p.AuthType) },
+                            transaction,
+                            cancellationToken: cancellationToken));
+                        providersAdded += inserted is true ? 1 : 0;
+                        providersUpdated += inserted is false ? 1 : 0;
+                    }
 
-                var (modelsAdded, modelsUpdated) = (0, 0);
-                var changes = new List<(ModelDefinition Model, decimal OldInput, decimal OldOutput)>();
-                foreach (var m in catalog.Models)
-                {
-                    var stored = await connection.QuerySingleOrDefaultAsync<(decimal Input, decimal Output)?>(new CommandDefinition(
-                        _basePriceSql, new { m.Id }, transaction, cancellationToken: cancellationToken));
-                    var inserted = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
-                        _upsertModelSql,
-                        new
+                    var (modelsAdded, modelsUpdated) = (0, 0);
+                    var changes = new List<(ModelDefinition Model, decimal OldInput, decimal OldOutput)>();
+                    foreach (var m in catalog.Models)
+                    {
+                        var stored = await connection.QuerySingleOrDefaultAsync<(decimal Input, decimal Output)?>(new CommandDefinition(
+                            _basePriceSql, new { m.Id }, transaction, cancellationToken: cancellationToken));
+                        var inserted = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
+                            _upsertModelSql,
+                            new
+                            {
+                                m.Id, m.ProviderId, m.DisplayName, m.ContextWindow, m.MaxOutputTokens,
+                                Modalities = m.Modalities.ToArray(), Capabilities = m.Capabilities.ToArray(),
+                                InputPrice = m.InputPricePer1M, OutputPrice = m.OutputPricePer1M,
+                                m.IsNovel, m.Category, m.ThinkTankEnabled, m.DisplayOrder,
+                            },
+                            transaction,
+                            cancellationToken: cancellationToken));
+                        modelsAdded += inserted is true ? 1 : 0;
+                        modelsUpdated += inserted is false ? 1 : 0;
+                        if (stored is { } old && (old.Input != m.InputPricePer1M || old.Output != m.OutputPricePer1M))
                         {
-                            m.Id, m.ProviderId, m.DisplayName, m.ContextWindow, m.MaxOutputTokens,
-                            Modalities = m.Modalities.ToArray(), Capabilities = m.Capabilities.ToArray(),
-                            InputPrice = m.InputPricePer1M, OutputPrice = m.OutputPricePer1M,
-                            m.IsNovel, m.Category, m.ThinkTankEnabled, m.DisplayOrder,
-                        },
-                        transaction,
-                        cancellationToken: cancellationToken));
-                    modelsAdded += inserted is true ? 1 : 0;
-                    modelsUpdated += inserted is false ? 1 : 0;
-                    if (stored is { } old && (old.Input != m.InputPricePer1M || old.Output != m.OutputPricePer1M))
-                    {
-                        changes.Add((m, old.Input, old.Output));
+                            changes.Add((m, old.Input, old.Output));
+                        }
                     }
-                }
 
-                var tenantUpdates = 0;
-                if (changes.Count > 0)
-                {
-                    (tenantUpdates, notifications) = await ApplyPriceChangesAsync(connection, transaction, changes, cancellationToken);
-                    foreach (var (m, _, _) in changes)
+                    var tenantUpdates = 0;
+                    if (changes.Count > 0)
                     {
-                        await connection.ExecuteAsync(new CommandDefinition(
-                            _updatePriceSql, new { m.Id, Input = m.InputPricePer1M, Output = m.OutputPricePer1M }, transaction, cancellationToken: cancellationToken));
+                        (tenantUpdates, notifications) = await ApplyPriceChangesAsync(connection, transaction, changes, cancellationToken);
+                        foreach (var (m, _, _) in changes)
+                        {
+                            await connection.ExecuteAsync(new CommandDefinition(
+                                _updatePriceSql, new { m.Id, Input = m.InputPricePer1M, Output = m.OutputPricePer1M }, transaction, cancellationToken: cancellationToken));
+                        }
                     }
-                }
 
-                if (providersAdded + providersUpdated + modelsAdded + modelsUpdated + changes.Count > 0)
-                {
-                    await _pricing.NotifyAsync(connection, transaction, "*", cancellationToken);
-                }
+                    if (providersAdded + providersUpdated + modelsAdded + modelsUpdated + changes.Count > 0)
+                    {
+                        await _pricing.NotifyAsync(connection, transaction, "*", cancellationToken);
+                    }
 
-                return new ModelSyncResult(providersAdded, providersUpdated, modelsAdded, modelsUpdated, changes.Count, tenantUpdates, notifications);
-            },
-            cancellationToken);
+                    return new ModelSyncResult(providersAdded, providersUpdated, modelsAdded, modelsUpdated, changes.Count, tenantUpdates, notifications);
+                },
+                cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw new InvalidOperationException(
+                "The model catalogue sync writes the global provider and model tables, which only the schema owner may write. " +
+                "Set RadiantPostgresOptions.MigrationConnectionString to the owner's login, or sync from your deployment step " +
+                "with that login and set SyncBuiltInCatalogOnStartup = false.",
+                e);
+        }
 
         LogSynced(result.ProvidersAdded, result.ModelsAdded, result.ModelsUpdated, result.PriceChanges, result.TenantPriceUpdates);
         return result;
@@ -222,7 +234,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
         var (updates, notifications) = (0, 0);
         foreach (var tenantId in tenants)
         {
-            await RadiantDb.EnterTenantAsync(connection, transaction, tenantId, cancellationToken);
+            await _db.EnterTenantAsync(connection, transaction, tenantId, cancellationToken);
             // The tenant's pricing lock, as every admin pricing change takes it (creating the default config row when
             // the tenant has none), so the sync never interleaves with an override or config change of this tenant.
             // "Now" is read once the lock is granted: prices are judged against what that change committed.

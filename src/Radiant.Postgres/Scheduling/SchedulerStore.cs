@@ -71,8 +71,7 @@ internal sealed partial class SchedulerStore
         _db = db;
         _prepare = options.Value.PrepareStatements;
         _logger = logger;
-        // The scope is set in the same command as the claim: one round trip fewer per batch.
-        _selectDue = db.InScope(RadiantScope.Scheduler, """
+        _selectDue = db.Sql("""
             SELECT s.tenant_id, s.id, s.user_id, s.prompt_name, s.prompt_text, s.model, m.provider_id, s.schedule_type,
                    s.cron_expression, s.run_at, s.interval_minutes, s.timezone, s.max_runs, s.run_count, s.next_run,
                    s.output_destination, s.webhook_url, s.webhook_secret, s.notification_email, now()
@@ -101,7 +100,7 @@ internal sealed partial class SchedulerStore
             ON CONFLICT (tenant_id, prompt_id, scheduled_for) DO NOTHING
             RETURNING id
             """);
-        _claimRuns = db.InScope(RadiantScope.Scheduler, """
+        _claimRuns = db.Sql("""
             WITH picked AS (
                 SELECT r.tenant_id, r.id FROM {schema}.scheduled_prompt_runs r
                 WHERE r.status = 'pending' OR (r.status = 'running' AND r.lease_expires_at < now())
@@ -131,19 +130,19 @@ internal sealed partial class SchedulerStore
             WHERE r.tenant_id = @tenant AND r.id = u.id AND r.lease_token = u.lease_token AND r.status = 'running'
             RETURNING u.lease_token
             """);
-        _heartbeat = db.InScope(RadiantScope.Scheduler, """
+        _heartbeat = db.Sql("""
             UPDATE {schema}.scheduled_prompt_runs r SET lease_expires_at = now() + @lease
             FROM unnest(@tenants, @runs, @tokens) AS h(tenant_id, id, lease_token)
             WHERE r.tenant_id = h.tenant_id AND r.id = h.id AND r.lease_token = h.lease_token AND r.status = 'running'
             """);
-        _release = db.InScope(RadiantScope.Scheduler, """
+        _release = db.Sql("""
             UPDATE {schema}.scheduled_prompt_runs r SET status = 'pending', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
             FROM unnest(@tenants, @runs, @tokens) AS h(tenant_id, id, lease_token)
             WHERE r.tenant_id = h.tenant_id AND r.id = h.id AND r.lease_token = h.lease_token AND r.status = 'running'
             """);
         // Three index probes (least ignores nulls): the first due schedule, any pending run, the first lease to expire;
         // as a wait from the database's clock, which is the one next_run and leases are compared with.
-        _nextDue = db.InScope(RadiantScope.Scheduler, """
+        _nextDue = db.Sql("""
             SELECT extract(epoch FROM least(
                 (SELECT min(next_run) FROM {schema}.scheduled_prompts WHERE is_active),
                 (SELECT now() WHERE EXISTS (SELECT FROM {schema}.scheduled_prompt_runs WHERE status = 'pending')),
@@ -162,7 +161,7 @@ internal sealed partial class SchedulerStore
     /// run, not one per missed tick — advances them and inserts their runs, leased to this worker, in one transaction.
     /// </summary>
     public Task<List<ClaimedRun>> ClaimDueOccurrencesAsync(int limit, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
-        _db.WithoutTenantAsync(async (connection, transaction) =>
+        _db.InScopeAsync(RadiantScope.Scheduler, async (connection, transaction) =>
         {
             var due = new List<(ClaimedRun Run, DateTimeOffset? Next)>(limit);
             var postponed = new List<(Guid TenantId, Guid ScheduleId, string Zone)>();
@@ -171,7 +170,6 @@ internal sealed partial class SchedulerStore
                 select.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
                 await PrepareAsync(select, cancellationToken);
                 await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-                await reader.NextResultAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     var now = Utc(reader.GetDateTime(19));
@@ -271,7 +269,7 @@ internal sealed partial class SchedulerStore
 
     /// <summary>Claims runs waiting for a worker: run-now requests, runs handed back, and runs whose lease expired.</summary>
     public Task<List<ClaimedRun>> ClaimWaitingRunsAsync(int limit, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
-        _db.WithoutTenantAsync(async (connection, transaction) =>
+        _db.InScopeAsync(RadiantScope.Scheduler, async (connection, transaction) =>
         {
             var runs = new List<ClaimedRun>();
             await using var command = new NpgsqlCommand(_claimRuns, connection, transaction);
@@ -280,7 +278,6 @@ internal sealed partial class SchedulerStore
             command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
             await PrepareAsync(command, cancellationToken);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.NextResultAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 runs.Add(new ClaimedRun(
@@ -309,8 +306,8 @@ internal sealed partial class SchedulerStore
 
     /// <summary>
     /// Records outcomes in one transaction and one round trip: for each tenant of the batch, a command sets that
-    /// tenant and the next updates its runs, under the ordinary tenant policies (<c>set_config(..., true)</c> can be
-    /// changed within a transaction, and each statement reads the setting when it starts). Returns the lease tokens of
+    /// tenant and the next updates its runs, under the ordinary tenant policies (the context can change within a
+    /// transaction, and each statement reads it when it starts). Returns the lease tokens of
     /// the runs recorded; a run missing from the result lost its lease (another worker took it over) or was deleted,
     /// and is left to its new owner.
     /// </summary>
@@ -320,7 +317,7 @@ internal sealed partial class SchedulerStore
             await using var batch = new NpgsqlBatch(connection, transaction);
             foreach (var tenant in outcomes.GroupBy(o => o.Run.TenantId))
             {
-                batch.BatchCommands.Add(RadiantDb.TenantCommand(tenant.Key));
+                batch.BatchCommands.Add(_db.TenantCommand(connection, tenant.Key));
                 batch.BatchCommands.Add(CompleteCommand(tenant.Key, tenant.ToList()));
             }
 
@@ -336,7 +333,7 @@ internal sealed partial class SchedulerStore
             var result = 0;
             do
             {
-                // Results alternate: the tenant's set_config row, then the lease tokens its UPDATE recorded.
+                // Results alternate: the tenant's enter_context row, then the lease tokens its UPDATE recorded.
                 while (result % 2 == 1 && await reader.ReadAsync(cancellationToken))
                 {
                     recorded.Add(reader.GetGuid(0));
@@ -382,12 +379,11 @@ internal sealed partial class SchedulerStore
     /// clock (zero or negative: due now); null when nothing is scheduled.
     /// </summary>
     public Task<TimeSpan?> UntilNextDueAsync(CancellationToken cancellationToken) =>
-        _db.WithoutTenantAsync(async (connection, transaction) =>
+        _db.InScopeAsync(RadiantScope.Scheduler, async (connection, transaction) =>
         {
             await using var command = new NpgsqlCommand(_nextDue, connection, transaction);
             await PrepareAsync(command, cancellationToken);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.NextResultAsync(cancellationToken);
             return await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? TimeSpan.FromSeconds(reader.GetDouble(0)) : (TimeSpan?)null;
         }, cancellationToken);
 
@@ -398,7 +394,7 @@ internal sealed partial class SchedulerStore
             return Task.FromResult(0);
         }
 
-        return _db.WithoutTenantAsync(async (connection, transaction) =>
+        return _db.InScopeAsync(RadiantScope.Scheduler, async (connection, transaction) =>
         {
             await using var command = new NpgsqlCommand(sql, connection, transaction);
             command.Parameters.Add(UuidArray("tenants", runs.Select(r => r.TenantId)));

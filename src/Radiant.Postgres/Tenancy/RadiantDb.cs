@@ -24,9 +24,10 @@ internal enum RadiantScope
 
 /// <summary>
 /// The data kernel: every transaction Radiant runs starts here, confined to what it may see. Each switches to the
-/// application role and sets <c>radiant.tenant_id</c> / <c>radiant.user_id</c> — or one of the
-/// <see cref="RadiantScope"/>s — with <c>set_config(..., true)</c>, so row-level security applies and nothing outlives
-/// the transaction on a pooled connection. No other class writes <c>set_config</c>.
+/// application role and enters a signed context — a tenant and user, or one of the <see cref="RadiantScope"/>s — with
+/// <c>enter_context</c>, which row-level security trusts only with a valid signature of this connection's session key
+/// (<see cref="SessionKeys"/>), so SQL injected into the transaction cannot widen it. The context is bound to the
+/// transaction and outlives it on no pooled connection. No other class enters a context.
 /// </summary>
 /// <remarks>
 /// A transient failure before the commit (a serialization failure, a deadlock, a connection that broke) re-runs the
@@ -36,21 +37,23 @@ internal enum RadiantScope
 internal sealed partial class RadiantDb
 {
     private const string CommitStarted = "Radiant.CommitStarted";
-    private const string EnterTenantSql = "SELECT set_config('radiant.tenant_id', @tenant, true), set_config('radiant.scope', '', true)";
+    private const string KeyLost = "Radiant.SessionKeyLost";
     private readonly NpgsqlDataSource _dataSource;
-    private readonly string _setRole;
-    private readonly string _tenantSql;
+    private readonly NpgsqlDataSource _ownerDataSource;
+    private readonly string _enterSql;
+    private readonly string _enterAsAppSql;
     private readonly ResiliencePipeline _retry;
     private readonly ILogger<RadiantDb> _logger;
 
     public RadiantDb(RadiantDataSources dataSources, IOptions<RadiantPostgresOptions> options, TimeProvider time, ILogger<RadiantDb> logger)
     {
         _dataSource = dataSources.App;
+        _ownerDataSource = dataSources.Migration;
         _logger = logger;
         var settings = options.Value;
         Schema = SqlIdentifier.Quote(settings.Schema);
-        _setRole = settings.SwitchToApplicationRole ? $"SET LOCAL ROLE {SqlIdentifier.Quote(settings.ApplicationRole)};" : string.Empty;
-        _tenantSql = _setRole + "SELECT set_config('radiant.tenant_id', @tenant, true), set_config('radiant.user_id', @user, true), set_config('radiant.scope', '', true)";
+        _enterSql = $"SELECT {Schema}.enter_context(@claim, @signature)";
+        _enterAsAppSql = (settings.SwitchToApplicationRole ? $"SET LOCAL ROLE {SqlIdentifier.Quote(settings.ApplicationRole)};" : string.Empty) + _enterSql;
         _retry = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
@@ -80,12 +83,6 @@ internal sealed partial class RadiantDb
     public string Sql(string text) => text.Replace("{schema}", Schema, StringComparison.Ordinal);
 
     /// <summary>
-    /// <paramref name="sql"/> preceded by the statement that enters <paramref name="scope"/>, for a command that must
-    /// set its scope in the same round trip (the scheduler's claims). Its first result is that statement's row.
-    /// </summary>
-    public string InScope(RadiantScope scope, string sql) => $"SELECT set_config('radiant.scope', '{ScopeName(scope)}', true);\n" + Sql(sql);
-
-    /// <summary>
     /// "Now" for a decision that other instances must agree with: the database's <c>clock_timestamp()</c>, read in the
     /// transaction once it holds its locks (not <c>now()</c>, the transaction's start, which is earlier than what
     /// committed while the transaction waited). The one way services read the time.
@@ -104,38 +101,53 @@ internal sealed partial class RadiantDb
 
     /// <summary>Runs <paramref name="work"/> in a transaction scoped to the caller's tenant and user.</summary>
     public Task<T> InTenantAsync<T>(RadiantCaller caller, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
-        RunAsync(caller.TenantId.ToString(), caller.UserId.ToString(), null, work, cancellationToken);
+        RunAsync(_dataSource, _enterAsAppSql, SessionKeys.Claim(caller.TenantId, caller.UserId, ""), work, cancellationToken);
 
     /// <summary>Runs <paramref name="work"/> in a transaction scoped to a tenant and, optionally, a user (Radiant's own jobs acting for a tenant).</summary>
     public Task<T> InTenantAsync<T>(Guid tenantId, Guid? userId, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
-        RunAsync(tenantId.ToString(), userId?.ToString() ?? string.Empty, null, work, cancellationToken);
+        RunAsync(_dataSource, _enterAsAppSql, SessionKeys.Claim(tenantId, userId, ""), work, cancellationToken);
 
     /// <summary>Runs <paramref name="work"/> in a transaction with no tenant set: tenant tables show nothing.</summary>
     public Task<T> WithoutTenantAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
-        RunAsync(string.Empty, string.Empty, null, work, cancellationToken);
+        RunAsync(_dataSource, _enterAsAppSql, SessionKeys.Claim(null, null, ""), work, cancellationToken);
 
     /// <summary>Runs <paramref name="work"/> in a transaction in one of Radiant's cross-tenant <see cref="RadiantScope"/>s.</summary>
     public Task<T> InScopeAsync<T>(RadiantScope scope, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
-        RunAsync(string.Empty, string.Empty, scope, work, cancellationToken);
+        RunAsync(_dataSource, _enterAsAppSql, SessionKeys.Claim(null, null, ScopeName(scope)), work, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> as the schema owner (the migration login, without switching to the application
+    /// role) in the <see cref="RadiantScope.System"/> scope: the one way to write the global catalogue, which the
+    /// application role may only read. Tenant rows are still written with <see cref="EnterTenantAsync"/>, since
+    /// row-level security is forced on the owner too.
+    /// </summary>
+    public Task<T> AsSchemaOwnerAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        RunAsync(_ownerDataSource, _enterSql, SessionKeys.Claim(null, null, ScopeName(RadiantScope.System)), work, cancellationToken);
 
     /// <summary>
     /// Within a scoped transaction, confines what follows to one tenant (its scope left): how a cross-tenant job writes
-    /// each tenant's rows under the ordinary tenant policies. A setting made with <c>set_config(..., true)</c> can change
-    /// inside a transaction; each statement reads it when it starts.
+    /// each tenant's rows under the ordinary tenant policies. The context can change inside a transaction; each
+    /// statement reads it when it starts.
     /// </summary>
-    public static async Task EnterTenantAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, CancellationToken cancellationToken)
+    public async Task EnterTenantAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(EnterTenantSql, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<string>("tenant", tenantId.ToString()));
+        await using var command = new NpgsqlCommand(_enterSql, connection, transaction);
+        AddContext(command.Parameters, connection, SessionKeys.Claim(tenantId, null, ""));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>The batch form of <see cref="EnterTenantAsync"/>, for work that batches many tenants in one round trip.</summary>
-    public static NpgsqlBatchCommand TenantCommand(Guid tenantId)
+    public NpgsqlBatchCommand TenantCommand(NpgsqlConnection connection, Guid tenantId)
     {
-        var command = new NpgsqlBatchCommand(EnterTenantSql);
-        command.Parameters.Add(new NpgsqlParameter<string>("tenant", tenantId.ToString()));
+        var command = new NpgsqlBatchCommand(_enterSql);
+        AddContext(command.Parameters, connection, SessionKeys.Claim(tenantId, null, ""));
         return command;
+    }
+
+    private static void AddContext(NpgsqlParameterCollection parameters, NpgsqlConnection connection, string claim)
+    {
+        parameters.Add(new NpgsqlParameter<string>("claim", claim));
+        parameters.Add(new NpgsqlParameter<byte[]>("signature", SessionKeys.Sign(connection.ProcessID, claim)));
     }
 
     private static string ScopeName(RadiantScope scope) => scope switch
@@ -148,33 +160,38 @@ internal sealed partial class RadiantDb
 
     private static bool IsRetryable(Exception e) =>
         e.Data[CommitStarted] is not true
-        && e is PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected }
-            or NpgsqlException { IsTransient: true, InnerException: not TimeoutException };
+        && (e is PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected }
+                or NpgsqlException { IsTransient: true, InnerException: not TimeoutException }
+                or StaleSessionKeyException
+            || e.Data[KeyLost] is true);
 
     private Task<T> RunAsync<T>(
-        string tenant,
-        string user,
-        RadiantScope? scope,
+        NpgsqlDataSource dataSource,
+        string enterSql,
+        string claim,
         Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work,
         CancellationToken cancellationToken) =>
         _retry.ExecuteAsync(
             async ct =>
             {
-                await using var connection = await _dataSource.OpenConnectionAsync(ct);
+                await using var connection = await dataSource.OpenConnectionAsync(ct);
+                await SessionKeys.EnsureRegisteredAsync(connection, Schema, ct);
                 await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-                await using (var enter = new NpgsqlCommand(_tenantSql, connection, transaction))
+                await using (var enter = new NpgsqlCommand(enterSql, connection, transaction))
                 {
-                    if (scope is { } s)
+                    AddContext(enter.Parameters, connection, claim);
+                    try
                     {
-                        enter.CommandText = _setRole + $"SELECT set_config('radiant.tenant_id', '', true), set_config('radiant.user_id', '', true), set_config('radiant.scope', '{ScopeName(s)}', true)";
+                        await enter.ExecuteNonQueryAsync(ct);
                     }
-                    else
+                    catch (PostgresException e) when (e.SqlState == SessionKeys.BadSignature)
                     {
-                        enter.Parameters.Add(new NpgsqlParameter<string>("tenant", tenant));
-                        enter.Parameters.Add(new NpgsqlParameter<string>("user", user));
+                        // The server lost this backend's key (a restored database, a truncated table): register again.
+                        // Only here: a bad signature inside the work is the work's own doing and is not retried.
+                        SessionKeys.Forget(connection, Schema);
+                        e.Data[KeyLost] = true;
+                        throw;
                     }
-
-                    await enter.ExecuteNonQueryAsync(ct);
                 }
 
                 T result;

@@ -138,7 +138,7 @@ public sealed class RegistrationTests(PostgresServer server)
         var connectionString = await server.CreateDatabaseAsync("di_source", Ct);
         var services = new ServiceCollection();
         services.AddLogging();
-        var dataSource = NpgsqlDataSource.Create(connectionString);
+        var dataSource = NpgsqlDataSource.Create(TestLogins.ServiceConnectionString(connectionString));
         if (key is null)
         {
             services.AddSingleton(dataSource);
@@ -148,7 +148,11 @@ public sealed class RegistrationTests(PostgresServer server)
             services.AddKeyedSingleton(key, dataSource);
         }
 
-        services.AddRadiant().UsePostgres(o => o.DataSourceKey = key).AddPersonas();
+        services.AddRadiant().UsePostgres(o =>
+        {
+            o.DataSourceKey = key;
+            o.MigrationConnectionString = TestLogins.OwnerConnectionString(connectionString);
+        }).AddPersonas();
         await using (var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true }))
         {
             foreach (var hosted in provider.GetServices<IHostedService>())
@@ -161,10 +165,17 @@ public sealed class RegistrationTests(PostgresServer server)
             await provider.GetRequiredService<IPersonaService>().CreateAsync(user, new PersonaCreate("A", "p"), Ct);
         }
 
-        // Still the host's: usable after Radiant's container is gone, and it holds what Radiant wrote.
-        await using var command = dataSource.CreateCommand("SELECT count(*) FROM radiant.user_personas");
-        Assert.Equal(1L, await command.ExecuteScalarAsync(Ct));
+        // Still the host's: usable after Radiant's container is gone; and Radiant wrote through it.
+        await using (var command = dataSource.CreateCommand("SELECT session_user::text"))
+        {
+            Assert.Equal(TestLogins.Service, await command.ExecuteScalarAsync(Ct));
+        }
+
         await dataSource.DisposeAsync();
+        await using var admin = new NpgsqlConnection(connectionString);
+        await admin.OpenAsync(Ct);
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM radiant.user_personas", admin);
+        Assert.Equal(1L, await count.ExecuteScalarAsync(Ct));
     }
 
     [Fact]
@@ -175,7 +186,7 @@ public sealed class RegistrationTests(PostgresServer server)
         var callbackRan = false;
         var services = new ServiceCollection();
         services.AddLogging(b => b.AddProvider(logged).SetMinimumLevel(LogLevel.Debug));
-        services.AddRadiant().UsePostgres(connectionString, configureDataSource: b =>
+        services.AddRadiant().UsePostgres(TestLogins.ServiceConnectionString(connectionString), o => o.MigrationConnectionString = TestLogins.OwnerConnectionString(connectionString), b =>
         {
             callbackRan = true;
             b.ConnectionStringBuilder.ApplicationName = "radiant-registration-test";

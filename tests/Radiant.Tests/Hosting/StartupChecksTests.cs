@@ -19,10 +19,59 @@ public sealed class StartupChecksTests(PostgresServer server)
         var connectionString = await server.CreateDatabaseAsync("guard_super", Ct);
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            RadiantDatabase.BuildAsync(connectionString, o => o.SwitchToApplicationRole = false));
+            RadiantDatabase.BuildAsync(connectionString, o => o.SwitchToApplicationRole = false, adminLogin: true));
 
         Assert.Contains("superuser", error.Message, StringComparison.Ordinal);
         Assert.Contains("row-level security", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_superuser_login_is_refused_even_when_it_switches_roles_unless_allowed_for_development()
+    {
+        var connectionString = await server.CreateDatabaseAsync("guard_login_super", Ct);
+        var login = new NpgsqlConnectionStringBuilder(connectionString).Username!;
+
+        // RESET ROLE in an injected statement would give the superuser back.
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            RadiantDatabase.BuildAsync(connectionString, o => o.AllowPrivilegedLogin = false, adminLogin: true));
+
+        Assert.Contains($"login '{login}' can become {login} (superuser", error.Message, StringComparison.Ordinal);
+        Assert.Contains("RESET ROLE", error.Message, StringComparison.Ordinal);
+        Assert.Contains("AllowPrivilegedLogin", error.Message, StringComparison.Ordinal);
+
+        var log = new Radiant.Tests.Scheduling.Worker.CollectedLog();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddProvider(log));
+        services.AddRadiant().UsePostgres(connectionString, o => o.AllowPrivilegedLogin = true).AddPersonas();
+        await using var provider = services.BuildServiceProvider();
+        await RadiantDatabase.StartAsync(provider);
+        Assert.Contains(log.Lines, l => l.Contains($"privileged login {login}", StringComparison.Ordinal) && l.Contains("Development only", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_login_that_can_become_the_schema_owner_is_refused_naming_that_role()
+    {
+        var connectionString = await server.CreateDatabaseAsync("guard_login_owner", Ct);
+        await (await RadiantDatabase.BuildAsync(connectionString)).DisposeAsync();
+        var password = Guid.NewGuid().ToString("N");
+        var login = "radiant_login_" + Guid.NewGuid().ToString("N")[..8];
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync(Ct);
+            await using var command = new NpgsqlCommand($"CREATE ROLE {login} LOGIN PASSWORD '{password}' IN ROLE radiant_app, {TestLogins.Owner}", connection);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => RadiantDatabase.BuildAsync(
+            new NpgsqlConnectionStringBuilder(connectionString) { Username = login, Password = password }.ConnectionString,
+            o =>
+            {
+                o.AllowPrivilegedLogin = false;
+                o.MigrationConnectionString = TestLogins.OwnerConnectionString(connectionString);
+            },
+            adminLogin: true));
+
+        Assert.Contains($"{TestLogins.Owner} (owns schema radiant)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -44,7 +93,7 @@ public sealed class StartupChecksTests(PostgresServer server)
         }
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            RadiantDatabase.BuildAsync(connectionString, o => o.ApplicationRole = "radiant_bypass_test"));
+            RadiantDatabase.BuildAsync(connectionString, o => o.ApplicationRole = "radiant_bypass_test", adminLogin: true));
 
         Assert.Contains("BYPASSRLS", error.Message, StringComparison.Ordinal);
     }
@@ -152,10 +201,10 @@ public sealed class StartupChecksTests(PostgresServer server)
     public async Task A_data_source_owned_by_the_host_is_used_and_not_disposed()
     {
         var connectionString = await server.CreateDatabaseAsync("ext_source", Ct);
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var dataSource = NpgsqlDataSource.Create(TestLogins.ServiceConnectionString(connectionString));
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddRadiant().UsePostgres(dataSource).AddPersonas();
+        services.AddRadiant().UsePostgres(dataSource, o => o.MigrationConnectionString = TestLogins.OwnerConnectionString(connectionString)).AddPersonas();
         await using (var provider = services.BuildServiceProvider())
         {
             foreach (var hosted in provider.GetServices<IHostedService>())

@@ -74,14 +74,18 @@ public sealed class PostgresServer : IAsyncLifetime
                 $"The login in {ConnectionStringVariable} must be a superuser or have CREATEDB (and CREATEROLE) to create test databases.");
         }
 
+        await reader.DisposeAsync();
+        await CreateLoginsAsync(_admin, ct);
+
         var builder = new NpgsqlConnectionStringBuilder(AdminConnectionString);
         Description = string.Create(CultureInfo.InvariantCulture, $"{source} {version} at {builder.Host}:{builder.Port}");
         TestContext.Current.SendDiagnosticMessage($"PostgreSQL for this run: {Description}");
     }
 
     /// <summary>
-    /// Creates a new, empty database named <c>radiant_&lt;prefix&gt;_&lt;8 hex&gt;</c> and returns a connection string to
-    /// it with the admin credentials.
+    /// Creates a new, empty database named <c>radiant_&lt;prefix&gt;_&lt;8 hex&gt;</c>, owned by the <see cref="TestLogins.Owner"/>
+    /// login, and returns a connection string to it with the admin credentials (for tests' own raw SQL; Radiant's
+    /// hosts connect with <see cref="TestLogins"/>).
     /// </summary>
     public async Task<string> CreateDatabaseAsync(string namePrefix, CancellationToken ct)
     {
@@ -91,7 +95,7 @@ public sealed class PostgresServer : IAsyncLifetime
         {
             try
             {
-                await using var command = admin.CreateCommand($"CREATE DATABASE \"{name}\"");
+                await using var command = admin.CreateCommand($"CREATE DATABASE \"{name}\" OWNER {TestLogins.Owner}");
                 await command.ExecuteNonQueryAsync(ct);
                 break;
             }
@@ -117,6 +121,37 @@ public sealed class PostgresServer : IAsyncLifetime
     /// migrations, for example. The test disposes it.
     /// </summary>
     internal static Task<LocalPostgresServer> StartSeparateClusterAsync(CancellationToken ct) => LocalPostgresServer.StartThrowawayAsync(ct);
+
+    /// <summary>
+    /// The production setup of <see cref="TestLogins"/>: an owner login that is not a superuser (row-level security is
+    /// forced on it too), and a service login that is only a member of the application role. Roles are cluster-wide;
+    /// the passwords are new for every run.
+    /// </summary>
+    private static async Task CreateLoginsAsync(NpgsqlDataSource admin, CancellationToken ct)
+    {
+        await using var command = admin.CreateCommand(
+            $"""
+            DO $$
+            BEGIN
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'radiant_app') THEN
+                    CREATE ROLE radiant_app NOLOGIN;
+                END IF;
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{TestLogins.Owner}') THEN
+                    CREATE ROLE {TestLogins.Owner} LOGIN NOSUPERUSER NOBYPASSRLS;
+                END IF;
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{TestLogins.Service}') THEN
+                    CREATE ROLE {TestLogins.Service} LOGIN NOSUPERUSER NOBYPASSRLS;
+                END IF;
+                IF NOT pg_has_role(current_user, '{TestLogins.Owner}', 'MEMBER') THEN
+                    GRANT {TestLogins.Owner} TO current_user;
+                END IF;
+            END $$;
+            ALTER ROLE {TestLogins.Owner} PASSWORD '{TestLogins.Password}';
+            ALTER ROLE {TestLogins.Service} PASSWORD '{TestLogins.Password}';
+            GRANT radiant_app TO {TestLogins.Service};
+            """);
+        await command.ExecuteNonQueryAsync(ct);
+    }
 
     public async ValueTask DisposeAsync()
     {

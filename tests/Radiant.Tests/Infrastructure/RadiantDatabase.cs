@@ -43,22 +43,38 @@ public sealed class RadiantDatabase(PostgresServer server) : IAsyncLifetime
     }
 
     /// <summary>Builds a service provider like a host would and runs Radiant's start-up (migrations, RLS check, catalogue sync, pricing engine).</summary>
-    public static async Task<ServiceProvider> BuildAsync(string connectionString, Action<RadiantPostgresOptions>? configure = null)
+    public static async Task<ServiceProvider> BuildAsync(string connectionString, Action<RadiantPostgresOptions>? configure = null, bool adminLogin = false)
     {
-        var provider = Build(connectionString, configure);
+        var provider = Build(connectionString, configure, adminLogin);
         await StartAsync(provider);
         return provider;
     }
 
     /// <summary>
     /// Builds the service provider without running Radiant's start-up, as a deployment step does that only resolves
-    /// <c>IRadiantSchemaMigrator</c>; <see cref="StartAsync"/> starts it later.
+    /// <c>IRadiantSchemaMigrator</c>; <see cref="StartAsync"/> starts it later. The hosts connect with
+    /// <see cref="TestLogins"/>, unless <paramref name="adminLogin"/> has them use the admin (superuser) connection
+    /// string for everything, as a development host does (for clusters without the test logins).
     /// </summary>
-    public static ServiceProvider Build(string connectionString, Action<RadiantPostgresOptions>? configure = null)
+    public static ServiceProvider Build(string connectionString, Action<RadiantPostgresOptions>? configure = null, bool adminLogin = false)
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddRadiant().UsePostgres(connectionString, configure).AddFocusModes().AddPersonas().AddTeams().AddPricing();
+        var radiant = services.AddRadiant();
+        if (adminLogin)
+        {
+            radiant.UsePostgres(connectionString, o =>
+            {
+                o.AllowPrivilegedLogin = true;
+                configure?.Invoke(o);
+            });
+        }
+        else
+        {
+            radiant.UseTestPostgres(connectionString, configure);
+        }
+
+        radiant.AddFocusModes().AddPersonas().AddTeams().AddPricing();
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
 

@@ -1,23 +1,24 @@
 using Npgsql;
+using Radiant.Postgres.Tenancy;
 
 namespace Radiant.Tests.Infrastructure;
 
 /// <summary>
-/// Raw SQL as the application role, with the tenant and user set (or not) by hand: proves row-level security holds
-/// without any help from the services.
+/// Raw SQL as the application role, in a context entered by hand (signed with the connection's session key, as the
+/// data kernel does): proves row-level security holds without any help from the services.
 /// </summary>
 public static class RawSql
 {
-    public static async Task<NpgsqlTransaction> BeginAsAppAsync(NpgsqlConnection connection, Guid? tenantId, Guid? userId)
+    public static async Task<NpgsqlTransaction> BeginAsAppAsync(NpgsqlConnection connection, Guid? tenantId, Guid? userId, string scope = "")
     {
-        var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
-        await using var command = new NpgsqlCommand(
-            "SET LOCAL ROLE radiant_app; SELECT set_config('radiant.tenant_id', @t, true), set_config('radiant.user_id', @u, true)",
-            connection,
-            transaction);
-        command.Parameters.AddWithValue("t", tenantId?.ToString() ?? "");
-        command.Parameters.AddWithValue("u", userId?.ToString() ?? "");
-        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        var ct = TestContext.Current.CancellationToken;
+        await SessionKeys.EnsureRegisteredAsync(connection, "radiant", ct);
+        var transaction = await connection.BeginTransactionAsync(ct);
+        var claim = SessionKeys.Claim(tenantId, userId, scope);
+        await using var command = new NpgsqlCommand("SET LOCAL ROLE radiant_app; SELECT radiant.enter_context(@claim, @signature)", connection, transaction);
+        command.Parameters.AddWithValue("claim", claim);
+        command.Parameters.AddWithValue("signature", SessionKeys.Sign(connection.ProcessID, claim));
+        await command.ExecuteNonQueryAsync(ct);
         return transaction;
     }
 

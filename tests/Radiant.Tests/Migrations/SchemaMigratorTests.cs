@@ -33,7 +33,7 @@ public sealed class SchemaMigratorTests(PostgresServer server)
         Assert.False(await RoleExistsAsync(connectionString, "radiant_app"));
 
         // Four deployment steps at once: each builds the services and migrates; none starts a host before migrating.
-        var instances = Enumerable.Range(0, 4).Select(_ => RadiantDatabase.Build(connectionString, o => o.MigrateOnStartup = false)).ToList();
+        var instances = Enumerable.Range(0, 4).Select(_ => RadiantDatabase.Build(connectionString, o => o.MigrateOnStartup = false, adminLogin: true)).ToList();
         try
         {
             var applied = await Task.WhenAll(instances.Select(s => Task.Run(() => s.GetRequiredService<IRadiantSchemaMigrator>().MigrateAsync(Ct), Ct)));
@@ -76,7 +76,7 @@ public sealed class SchemaMigratorTests(PostgresServer server)
         await using var cluster = await PostgresServer.StartSeparateClusterAsync(Ct);
         var connectionString = await CreateDatabaseAsync(cluster.ConnectionString, "radiant_mig_off_fresh");
 
-        var error = await Assert.ThrowsAsync<RadiantMigrationException>(() => RadiantDatabase.BuildAsync(connectionString, o => o.MigrateOnStartup = false));
+        var error = await Assert.ThrowsAsync<RadiantMigrationException>(() => RadiantDatabase.BuildAsync(connectionString, o => o.MigrateOnStartup = false, adminLogin: true));
 
         Assert.Contains("IRadiantSchemaMigrator.MigrateAsync()", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("role", error.Message, StringComparison.Ordinal);

@@ -66,7 +66,7 @@ public sealed class PricingDatabase(PostgresServer server) : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddLogging();
         configureServices?.Invoke(services);
-        services.AddRadiant().UsePostgres(connectionString, configure).AddPricing();
+        services.AddRadiant().UseTestPostgres(connectionString, configure).AddPricing();
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         foreach (var hosted in provider.GetServices<IHostedService>())
         {

@@ -138,7 +138,7 @@ public sealed class PricingExactnessTests(PostgresServer server)
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddRadiant().UsePostgres(connectionString, o => o.SyncBuiltInCatalogOnStartup = false).AddPricing();
+        services.AddRadiant().UseTestPostgres(connectionString, o => o.SyncBuiltInCatalogOnStartup = false).AddPricing();
         var provider = services.BuildServiceProvider();
         foreach (var hosted in provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>())
         {

@@ -306,7 +306,7 @@ public sealed class ScheduleEndpointTests(RadiantApi api) : IClassFixture<Radian
         var client = api.As(RadiantApi.NewUser());
         var id = (await CreateAsync(client, new { name = "n", prompt = "p", model = "gpt-4o", type = "cron", cronExpression = "@daily", maxRuns = 1 })).GetProperty("id").GetGuid();
         // What the worker leaves after the last allowed run (no worker runs in this host).
-        await using (var connection = new NpgsqlConnection(api.Services.GetRequiredService<IOptions<RadiantPostgresOptions>>().Value.ConnectionString))
+        await using (var connection = new NpgsqlConnection(api.ConnectionString))
         {
             await connection.OpenAsync(Ct);
             await using var command = new NpgsqlCommand($"UPDATE radiant.scheduled_prompts SET run_count = 1, is_active = false, next_run = NULL WHERE id = '{id}'", connection);

@@ -46,9 +46,7 @@ public sealed class ScheduleIsolationTests(ScheduleServiceDatabase db) : IClassF
 
     private static async Task<NpgsqlTransaction> BeginAsSchedulerAsync(NpgsqlConnection connection)
     {
-        var transaction = await RawSql.BeginAsAppAsync(connection, tenantId: null, userId: null);
-        await RawSql.ExecuteAsync(connection, transaction, "SELECT set_config('radiant.scope', 'scheduler', true)");
-        return transaction;
+        return await RawSql.BeginAsAppAsync(connection, tenantId: null, userId: null, scope: "scheduler");
     }
 
     [Fact]
@@ -194,8 +192,10 @@ public sealed class ScheduleIsolationTests(ScheduleServiceDatabase db) : IClassF
         Assert.Equal(0, await RawSql.CountAsync(connection, tx, "SELECT count(*) FROM radiant.scheduled_prompts"));
         Assert.Equal(0, await RawSql.CountAsync(connection, tx, "SELECT count(*) FROM radiant.scheduled_prompt_runs"));
         Assert.Equal(0, await RawSql.ExecuteAsync(connection, tx, $"UPDATE radiant.scheduled_prompts SET next_run = now() WHERE id = '{schedule.Id}'"));
-        // Another scope name is no scheduler.
-        await RawSql.ExecuteAsync(connection, tx, "SELECT set_config('radiant.scope', 'system', true)");
-        Assert.Equal(0, await RawSql.CountAsync(connection, tx, "SELECT count(*) FROM radiant.scheduled_prompts"));
+        await tx.RollbackAsync(Ct);
+
+        // Another scope is no scheduler.
+        await using var system = await RawSql.BeginAsAppAsync(connection, tenantId: null, userId: null, scope: "system");
+        Assert.Equal(0, await RawSql.CountAsync(connection, system, "SELECT count(*) FROM radiant.scheduled_prompts"));
     }
 }

@@ -41,7 +41,7 @@ public sealed class ScheduleServiceDatabase(PostgresServer server) : IAsyncLifet
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton<TimeProvider>(Clock);
-        services.AddRadiant().UsePostgres(ConnectionString).AddScheduler();
+        services.AddRadiant().UseTestPostgres(ConnectionString).AddScheduler();
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         // The services read "now" from the database; these tests move it with the fake clock instead.
         _services.GetRequiredService<Radiant.Postgres.Tenancy.RadiantDb>().PinnedNow = Clock.GetUtcNow;

@@ -196,7 +196,7 @@ public sealed class TeamDatabase(PostgresServer server) : IAsyncLifetime
         services.AddSingleton<ITeamUsageNotifier>(Notifier);
         configure?.Invoke(services);
         services.AddRadiant()
-            .UsePostgres(ConnectionString, o =>
+            .UseTestPostgres(ConnectionString, o =>
             {
                 o.TeamPeriodCheckInterval = TimeSpan.FromHours(1);
                 o.RunTeamPeriodWorker = withWorker;

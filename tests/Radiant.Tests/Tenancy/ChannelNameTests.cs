@@ -105,7 +105,7 @@ public sealed class ChannelNameTests(PostgresServer server)
     {
         var services = new ServiceCollection();
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
-        radiant(services.AddRadiant().UsePostgres(connectionString, o => o.Schema = schema));
+        radiant(services.AddRadiant().UseTestPostgres(connectionString, o => o.Schema = schema));
         more?.Invoke(services);
         var host = new StartedHost(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }));
         await host.StartAsync();

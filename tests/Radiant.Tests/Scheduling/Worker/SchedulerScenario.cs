@@ -101,7 +101,7 @@ public sealed class WorkerInstance : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddLogging(b => b.AddProvider(log));
         var builder = services.AddRadiant()
-            .UsePostgres(connectionString)
+            .UseTestPostgres(connectionString)
             .AddScheduler()
             .AddSchedulerWorker(o =>
             {
@@ -184,7 +184,7 @@ public sealed class SchedulerScenario : IAsyncDisposable
         var scenario = new SchedulerScenario(await server.CreateDatabaseAsync("wk_" + name, Ct));
         var services = new ServiceCollection();
         services.AddLogging(b => b.AddProvider(scenario.Log));
-        services.AddRadiant().UsePostgres(scenario.ConnectionString).AddScheduler();
+        services.AddRadiant().UseTestPostgres(scenario.ConnectionString).AddScheduler();
         scenario._services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         foreach (var hosted in scenario._services.GetServices<IHostedService>())
         {
@@ -394,7 +394,8 @@ public sealed class ChildWorker : IAsyncDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(HostPath);
-        start.ArgumentList.Add(connectionString);
+        start.ArgumentList.Add(TestLogins.ServiceConnectionString(connectionString));
+        start.ArgumentList.Add(TestLogins.OwnerConnectionString(connectionString));
         start.ArgumentList.Add(chatEndpoint.ToString());
         start.ArgumentList.Add(lease.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.ArgumentList.Add(workerId);
