@@ -2,13 +2,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Radiant.Dev;
+using Radiant.Hosting;
+using Radiant.Postgres.Hosting;
 
 namespace Radiant.Benchmarks;
 
 /// <summary>
 /// A throwaway PostgreSQL cluster with one database, migrated and synced through Radiant's own start-up path
 /// (<c>services.AddRadiant().UsePostgres(cs).AddPricing()</c>, then every hosted service started), optionally filled
-/// with a <see cref="PricingDataset"/>.
+/// with a <see cref="PricingDataset"/>. Hosts connect as the README's production setup: a service login that is only
+/// a member of <c>radiant_app</c>, and an owner login (not a superuser) that migrates and syncs.
 /// </summary>
 internal sealed class BenchmarkDatabase : IAsyncDisposable
 {
@@ -17,14 +20,34 @@ internal sealed class BenchmarkDatabase : IAsyncDisposable
     private readonly LocalPostgresServer _server;
     private readonly List<ServiceProvider> _instances = [];
 
+    private const string OwnerLogin = "radiant_bench_owner";
+    private const string ServiceLogin = "radiant_bench_service";
+    private static readonly string Password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
     private BenchmarkDatabase(LocalPostgresServer server, string connectionString)
     {
         _server = server;
         ConnectionString = connectionString;
+        OwnerConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { Username = OwnerLogin, Password = Password }.ConnectionString;
+        ServiceConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { Username = ServiceLogin, Password = Password }.ConnectionString;
     }
 
-    /// <summary>The services' connection string (the superuser; every service transaction switches to radiant_app).</summary>
+    /// <summary>The superuser's connection string, for the benchmarks' own raw SQL.</summary>
     public string ConnectionString { get; }
+
+    /// <summary>The schema owner's login: migrations and the catalogue sync.</summary>
+    public string OwnerConnectionString { get; }
+
+    /// <summary>The services' login: a member of radiant_app and nothing more.</summary>
+    public string ServiceConnectionString { get; }
+
+    /// <summary><c>UsePostgres</c> with the production logins, then <paramref name="configure"/>.</summary>
+    public IRadiantBuilder UsePostgres(IRadiantBuilder radiant, Action<RadiantPostgresOptions>? configure = null) =>
+        radiant.UsePostgres(ServiceConnectionString, o =>
+        {
+            o.MigrationConnectionString = OwnerConnectionString;
+            configure?.Invoke(o);
+        });
 
     /// <summary>Starts a cluster and creates the database.</summary>
     public static async Task<BenchmarkDatabase> StartAsync(CancellationToken cancellationToken)
@@ -35,7 +58,15 @@ internal sealed class BenchmarkDatabase : IAsyncDisposable
             await using (var admin = new NpgsqlConnection(server.ConnectionString))
             {
                 await admin.OpenAsync(cancellationToken);
-                await using var create = new NpgsqlCommand("CREATE DATABASE radiant_bench", admin);
+                await using var logins = new NpgsqlCommand(
+                    $"""
+                    CREATE ROLE radiant_app NOLOGIN;
+                    CREATE ROLE {OwnerLogin} LOGIN PASSWORD '{Password}';
+                    CREATE ROLE {ServiceLogin} LOGIN PASSWORD '{Password}' IN ROLE radiant_app;
+                    """,
+                    admin);
+                await logins.ExecuteNonQueryAsync(cancellationToken);
+                await using var create = new NpgsqlCommand($"CREATE DATABASE radiant_bench OWNER {OwnerLogin}", admin);
                 await create.ExecuteNonQueryAsync(cancellationToken);
             }
 
@@ -49,12 +80,16 @@ internal sealed class BenchmarkDatabase : IAsyncDisposable
         }
     }
 
-    /// <summary>Builds a host instance's services and runs Radiant's start-up (migrations, catalogue sync, pricing engine).</summary>
-    public async Task<ServiceProvider> StartInstanceAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Builds a host instance's services — pricing, and whatever <paramref name="features"/> adds — and runs Radiant's
+    /// start-up (migrations, catalogue sync, pricing engine).
+    /// </summary>
+    public async Task<ServiceProvider> StartInstanceAsync(CancellationToken cancellationToken, Action<IRadiantBuilder>? features = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddRadiant().UsePostgres(ConnectionString).AddPricing();
+        var radiant = UsePostgres(services.AddRadiant()).AddPricing();
+        features?.Invoke(radiant);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         _instances.Add(provider);
         foreach (var hosted in provider.GetServices<IHostedService>())

@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
+using Radiant.Postgres.Tenancy;
 using Radiant.Pricing;
 
 namespace Radiant.Benchmarks;
@@ -56,12 +57,16 @@ public class QuoteBenchmarks
         Verification.SnapshotsAgree(_snapshot, loaded, _requests);
 
         _connection = await _database.OpenOwnerConnectionAsync(CancellationToken.None);
+        await SessionKeys.EnsureRegisteredAsync(_connection, "\"radiant\"", CancellationToken.None);
         _batch = new NpgsqlBatch(_connection)
         {
             BatchCommands =
             {
                 new NpgsqlBatchCommand("SET LOCAL ROLE radiant_app"),
-                new NpgsqlBatchCommand("SELECT set_config('radiant.tenant_id', $1, true)") { Parameters = { new() { NpgsqlDbType = NpgsqlDbType.Text } } },
+                new NpgsqlBatchCommand("SELECT radiant.enter_context($1, $2)")
+                {
+                    Parameters = { new() { NpgsqlDbType = NpgsqlDbType.Text }, new() { NpgsqlDbType = NpgsqlDbType.Bytea } },
+                },
                 new NpgsqlBatchCommand("SELECT * FROM radiant.quote_price($1, $2, $3, $4)")
                 {
                     Parameters =
@@ -146,7 +151,7 @@ public class QuoteBenchmarks
 
     /// <summary>
     /// Baseline (b), the seed's approach: a query per quote. One open connection and a prepared batch; per quote a
-    /// transaction that switches to the application role, sets the tenant and calls <c>radiant.quote_price</c>
+    /// transaction that switches to the application role, enters the tenant's signed context and calls <c>radiant.quote_price</c>
     /// (2 round trips: the batch, and the commit).
     /// </summary>
     [Benchmark]
@@ -157,7 +162,9 @@ public class QuoteBenchmarks
         var batch = _batch!;
         using var transaction = _connection!.BeginTransaction();
         batch.Transaction = transaction;
-        batch.BatchCommands[1].Parameters[0].Value = r.TenantId.ToString();
+        var claim = SessionKeys.Claim(r.TenantId, null, "");
+        batch.BatchCommands[1].Parameters[0].Value = claim;
+        batch.BatchCommands[1].Parameters[1].Value = SessionKeys.Sign(_connection.ProcessID, claim);
         var query = batch.BatchCommands[2].Parameters;
         query[0].Value = r.ModelId;
         query[1].Value = r.InputTokens;

@@ -131,7 +131,7 @@ internal static class SchedulerRun
                 "--sql-log", settings.SqlLog ? "true" : "false",
             ];
             var starting = Enumerable.Range(1, workerCount)
-                .Select(i => WorkerProcess.StartAsync("radiant", $"w{i}", database.ConnectionString, options, ct))
+                .Select(i => WorkerProcess.StartAsync("radiant", $"w{i}", database.ServiceConnectionString, options, ct))
                 .ToList();
             foreach (var start in starting)
             {

@@ -58,7 +58,12 @@ internal static class WorkerChild
         var services = new ServiceCollection();
         // Standard output carries the protocol with the benchmark process: every log line goes to standard error.
         services.AddLogging(b => b.SetMinimumLevel(logLevel).AddProvider(new StandardErrorLoggerProvider()));
-        services.AddRadiant().UsePostgres(connectionString).AddScheduler().AddSchedulerWorker(o =>
+        // The service login: the benchmark process migrated and synced the catalogue as the owner before starting workers.
+        services.AddRadiant().UsePostgres(connectionString, o =>
+        {
+            o.MigrateOnStartup = false;
+            o.SyncBuiltInCatalogOnStartup = false;
+        }).AddScheduler().AddSchedulerWorker(o =>
         {
             o.WorkerId = id;
             o.MaxConcurrentRuns = maxConcurrentRuns;

@@ -45,7 +45,7 @@ internal static class TeamUsageRun
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddRadiant().UsePostgres(database.ConnectionString).AddTeams();
+        database.UsePostgres(services.AddRadiant()).AddTeams();
         await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         var hosted = provider.GetServices<IHostedService>().ToList();
         foreach (var service in hosted)

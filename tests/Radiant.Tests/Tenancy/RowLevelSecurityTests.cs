@@ -104,6 +104,34 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
     }
 
     [Fact]
+    public async Task Every_policy_reads_the_signed_context_through_a_subquery_and_never_a_setting()
+    {
+        await using var connection = await db.OpenOwnerConnectionAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT tablename || '.' || policyname, coalesce(qual, '') || ' ' || coalesce(with_check, '') FROM pg_policies WHERE schemaname = 'radiant'",
+            connection);
+        var policies = new List<(string Name, string Expression)>();
+        await using (var reader = await command.ExecuteReaderAsync(Ct))
+        {
+            while (await reader.ReadAsync(Ct))
+            {
+                policies.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        // A context function called bare is evaluated per row (a MAC check each time); through (SELECT ...) once per
+        // statement. A setting read directly would trust what injected SQL can set.
+        var contextCall = new System.Text.RegularExpressions.Regex(@"(current_tenant_id|current_user_id|in_\w+_scope)\(\)");
+        var inSubquery = new System.Text.RegularExpressions.Regex(@"\(\s*SELECT\s+(radiant\.)?(current_tenant_id|current_user_id|in_\w+_scope)\(\)");
+        Assert.True(policies.Count >= 30, $"{policies.Count} policies");
+        Assert.All(policies, p =>
+        {
+            Assert.DoesNotContain("current_setting", p.Expression, StringComparison.Ordinal);
+            Assert.True(contextCall.Count(p.Expression) == inSubquery.Count(p.Expression), $"{p.Name}: {p.Expression}");
+        });
+    }
+
+    [Fact]
     public async Task Views_run_with_the_callers_rights()
     {
         await using var connection = await db.OpenOwnerConnectionAsync();

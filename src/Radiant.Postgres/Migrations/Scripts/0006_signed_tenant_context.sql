@@ -56,20 +56,21 @@ BEGIN
 END
 $$;
 
--- p_claim is 'tenant|user|scope' (empty for none), signed by the host: HMAC-SHA256(key, claim).
+-- p_claim is 'tenant|user|scope' (empty for none), signed by the host: HMAC-SHA256(key, claim). Each body is one
+-- statement: the host's pool runs DISCARD ALL between transactions, so every statement here is planned again in
+-- each transaction, and fewer statements cost less.
 CREATE FUNCTION {schema}.enter_context(p_claim text, p_signature bytea) RETURNS void
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS $$
-DECLARE
-    k record;
 BEGIN
-    SELECT inner_pad, outer_pad INTO k FROM {schema}.session_keys WHERE pid = pg_backend_pid();
-    IF NOT FOUND OR {schema}.context_mac(k.inner_pad, k.outer_pad, p_claim) IS DISTINCT FROM p_signature THEN
-        RAISE EXCEPTION 'the tenant context is not signed with this connection''s session key' USING ERRCODE = 'RDN02';
-    END IF;
     PERFORM set_config('radiant.context',
         p_claim || '|' || encode({schema}.context_mac(k.inner_pad, k.outer_pad, p_claim || '|' || {schema}.transaction_stamp()), 'hex'),
-        true);
+        true)
+    FROM {schema}.session_keys k
+    WHERE k.pid = pg_backend_pid() AND {schema}.context_mac(k.inner_pad, k.outer_pad, p_claim) = p_signature;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'the tenant context is not signed with this connection''s session key' USING ERRCODE = 'RDN02';
+    END IF;
 END
 $$;
 
@@ -77,21 +78,13 @@ $$;
 CREATE FUNCTION {schema}.verified_claim() RETURNS text
     LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS $$
-DECLARE
-    v text := current_setting('radiant.context', true);
-    claim text;
-    k record;
 BEGIN
-    IF v IS NULL OR length(v) < 66 THEN
-        RETURN NULL;
-    END IF;
-    claim := left(v, -65);
-    SELECT inner_pad, outer_pad INTO k FROM {schema}.session_keys WHERE pid = pg_backend_pid();
-    IF NOT FOUND OR right(v, 64) IS DISTINCT FROM
-        encode({schema}.context_mac(k.inner_pad, k.outer_pad, claim || '|' || {schema}.transaction_stamp()), 'hex') THEN
-        RETURN NULL;
-    END IF;
-    RETURN claim;
+    RETURN (
+        SELECT left(c.v, -65)
+        FROM (SELECT current_setting('radiant.context', true) AS v) c
+        JOIN {schema}.session_keys k ON k.pid = pg_backend_pid()
+        WHERE length(c.v) >= 66
+          AND right(c.v, 64) = encode({schema}.context_mac(k.inner_pad, k.outer_pad, left(c.v, -65) || '|' || {schema}.transaction_stamp()), 'hex'));
 END
 $$;
 
@@ -115,14 +108,25 @@ CREATE OR REPLACE FUNCTION {schema}.in_outbox_scope() RETURNS boolean
     LANGUAGE sql STABLE PARALLEL RESTRICTED
     AS $$ SELECT coalesce(split_part({schema}.verified_claim(), '|', 3) = 'outbox', false) $$;
 
--- Every policy again, each function call wrapped in (SELECT ...) so that it is evaluated once per statement.
-ALTER POLICY tenant_isolation ON {schema}.tenants
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
+-- Every policy again, each function call wrapped in (SELECT ...) so that it is evaluated once per statement. The
+-- tenant_isolation and system_read policies are alike on every table that has them.
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['tenants', 'users', 'focus_modes', 'tenant_model_settings', 'pricing_config',
+                             'model_pricing_overrides', 'tenant_base_prices', 'price_history', 'team_plans',
+                             'team_members', 'team_usage_log', 'team_periods', 'team_member_periods',
+                             'team_usage_warnings', 'scheduled_prompts', 'scheduled_prompt_runs', 'outbox'] LOOP
+        EXECUTE format('ALTER POLICY tenant_isolation ON {schema}.%I USING (tenant_id = (SELECT {schema}.current_tenant_id())) '
+                       'WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()))', t);
+    END LOOP;
+    FOREACH t IN ARRAY ARRAY['pricing_config', 'model_pricing_overrides', 'tenant_base_prices', 'team_plans'] LOOP
+        EXECUTE format('ALTER POLICY system_read ON {schema}.%I USING ((SELECT {schema}.in_system_scope()))', t);
+    END LOOP;
+END
+$$;
 ALTER POLICY tenant_enumeration ON {schema}.tenants USING ((SELECT {schema}.in_system_scope()));
-ALTER POLICY tenant_isolation ON {schema}.users
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
-ALTER POLICY tenant_isolation ON {schema}.focus_modes
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
 
 ALTER POLICY persona_read ON {schema}.user_personas
     USING (tenant_id = (SELECT {schema}.current_tenant_id()) AND (user_id = (SELECT {schema}.current_user_id()) OR is_public));
@@ -137,48 +141,14 @@ ALTER POLICY tenant_isolation ON {schema}.persona_usage_log
     USING (tenant_id = (SELECT {schema}.current_tenant_id()))
     WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()) AND user_id = (SELECT {schema}.current_user_id()));
 
-ALTER POLICY tenant_isolation ON {schema}.tenant_model_settings
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
-ALTER POLICY tenant_isolation ON {schema}.pricing_config
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
-ALTER POLICY system_read ON {schema}.pricing_config USING ((SELECT {schema}.in_system_scope()));
-ALTER POLICY tenant_isolation ON {schema}.model_pricing_overrides
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
-ALTER POLICY system_read ON {schema}.model_pricing_overrides USING ((SELECT {schema}.in_system_scope()));
-ALTER POLICY tenant_isolation ON {schema}.tenant_base_prices
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
-ALTER POLICY system_read ON {schema}.tenant_base_prices USING ((SELECT {schema}.in_system_scope()));
-ALTER POLICY tenant_isolation ON {schema}.price_history
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
-
-ALTER POLICY tenant_isolation ON {schema}.team_plans
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
-ALTER POLICY system_read ON {schema}.team_plans USING ((SELECT {schema}.in_system_scope()));
-ALTER POLICY tenant_isolation ON {schema}.team_members
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
-ALTER POLICY tenant_isolation ON {schema}.team_usage_log
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
-ALTER POLICY tenant_isolation ON {schema}.team_periods
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
-ALTER POLICY tenant_isolation ON {schema}.team_member_periods
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
-ALTER POLICY tenant_isolation ON {schema}.team_usage_warnings
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
-
-ALTER POLICY tenant_isolation ON {schema}.scheduled_prompts
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
 ALTER POLICY scheduler_read ON {schema}.scheduled_prompts USING ((SELECT {schema}.in_scheduler_scope()));
 ALTER POLICY scheduler_advance ON {schema}.scheduled_prompts
     USING ((SELECT {schema}.in_scheduler_scope())) WITH CHECK ((SELECT {schema}.in_scheduler_scope()));
-ALTER POLICY tenant_isolation ON {schema}.scheduled_prompt_runs
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
 ALTER POLICY scheduler_read ON {schema}.scheduled_prompt_runs USING ((SELECT {schema}.in_scheduler_scope()));
 ALTER POLICY scheduler_insert ON {schema}.scheduled_prompt_runs WITH CHECK ((SELECT {schema}.in_scheduler_scope()));
 ALTER POLICY scheduler_lease ON {schema}.scheduled_prompt_runs
     USING ((SELECT {schema}.in_scheduler_scope())) WITH CHECK ((SELECT {schema}.in_scheduler_scope()));
 
-ALTER POLICY tenant_isolation ON {schema}.outbox
-    USING (tenant_id = (SELECT {schema}.current_tenant_id())) WITH CHECK (tenant_id = (SELECT {schema}.current_tenant_id()));
 ALTER POLICY outbox_claim ON {schema}.outbox USING ((SELECT {schema}.in_outbox_scope()));
 ALTER POLICY outbox_settle ON {schema}.outbox
     USING ((SELECT {schema}.in_outbox_scope())) WITH CHECK ((SELECT {schema}.in_outbox_scope()));
