@@ -76,6 +76,7 @@ public static class RadiantPostgresBuilderExtensions
             services.TryAddSingleton<SchemaVersionCheck>();
             services.TryAddSingleton<RowLevelSecurityGuard>();
             services.TryAddSingleton<ITenantDirectory, PostgresTenantDirectory>();
+            services.TryAddSingleton<WorkerHealth>();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RadiantStartup>());
             services.AddHealthChecks().AddCheck<RadiantPostgresHealthCheck>(HealthCheckName, tags: ["radiant", "db"]);
         }
