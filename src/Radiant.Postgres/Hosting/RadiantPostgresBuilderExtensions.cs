@@ -77,6 +77,7 @@ public static class RadiantPostgresBuilderExtensions
             services.TryAddSingleton<RowLevelSecurityGuard>();
             services.TryAddSingleton<ITenantDirectory, PostgresTenantDirectory>();
             services.TryAddSingleton<WorkerHealth>();
+            services.TryAddSingleton<ConnectionCapacityCheck>();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RadiantStartup>());
             services.AddHealthChecks().AddCheck<RadiantPostgresHealthCheck>(HealthCheckName, tags: ["radiant", "db"]);
         }

@@ -46,7 +46,10 @@ public sealed class FaultApi : IAsyncDisposable
         var log = new RecordedLog();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders().AddProvider(log).SetMinimumLevel(LogLevel.Information).AddFilter("Radiant", LogLevel.Debug);
+        // The test output also holds the sample host's appsettings.json (it comes with the project reference), whose
+        // Microsoft.AspNetCore rule would hide the request log these tests read: their own rules win.
+        builder.Logging.ClearProviders().AddProvider(log).SetMinimumLevel(LogLevel.Information)
+            .AddFilter("Microsoft.AspNetCore", LogLevel.Information).AddFilter("Radiant", LogLevel.Debug);
         builder.Services.AddAuthentication(RadiantApi.HeaderAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, RadiantApi.HeaderAuthentication>(RadiantApi.HeaderAuthentication.SchemeName, null);
         var radiantBuilder = builder.Services.AddRadiant().UsePostgres(connectionString, o => postgres?.Invoke(o)).AddPersonas().AddHttpApi();

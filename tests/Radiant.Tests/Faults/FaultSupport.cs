@@ -104,3 +104,34 @@ public sealed class Traffic : IAsyncDisposable
         _answers.Enqueue(new Answer(started, Stopwatch.GetTimestamp(), response.StatusCode, response.Headers.RetryAfter?.Delta, problem));
     }
 }
+
+/// <summary>A bounded burst: <c>clients</c> concurrent clients, each sending its requests one after another.</summary>
+public static class Load
+{
+    public static async Task<IReadOnlyList<Answer>> RunAsync(int clients, int requestsPerClient, Func<int, Task<HttpResponseMessage>> send)
+    {
+        var answers = new ConcurrentQueue<Answer>();
+        using var start = new SemaphoreSlim(0, clients);
+        var tasks = Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
+        {
+            await start.WaitAsync();
+            for (var i = 0; i < requestsPerClient; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await send(client);
+                var problem = response.IsSuccessStatusCode ? null : await response.Content.ReadAsStringAsync(CancellationToken.None);
+                answers.Enqueue(new Answer(started, Stopwatch.GetTimestamp(), response.StatusCode, response.Headers.RetryAfter?.Delta, problem));
+            }
+        })).ToList();
+        start.Release(clients); // all at once
+        await Task.WhenAll(tasks);
+        return [.. answers];
+    }
+
+    /// <summary>The latency below which <paramref name="share"/> of the answers came (nearest rank).</summary>
+    public static TimeSpan Percentile(IReadOnlyList<Answer> answers, double share)
+    {
+        var sorted = answers.Select(a => Stopwatch.GetElapsedTime(a.Started, a.Ended)).Order().ToList();
+        return sorted[Math.Max(0, (int)Math.Ceiling(share * sorted.Count) - 1)];
+    }
+}
