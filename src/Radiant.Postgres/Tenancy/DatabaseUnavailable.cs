@@ -52,8 +52,9 @@ internal static class DatabaseUnavailable
             PostgresErrorCodes.TooManyConnections => ("The database is at its connection limit.", BusyRetryAfter),
             // insufficient_resources: out of memory, disk full, a configuration limit.
             { } state when state.StartsWith("53", StringComparison.Ordinal) => ("The database is short of resources.", BusyRetryAfter),
-            PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow =>
-                ("The database is shutting down or starting up.", AwayRetryAfter),
+            // Also what a session ended by pg_terminate_backend sees.
+            PostgresErrorCodes.AdminShutdown => ("The database ended the connection (it is shutting down or restarting, or an administrator ended it).", AwayRetryAfter),
+            PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow => ("The database is shutting down or starting up.", AwayRetryAfter),
             // connection_exception and its subclasses.
             { } state when state.StartsWith("08", StringComparison.Ordinal) => ("The connection to the database failed.", AwayRetryAfter),
             // statement_timeout (a cancellation Radiant asked for surfaces as OperationCanceledException instead).

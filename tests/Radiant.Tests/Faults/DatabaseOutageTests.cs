@@ -86,6 +86,50 @@ public sealed class DatabaseOutageTests(FaultCluster cluster) : IClassFixture<Fa
         Assert.Equal(runs.Select(r => r.RunId).Order(), chat.Calls.Select(c => c.RunId).Order());
     }
 
+    [Fact]
+    public async Task Terminating_every_backend_again_and_again_under_traffic_never_answers_500_and_runs_each_due_run_once()
+    {
+        var connectionString = await cluster.CreateDatabaseAsync("outage_kills");
+        var database = new NpgsqlConnectionStringBuilder(connectionString).Database!;
+        var chat = new RecordingChatClient();
+        await using var api = await FaultApi.StartAsync(connectionString, radiant =>
+        {
+            // A claim cut off while committing leaves its runs leased to nobody until the lease expires: keep it short.
+            radiant.AddScheduler().AddSchedulerWorker(o =>
+            {
+                o.WorkerId = "w1";
+                o.LeaseDuration = TimeSpan.FromSeconds(4);
+                o.HeartbeatInterval = TimeSpan.FromSeconds(1);
+            });
+            radiant.Services.AddKeyedChatClient("openai", chat);
+        });
+        var caller = RadiantApi.NewUser();
+        var schedules = await CreateSchedulesAsync(api.As(caller), count: 6);
+
+        await using (var traffic = Traffic.Start([.. Enumerable.Range(0, 4).Select(_ => api.As(caller))], TimeSpan.FromMilliseconds(20)))
+        {
+            // Due one after another while every connection keeps being cut.
+            await ExecuteAsync(connectionString, "UPDATE radiant.scheduled_prompts SET next_run = now() + (interval '400 milliseconds' * (1 + random() * 5)); SELECT pg_notify('radiant_schedules', '')");
+            var killed = 0L;
+            for (var round = 0; round < 20; round++)
+            {
+                killed += await cluster.TerminateBackendsAsync(database);
+                await Task.Delay(150, Ct); // the spacing of the drops, not a wait for a condition
+            }
+
+            await traffic.StopAsync();
+            var answers = traffic.Answers;
+            TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{killed} backends terminated in 20 rounds: {answers.Count} answers, {answers.Count(a => a.Served)} served, {answers.Count(a => a.Status == HttpStatusCode.ServiceUnavailable)} 503"));
+            Assert.All(answers, a => Assert.True(a.Served || a.Status == HttpStatusCode.ServiceUnavailable, $"answered {a}"));
+            Assert.All(answers.Where(a => !a.Served), a => Assert.True(a.RetryAfter > TimeSpan.Zero, $"503 without Retry-After: {a}"));
+        }
+
+        var runs = await Poll.ForAsync(() => RunsAsync(connectionString), r => r.Count == schedules.Count && r.All(x => x.Status == "completed"), "every due run completed");
+        Assert.Equal(schedules.Order(), runs.Select(r => r.ScheduleId).Order());
+        Assert.Equal(runs.Select(r => r.RunId).Order(), chat.Calls.Select(c => c.RunId).Order());
+    }
+
     internal static async Task<List<Guid>> CreateSchedulesAsync(HttpClient client, int count)
     {
         var ids = new List<Guid>();
