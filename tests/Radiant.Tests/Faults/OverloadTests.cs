@@ -62,8 +62,11 @@ public sealed class OverloadTests(SmallCluster cluster) : IClassFixture<SmallClu
     {
         var served = answers.Count(a => a.Served);
         var refused = answers.Count(a => a.Status == HttpStatusCode.ServiceUnavailable);
+        var said = string.Join("; ", answers.Where(a => !a.Served)
+            .GroupBy(a => JsonDocument.Parse(a.Problem!).RootElement.GetProperty("detail").GetString())
+            .Select(g => $"{g.Count()} × \"{g.Key}\""));
         TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{what}: {answers.Count} requests from {Clients} clients, {served} served, {refused} answered 503, p50 {Load.Percentile(answers, 0.5).TotalMilliseconds:0} ms, p99 {Load.Percentile(answers, 0.99).TotalMilliseconds:0} ms"));
+            $"{what}: {answers.Count} requests from {Clients} clients, {served} served, {refused} answered 503, p50 {Load.Percentile(answers, 0.5).TotalMilliseconds:0} ms, p99 {Load.Percentile(answers, 0.99).TotalMilliseconds:0} ms; {said}"));
         Assert.Equal(Clients * RequestsPerClient, answers.Count);
         Assert.All(answers, a => Assert.True(a.Served || a.Status == HttpStatusCode.ServiceUnavailable, $"answered {a}"));
         Assert.All(answers.Where(a => !a.Served), a => Assert.True(a.RetryAfter > TimeSpan.Zero, $"503 without Retry-After: {a}"));
