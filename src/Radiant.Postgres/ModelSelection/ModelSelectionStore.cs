@@ -176,7 +176,7 @@ internal sealed class ModelSelectionStore
         public bool PreferCostOptimization { get; init; }
         public string? Overrides { get; init; }
         public string[] RecentModels { get; init; } = [];
-        public DateTime UpdatedAt { get; init; }
+        public DateTime? UpdatedAt { get; init; }
 
         public ModelPreferences ToPreferences() => new(
             DbEnum.Parse<ModelSelectionMode>(SelectionMode),
@@ -190,7 +190,7 @@ internal sealed class ModelSelectionStore
             PreferCostOptimization,
             ParseOverrides(Overrides),
             RecentModels,
-            JsonColumns.Utc(UpdatedAt));
+            UpdatedAt is { } updated ? JsonColumns.Utc(updated) : null);
     }
 
     internal sealed class DomainModeRow

@@ -52,8 +52,8 @@ internal sealed class PostgresModelPreferenceService : IModelPreferenceService
                 SELECT FROM {schema}.models m
                 LEFT JOIN {schema}.tenant_model_settings s ON s.tenant_id = @TenantId AND s.model_id = m.id
                 WHERE m.id = @ModelId AND {{ModelSelectionStore.Pickable}})
-            INSERT INTO {schema}.model_preferences AS p (tenant_id, user_id, favorite_models)
-            SELECT @TenantId, @UserId, ARRAY[@ModelId]::text[] FROM model
+            INSERT INTO {schema}.model_preferences AS p (tenant_id, user_id, favorite_models, updated_at)
+            SELECT @TenantId, @UserId, ARRAY[@ModelId]::text[], now() FROM model
             ON CONFLICT (tenant_id, user_id) DO UPDATE SET
                 favorite_models = CASE WHEN @ModelId = ANY (p.favorite_models) THEN array_remove(p.favorite_models, @ModelId)
                                        ELSE p.favorite_models || @ModelId::text END,

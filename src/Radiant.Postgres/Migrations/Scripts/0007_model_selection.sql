@@ -36,7 +36,7 @@ CREATE TABLE {schema}.model_preferences (
     domain_mode_model_overrides  jsonb         NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(domain_mode_model_overrides) = 'object'),
     recent_models                text[]        NOT NULL DEFAULT '{}' CHECK (cardinality(recent_models) <= 10),
     created_at                   timestamptz   NOT NULL DEFAULT now(),
-    updated_at                   timestamptz   NOT NULL DEFAULT now(),
+    updated_at                   timestamptz,  -- when the user last changed a preference (recording a use is not one)
     PRIMARY KEY (tenant_id, user_id),
     FOREIGN KEY (tenant_id, user_id) REFERENCES {schema}.users (tenant_id, user_id),
     CONSTRAINT model_preferences_favorites_bound CHECK (cardinality(favorite_models) <= 100)
