@@ -20,4 +20,7 @@ public enum RadiantFeature
 
     /// <summary>Scheduled prompts (<c>AddScheduler</c>).</summary>
     Scheduler,
+
+    /// <summary>Domain modes and users' model preferences with the models they may pick (<c>AddModelSelection</c>).</summary>
+    ModelSelection,
 }

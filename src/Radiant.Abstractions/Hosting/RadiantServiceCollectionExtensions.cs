@@ -52,6 +52,12 @@ public static class RadiantServiceCollectionExtensions
     public static IRadiantBuilder AddScheduler(this IRadiantBuilder builder) => builder.AddPricing().Enable(RadiantFeature.Scheduler);
 
     /// <summary>
+    /// Enables domain modes (per tenant) and model preferences (per user) with the list of models each user may pick.
+    /// Pricing and the registry are enabled with it, since the list names registry models at the user's prices.
+    /// </summary>
+    public static IRadiantBuilder AddModelSelection(this IRadiantBuilder builder) => builder.AddPricing().Enable(RadiantFeature.ModelSelection);
+
+    /// <summary>
     /// For storage providers: installs <paramref name="provider"/>, which registers every feature enabled so far and
     /// every one enabled later. A host uses one provider; installing the same one again does nothing.
     /// </summary>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Radiant.AspNetCore.Http;
 using Radiant.Common;
 using Radiant.FocusModes;
+using Radiant.ModelSelection;
 using Radiant.Personas;
 using Radiant.Pricing;
 using Radiant.Registry;
@@ -54,6 +55,11 @@ public static partial class RadiantEndpointRouteBuilderExtensions
         if (registered.IsService(typeof(IScheduleService)))
         {
             group.MapRadiantSchedules();
+        }
+
+        if (registered.IsService(typeof(IModelPreferenceService)))
+        {
+            group.MapRadiantModelSelection();
         }
 
         return group;

@@ -209,6 +209,9 @@ internal static class JsonContract
             case JsonTypeInfoKind.Object:
                 CheckObject(element, info, path, errors);
                 break;
+            case JsonTypeInfoKind.Dictionary:
+                CheckDictionary(element, info, path, errors);
+                break;
             case JsonTypeInfoKind.Enumerable when element.ValueKind != JsonValueKind.Array:
                 Add(errors, Key(path), "must be a JSON array.");
                 break;
@@ -257,11 +260,47 @@ internal static class JsonContract
         }
     }
 
+    /// <summary>A map: a JSON object whose every key is one the key type can hold (an enum's names) and every value the value type's.</summary>
+    private static void CheckDictionary(JsonElement element, JsonTypeInfo info, string path, Dictionary<string, List<string>> errors)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            Add(errors, Key(path), "must be a JSON object.");
+            return;
+        }
+
+        var keyType = Nullable.GetUnderlyingType(info.KeyType!) ?? info.KeyType!;
+        var keys = keyType.IsEnum ? EnumNames(keyType) : null;
+        var valueInfo = info.Options.GetTypeInfo(info.ElementType!);
+        foreach (var property in element.EnumerateObject())
+        {
+            var name = SafeName(property);
+            var childPath = $"{path}.{name}";
+            if (keys is not null && !keys.Contains(name, StringComparer.Ordinal))
+            {
+                Add(errors, Key(childPath), $"is not a key of this object; the keys are: {string.Join(", ", keys)}.");
+            }
+            else if (keys is null && keyType != typeof(string))
+            {
+                continue; // The deserializer judges other key types; a fault there is still a 400.
+            }
+            else if (!IsStorableName(property))
+            {
+                Add(errors, Key(path), "has a key that cannot be stored (U+0000 or an unpaired surrogate).");
+            }
+            else
+            {
+                Check(property.Value, valueInfo, childPath, CanHoldNull(info.ElementType!), errors);
+            }
+        }
+    }
+
+    private static List<string> EnumNames(Type type) =>
+        [.. type.GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => f.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? f.Name)];
+
     private static void CheckEnum(JsonElement element, Type type, string path, Dictionary<string, List<string>> errors)
     {
-        var names = type.GetFields(BindingFlags.Public | BindingFlags.Static)
-            .Select(f => f.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name ?? f.Name)
-            .ToList();
+        var names = EnumNames(type);
         if (element.ValueKind != JsonValueKind.String || !IsStorable(element) || !names.Contains(element.GetString()!, StringComparer.Ordinal))
         {
             Add(errors, Key(path), $"must be one of: {string.Join(", ", names)}.");
@@ -339,6 +378,18 @@ internal static class JsonContract
         catch (InvalidOperationException)
         {
             return false; // An escaped lone surrogate cannot even be read as a .NET string.
+        }
+    }
+
+    private static bool IsStorableName(JsonProperty property)
+    {
+        try
+        {
+            return Errors.TextRules.FirstUnstorable(property.Name) is null;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 

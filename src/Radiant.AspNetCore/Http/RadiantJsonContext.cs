@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Radiant.Common;
 using Radiant.FocusModes;
+using Radiant.ModelSelection;
 using Radiant.Personas;
 using Radiant.Pricing;
 using Radiant.Registry;
@@ -61,6 +62,18 @@ namespace Radiant.AspNetCore.Http;
 [JsonSerializable(typeof(ScheduleUpdate))]
 [JsonSerializable(typeof(ScheduleRun))]
 [JsonSerializable(typeof(Page<ScheduleRun>))]
+[JsonSerializable(typeof(DomainModeConfig))]
+[JsonSerializable(typeof(IReadOnlyList<DomainModeConfig>))]
+[JsonSerializable(typeof(DomainModesUpdate))]
+[JsonSerializable(typeof(DomainModeUpdate))]
+[JsonSerializable(typeof(ModelPreferences))]
+[JsonSerializable(typeof(ModelPreferencesUpdate))]
+[JsonSerializable(typeof(SelectableModel))]
+[JsonSerializable(typeof(IReadOnlyList<SelectableModel>))]
+[JsonSerializable(typeof(FavoriteToggled))]
+[JsonSerializable(typeof(IReadOnlyDictionary<DomainMode, string>))]
+[JsonSerializable(typeof(IReadOnlyDictionary<DomainMode, DomainModeUpdate>))]
+[JsonSerializable(typeof(decimal?))]
 [JsonSerializable(typeof(long?))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(bool?))]

@@ -3,8 +3,10 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Radiant.FocusModes;
 using Radiant.Hosting;
+using Radiant.ModelSelection;
 using Radiant.Personas;
 using Radiant.Postgres.FocusModes;
+using Radiant.Postgres.ModelSelection;
 using Radiant.Postgres.Notifications;
 using Radiant.Postgres.Personas;
 using Radiant.Postgres.Pricing;
@@ -65,6 +67,11 @@ internal sealed class PostgresStorageProvider : IRadiantStorageProvider
                 break;
             case RadiantFeature.Scheduler:
                 services.TryAddSingleton<IScheduleService, PostgresScheduleService>();
+                break;
+            case RadiantFeature.ModelSelection:
+                services.TryAddSingleton<ModelSelectionStore>();
+                services.TryAddSingleton<IDomainModeService, PostgresDomainModeService>();
+                services.TryAddSingleton<IModelPreferenceService, PostgresModelPreferenceService>();
                 break;
             default:
                 throw new NotSupportedException($"The PostgreSQL provider does not implement the Radiant feature '{feature}'; upgrade Radiant.Postgres.");

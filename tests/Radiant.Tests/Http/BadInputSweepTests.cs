@@ -198,9 +198,33 @@ public sealed class BadInputSweepTests(RadiantApi api) : IClassFixture<RadiantAp
             TypeCode.Decimal or TypeCode.Double => ["\"1.5\"", "1e400", "true", .. nullCase],
             _ when target == typeof(Guid) => ["\"not-a-uuid\"", "42", .. nullCase],
             _ when target == typeof(DateTimeOffset) => ["\"tomorrow\"", "42", .. nullCase],
+            _ when DictionaryOf(target) is ({ } key, { } value) => BadMapValues(key, value),
             _ when target.IsAssignableTo(typeof(System.Collections.IEnumerable)) => ["\"a\"", "{}", "[\"\\u0000\"]"],
             _ => ["42"],
         };
+    }
+
+    /// <summary>The key and value types of a map (a JSON object with free keys), or null for anything else.</summary>
+    private static (Type Key, Type Value)? DictionaryOf(Type type)
+    {
+        var map = type.GetInterfaces().Prepend(type).FirstOrDefault(t => t.IsGenericType
+            && (t.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>) || t.GetGenericTypeDefinition() == typeof(IDictionary<,>)));
+        return map is null ? null : (map.GetGenericArguments()[0], map.GetGenericArguments()[1]);
+    }
+
+    /// <summary>A map of the wrong kind, with a key its key type cannot hold, or with each bad value of its value type under a good key.</summary>
+    private static IEnumerable<string> BadMapValues(Type key, Type value)
+    {
+        var validKey = key.IsEnum
+            ? key.GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => f.GetCustomAttribute<System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute>()?.Name ?? f.Name).First()
+            : "k";
+        yield return "\"a\"";
+        yield return "[]";
+        yield return key.IsEnum ? "{\"not-a-member\":null}" : "{\"a\\u0000b\":null}";
+        foreach (var bad in BadJsonValues(value))
+        {
+            yield return $"{{\"{validKey}\":{bad}}}";
+        }
     }
 
     private static async Task<string?> DescribeFailureAsync(HttpResponseMessage response, string? expectedField)

@@ -29,6 +29,9 @@ public sealed class DiscoveryEndpointTests(RadiantApi api) : IClassFixture<Radia
             "get /api/schedules", "post /api/schedules", "get /api/schedules/{id}", "put /api/schedules/{id}", "delete /api/schedules/{id}",
             "post /api/schedules/{id}/pause", "post /api/schedules/{id}/resume", "post /api/schedules/{id}/run-now",
             "get /api/schedules/{id}/runs", "get /api/schedules/{id}/runs/{runId}",
+            "get /api/thinktank/models", "get /api/thinktank/preferences/models", "put /api/thinktank/preferences/models",
+            "post /api/thinktank/preferences/models/{modelId}/favorite", "get /api/admin/thinktank/domain-modes",
+            "put /api/admin/thinktank/domain-modes",
         ];
         var documented = paths.EnumerateObject().SelectMany(p => p.Value.EnumerateObject().Select(m => $"{m.Name} {p.Name}")).ToHashSet();
         Assert.Superset(expected.ToHashSet(), documented);

@@ -74,7 +74,7 @@ public sealed class RadiantDatabase(PostgresServer server) : IAsyncLifetime
             radiant.UseTestPostgres(connectionString, configure);
         }
 
-        radiant.AddFocusModes().AddPersonas().AddTeams().AddPricing();
+        radiant.AddFocusModes().AddPersonas().AddTeams().AddPricing().AddModelSelection();
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
 

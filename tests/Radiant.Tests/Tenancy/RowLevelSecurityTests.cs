@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Radiant.ModelSelection;
 using Radiant.Personas;
 using Radiant.Pricing;
 using Radiant.Registry;
@@ -37,6 +38,8 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
         { "scheduled_prompts", "INSERT INTO radiant.scheduled_prompts (tenant_id, id, user_id, prompt_name, prompt_text, model, schedule_type, run_at, next_run) VALUES (@tenant, gen_random_uuid(), @user, 'p', 'p', 'gpt-4o', 'once', now(), now())" },
         { "scheduled_prompt_runs", "INSERT INTO radiant.scheduled_prompt_runs (tenant_id, id, prompt_id, scheduled_for, run_trigger) VALUES (@tenant, gen_random_uuid(), gen_random_uuid(), now(), 'manual')" },
         { "outbox", "INSERT INTO radiant.outbox (tenant_id, id, topic, payload) VALUES (@tenant, gen_random_uuid(), 'price_change', '{}')" },
+        { "domain_modes", "INSERT INTO radiant.domain_modes (tenant_id, mode) VALUES (@tenant, 'legal')" },
+        { "model_preferences", "INSERT INTO radiant.model_preferences (tenant_id, user_id) VALUES (@tenant, @user)" },
     };
 
     [Fact]
@@ -220,6 +223,29 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
     }
 
     [Fact]
+    public async Task A_colleague_can_neither_see_nor_write_another_users_model_preferences()
+    {
+        var (owner, _) = await SeedTenantAsync();
+        var colleague = await db.NewUserAsync(owner.TenantId);
+        await using var connection = await db.OpenOwnerConnectionAsync();
+
+        await using (var tx = await RawSql.BeginAsAppAsync(connection, colleague.TenantId, colleague.UserId))
+        {
+            Assert.Equal(0, await RawSql.CountAsync(connection, tx, $"SELECT count(*) FROM radiant.model_preferences WHERE user_id = '{owner.UserId}'"));
+            Assert.Equal(0, await RawSql.ExecuteAsync(connection, tx, $"UPDATE radiant.model_preferences SET favorite_models = '{{}}' WHERE user_id = '{owner.UserId}'"));
+            Assert.Equal(0, await RawSql.ExecuteAsync(connection, tx, $"DELETE FROM radiant.model_preferences WHERE user_id = '{owner.UserId}'"));
+            var error = await Assert.ThrowsAsync<PostgresException>(() => RawSql.ExecuteAsync(
+                connection, tx, "INSERT INTO radiant.model_preferences (tenant_id, user_id) VALUES (@tenant, @user)", ("tenant", owner.TenantId), ("user", Guid.NewGuid())));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, error.SqlState);
+        }
+
+        await using (var tx = await RawSql.BeginAsAppAsync(connection, owner.TenantId, owner.UserId))
+        {
+            Assert.Equal(1, await RawSql.CountAsync(connection, tx, "SELECT count(*) FROM radiant.model_preferences WHERE 'claude-4-sonnet' = ANY (favorite_models)"));
+        }
+    }
+
+    [Fact]
     public async Task The_application_role_cannot_touch_the_system_catalogue_or_migrations()
     {
         var (owner, _) = await SeedTenantAsync();
@@ -317,6 +343,13 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
             ("tenant", owner.TenantId),
             ("user", owner.UserId));
         await scheduleTx.CommitAsync(Ct);
+
+        // A changed domain mode and the owner's model preferences (a favourite).
+        await db.Services.GetRequiredService<IDomainModeService>().UpdateAsync(
+            Admin(owner.TenantId),
+            new DomainModesUpdate(new Dictionary<DomainMode, DomainModeUpdate> { [DomainMode.Code] = new() { Temperature = 0.2m } }),
+            Ct);
+        await db.Services.GetRequiredService<IModelPreferenceService>().ToggleFavoriteAsync(owner, "claude-4-sonnet", Ct);
         return (owner, persona);
     }
 }
