@@ -20,4 +20,7 @@ public enum RadiantFeature
 
     /// <summary>Scheduled prompts (<c>AddScheduler</c>).</summary>
     Scheduler,
+
+    /// <summary>The auto model router with its health tracker and token counter (<c>AddModelRouter</c>).</summary>
+    Routing,
 }
