@@ -23,4 +23,7 @@ public enum RadiantFeature
 
     /// <summary>Domain modes and users' model preferences with the models they may pick (<c>AddModelSelection</c>).</summary>
     ModelSelection,
+
+    /// <summary>The auto model router with its health tracker and token counter (<c>AddModelRouter</c>).</summary>
+    Routing,
 }

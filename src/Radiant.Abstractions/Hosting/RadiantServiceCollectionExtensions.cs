@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Radiant.Hosting;
+using Radiant.Routing;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -56,6 +57,28 @@ public static class RadiantServiceCollectionExtensions
     /// Pricing and the registry are enabled with it, since the list names registry models at the user's prices.
     /// </summary>
     public static IRadiantBuilder AddModelSelection(this IRadiantBuilder builder) => builder.AddPricing().Enable(RadiantFeature.ModelSelection);
+
+    /// <summary>
+    /// Enables the auto model router ("RADIANT Brain"): <c>IModelRouter</c>, the in-memory <c>IModelHealth</c> the
+    /// chat pipeline feeds with each call's outcome, and <c>ITokenCounter</c>. Pricing and the registry are enabled
+    /// with it, since a decision reads the tenant's enabled models and prices. Options bind from the <c>Routing</c>
+    /// configuration sub-section, then from <paramref name="configure"/>; they are validated at start-up.
+    /// </summary>
+    public static IRadiantBuilder AddModelRouter(this IRadiantBuilder builder, Action<ModelRoutingOptions>? configure = null)
+    {
+        builder.AddPricing().Enable(RadiantFeature.Routing);
+        var services = builder.Services;
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ModelRoutingOptions>, ModelRoutingOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ModelRoutingOptions>, ModelRoutingOptionsCrossValidator>());
+        var options = services.AddOptions<ModelRoutingOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            // After the provider's binding of the Routing section, whichever of the two was called first.
+            options.PostConfigure(configure);
+        }
+
+        return builder;
+    }
 
     /// <summary>
     /// For storage providers: installs <paramref name="provider"/>, which registers every feature enabled so far and

@@ -163,6 +163,24 @@ public sealed class PricingSnapshot
         }
     }
 
+    /// <summary>The tenant's pricing in this snapshot, or null (for the router: one lookup per decision).</summary>
+    internal TenantState? TenantOf(Guid tenantId) => _tenants.TryGetValue(tenantId, out var tenant) ? tenant : null;
+
+    /// <summary>The model's index in this snapshot, or -1 (for the router: resolved once per snapshot).</summary>
+    internal int IndexOf(string modelId) => _modelIndex.TryGetValue(modelId, out var index) ? index : -1;
+
+    /// <summary>
+    /// Exactly the <see cref="PriceQuote.Charge"/> of <see cref="Quote"/> in micro-dollars, for a tenant and model
+    /// index already looked up (no token count check: the caller's are 0 or more).
+    /// </summary>
+    internal long ChargeMicros(TenantState tenant, int model, int inputTokens, int outputTokens, long utcTicks)
+    {
+        var entry = tenant.Timelines is { } timelines && timelines.TryGetValue(model, out var timeline)
+            ? _timelines[timeline].EntryAt(utcTicks)
+            : tenant.ProfileBase + model;
+        return ChargeMicros(in _entries[entry], inputTokens, outputTokens, tenant.MinimumChargeMicros);
+    }
+
     /// <summary>Converts whole micro-dollars to dollars.</summary>
     public static decimal MicrosToDollars(long micros) =>
         micros >= 0 ? new decimal((int)(uint)micros, (int)(uint)((ulong)micros >> 32), 0, false, 6) : -MicrosToDollars(-micros);
@@ -248,7 +266,7 @@ public sealed class PricingSnapshot
 
     private static long ToMicros(decimal dollars) => (long)(dollars * MicrosPerUnit);
 
-    private sealed record TenantState(int ProfileBase, long MinimumChargeMicros, FrozenDictionary<int, int>? Timelines);
+    internal sealed record TenantState(int ProfileBase, long MinimumChargeMicros, FrozenDictionary<int, int>? Timelines);
 
     /// <summary>Segments of one tenant and model: entry <c>FirstEntry + i</c> applies from <c>Starts[i]</c> (UTC ticks).</summary>
     private readonly record struct Timeline(long[] Starts, int FirstEntry)
