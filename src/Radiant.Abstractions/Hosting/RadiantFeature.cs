@@ -26,4 +26,7 @@ public enum RadiantFeature
 
     /// <summary>The auto model router with its health tracker and token counter (<c>AddModelRouter</c>).</summary>
     Routing,
+
+    /// <summary>The chat pipeline, <c>IRadiantChat</c>, with its usage records (<c>AddChat</c>).</summary>
+    Chat,
 }

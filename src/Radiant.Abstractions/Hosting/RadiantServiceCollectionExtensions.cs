@@ -81,6 +81,27 @@ public static class RadiantServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Enables the chat pipeline: <c>IRadiantChat</c> resolves each message's prompts and model (with the router),
+    /// reserves against the user's cost limit and the team, calls the provider's <c>IChatClient</c> (registered keyed
+    /// by provider id, or one unkeyed client for all), charges the exact price and writes one usage record per call.
+    /// Model selection, the router, personas and teams are enabled with it. Options bind from the <c>Chat</c>
+    /// configuration sub-section, then from <paramref name="configure"/>; they are validated at start-up.
+    /// </summary>
+    public static IRadiantBuilder AddChat(this IRadiantBuilder builder, Action<Radiant.Chat.RadiantChatOptions>? configure = null)
+    {
+        builder.AddModelSelection().AddModelRouter().AddPersonas().AddTeams().Enable(RadiantFeature.Chat);
+        var services = builder.Services;
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Radiant.Chat.RadiantChatOptions>, Radiant.Chat.RadiantChatOptionsValidator>());
+        var options = services.AddOptions<Radiant.Chat.RadiantChatOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.PostConfigure(configure);
+        }
+
+        return builder;
+    }
+
+    /// <summary>
     /// For storage providers: installs <paramref name="provider"/>, which registers every feature enabled so far and
     /// every one enabled later. A host uses one provider; installing the same one again does nothing.
     /// </summary>
