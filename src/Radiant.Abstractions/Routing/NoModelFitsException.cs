@@ -6,7 +6,7 @@ namespace Radiant.Routing;
 /// No model can take the message: the user's override and the mode's default (if any) could not be used, and no
 /// model passes every check. <see cref="Exception.Message"/> names the check that left nothing (for example "the cost
 /// limit $0.01 excludes all 5 models that fit the context"); <see cref="Exclusions"/> lists every model with its reason.
-/// The HTTP layer answers 422 with both.
+/// It is not mapped by the HTTP layer yet: a route that routes answers 422 with both.
 /// </summary>
 public sealed class NoModelFitsException : RadiantException
 {

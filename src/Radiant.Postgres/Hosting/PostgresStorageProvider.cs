@@ -1,21 +1,26 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Radiant.Chat;
 using Radiant.FocusModes;
 using Radiant.Hosting;
 using Radiant.ModelSelection;
 using Radiant.Personas;
+using Radiant.Postgres.Chat;
 using Radiant.Postgres.FocusModes;
 using Radiant.Postgres.ModelSelection;
 using Radiant.Postgres.Notifications;
 using Radiant.Postgres.Personas;
 using Radiant.Postgres.Pricing;
 using Radiant.Postgres.Registry;
+using Radiant.Postgres.Routing;
 using Radiant.Postgres.Scheduling;
 using Radiant.Postgres.Teams;
 using Radiant.Postgres.Tenancy;
 using Radiant.Pricing;
 using Radiant.Registry;
+using Radiant.Routing;
 using Radiant.Scheduling;
 using Radiant.Teams;
 
@@ -73,8 +78,50 @@ internal sealed class PostgresStorageProvider : IRadiantStorageProvider
                 services.TryAddSingleton<IDomainModeService, PostgresDomainModeService>();
                 services.TryAddSingleton<IModelPreferenceService, PostgresModelPreferenceService>();
                 break;
+            case RadiantFeature.Routing:
+                AddRouting(builder);
+                break;
+            case RadiantFeature.Chat:
+                services.TryAddSingleton(TimeProvider.System);
+                services.TryAddSingleton<UsageRecords>();
+                services.TryAddSingleton<ChatPlanner>();
+                services.TryAddSingleton<IRadiantChat, PostgresRadiantChat>();
+                break;
             default:
                 throw new NotSupportedException($"The PostgreSQL provider does not implement the Radiant feature '{feature}'; upgrade Radiant.Postgres.");
         }
+    }
+
+    /// <summary>
+    /// The router decides from two in-memory snapshots kept current by this instance: the pricing engine's and the
+    /// routing catalogue's (models and every tenant's switches). Health is this instance's own, fed by the pipeline.
+    /// </summary>
+    private static void AddRouting(IRadiantBuilder builder)
+    {
+        var services = builder.Services;
+        var options = services.AddOptions<ModelRoutingOptions>();
+        if (builder.Configuration?.GetSection(ModelRoutingOptions.SectionName) is { } section)
+        {
+            options.Bind(section);
+        }
+
+        services.TryAddSingleton<RoutingCatalogLoader>();
+        services.TryAddSingleton<PostgresRoutingCatalog>();
+        // Starts after the pricing engine (registered first, Pricing comes before Routing), on a migrated, synced schema.
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<PostgresRoutingCatalog>());
+        services.TryAddSingleton<IModelHealth>(sp => ModelRouting.CreateHealth(
+            sp.GetRequiredService<IOptions<ModelRoutingOptions>>().Value.Health, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IModelRouter>(sp =>
+        {
+            var catalog = sp.GetRequiredService<PostgresRoutingCatalog>();
+            var pricing = sp.GetRequiredService<IPricingEngine>();
+            return ModelRouting.CreateRouter(
+                () => catalog.Current,
+                () => pricing.Current,
+                sp.GetRequiredService<IModelHealth>(),
+                sp.GetRequiredService<IOptions<ModelRoutingOptions>>().Value,
+                sp.GetRequiredService<TimeProvider>());
+        });
+        services.TryAddSingleton<ITokenCounter, TiktokenTokenCounter>();
     }
 }

@@ -8,7 +8,10 @@ namespace Radiant.Postgres.Pricing;
 /// <summary>SQL shared by the pricing services, built once for the configured schema.</summary>
 internal sealed class PricingSql(RadiantDb db)
 {
-    /// <summary>The NOTIFY channel engines listen on; the payload is the tenant id, or '*' for every tenant.</summary>
+    /// <summary>
+    /// The NOTIFY channel the pricing engine and the routing catalogue listen on: a price, the catalogue or a tenant's
+    /// model switch changed. The payload is the tenant id, or '*' for every tenant.
+    /// </summary>
     public string Channel { get; } = RadiantChannels.Pricing(db);
 
     public string EnsureConfig { get; } = db.Sql("INSERT INTO {schema}.pricing_config (tenant_id) VALUES (@tenantId) ON CONFLICT (tenant_id) DO NOTHING");

@@ -325,6 +325,8 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
                 async (connection, transaction) =>
                 {
                     await connection.ExecuteAsync(new CommandDefinition(sql, new { tenantId, modelId, enabled }, transaction, cancellationToken: cancellationToken));
+                    // The router's catalogue (every instance's) reloads on the pricing channel once this commits.
+                    await _pricing.NotifyAsync(connection, transaction, tenantId.ToString(), cancellationToken);
                     var row = await connection.QuerySingleAsync<ModelRow>(new CommandDefinition(
                         _listSql, new { tenantId, enabled = (bool?)null, modelId }, transaction, cancellationToken: cancellationToken));
                     return row.ToModel();
