@@ -166,10 +166,10 @@ public static class ChatLimits
     public const int MaxMessages = 200;
 
     /// <summary>Longest single message, in characters.</summary>
-    public const int MessageMaxLength = 200_000;
+    public const int MessageMaxLength = 100_000;
 
     /// <summary>Longest conversation (all messages), in characters.</summary>
-    public const int ConversationMaxLength = 800_000;
+    public const int ConversationMaxLength = 400_000;
 
     /// <summary>Longest request id.</summary>
     public const int RequestIdMaxLength = 100;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Radiant.AspNetCore.Http;
 using Radiant.Common;
 using Radiant.FocusModes;
+using Radiant.Chat;
 using Radiant.ModelSelection;
 using Radiant.Personas;
 using Radiant.Pricing;
@@ -60,6 +61,11 @@ public static partial class RadiantEndpointRouteBuilderExtensions
         if (registered.IsService(typeof(IModelPreferenceService)))
         {
             group.MapRadiantModelSelection();
+        }
+
+        if (registered.IsService(typeof(IRadiantChat)))
+        {
+            group.MapRadiantChat();
         }
 
         return group;

@@ -62,6 +62,26 @@ internal static partial class RadiantEndpointFilters
                 title: "Limit exceeded.",
                 extensions: new Dictionary<string, object?> { ["limit"] = e.Limit, ["remaining"] = e.Remaining });
         }
+        catch (Radiant.Routing.NoModelFitsException e)
+        {
+            return TypedResults.Problem(
+                e.Message,
+                statusCode: StatusCodes.Status422UnprocessableEntity,
+                title: "No model fits the message.",
+                extensions: new Dictionary<string, object?>
+                {
+                    ["reason"] = e.Reason,
+                    ["exclusions"] = e.Exclusions.Select(x => new Dictionary<string, object?> { ["modelId"] = x.ModelId, ["reason"] = x.Reason, ["message"] = x.Message }).ToList(),
+                });
+        }
+        catch (Radiant.Chat.ChatProviderException e)
+        {
+            return TypedResults.Problem(
+                e.Message,
+                statusCode: StatusCodes.Status502BadGateway,
+                title: "The model provider failed.",
+                extensions: new Dictionary<string, object?> { ["transient"] = e.Transient });
+        }
         catch (RadiantUnavailableException e)
         {
             var http = context.HttpContext;

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Radiant.AspNetCore.Chat;
+using Radiant.Chat;
 using Radiant.Common;
 using Radiant.FocusModes;
 using Radiant.ModelSelection;
@@ -22,6 +24,11 @@ namespace Radiant.AspNetCore.Http;
     RespectNullableAnnotations = true,
     NumberHandling = JsonNumberHandling.Strict,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(RadiantChatRequest))]
+[JsonSerializable(typeof(RadiantChatResponse))]
+[JsonSerializable(typeof(RadiantChatUpdate))]
+[JsonSerializable(typeof(RadiantChatEstimate))]
+[JsonSerializable(typeof(StreamProblem))]
 [JsonSerializable(typeof(FocusMode))]
 [JsonSerializable(typeof(IReadOnlyList<FocusMode>))]
 [JsonSerializable(typeof(FocusModeCreate))]
