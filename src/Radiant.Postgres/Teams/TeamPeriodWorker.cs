@@ -8,13 +8,15 @@ using Radiant.Teams;
 namespace Radiant.Postgres.Teams;
 
 /// <summary>
-/// Closes team periods that have ended, on every instance; the row lock taken with SKIP LOCKED and the re-check of
+/// Closes team periods that have ended and marks expired team reservations (which stop counting at their expiry
+/// whether marked or not), on every instance; the row lock taken with SKIP LOCKED and the re-check of
 /// the period end make each period close exactly once. Usage recorded after a period's end rolls it over on the
 /// spot, so correctness never waits for this worker; it keeps idle plans' history current. A failed round is logged
 /// and the next tick tries again; only the host's stop ends the worker.
 /// </summary>
 internal sealed partial class TeamPeriodWorker(
     ITeamService teams,
+    TeamMetering metering,
     IOptions<RadiantPostgresOptions> options,
     TimeProvider time,
     ILogger<TeamPeriodWorker> logger) : BackgroundService
@@ -35,6 +37,12 @@ internal sealed partial class TeamPeriodWorker(
                 if (rolled > 0)
                 {
                     LogRolled(rolled);
+                }
+
+                var expired = await metering.ExpireReservationsAsync(stoppingToken);
+                if (expired > 0)
+                {
+                    LogExpired(expired);
                 }
             }
             catch (Exception) when (stoppingToken.IsCancellationRequested)
@@ -58,6 +66,9 @@ internal sealed partial class TeamPeriodWorker(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Count} team period(s)")]
     private partial void LogRolled(int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Marked {Count} expired team reservation(s)")]
+    private partial void LogExpired(int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Team period roll-over failed; retrying at the next tick")]
     private partial void LogFailed(Exception exception);
