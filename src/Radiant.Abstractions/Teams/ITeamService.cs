@@ -45,9 +45,37 @@ public interface ITeamService
 
     /// <summary>
     /// Records tokens the caller used. Refused with <see cref="Errors.RadiantLimitExceededException"/> (nothing recorded)
-    /// when the pool or the caller's allocation would be exceeded.
+    /// when the pool or the caller's allocation would be exceeded (tokens held by unexpired reservations are not
+    /// available). Concurrent calls on the same team are charged together in one transaction, each with its own result.
     /// </summary>
     Task<UsageRecorded> RecordUsageAsync(RadiantCaller caller, Guid teamId, TeamUsage usage, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Holds tokens before a model call: <see cref="TeamReservationRequest.MaxTokens"/> of the pool and, on a plan with
+    /// allocations, of the caller's allocation, or what remains of them when that is less, as long as it is at least
+    /// <see cref="TeamReservationRequest.MinTokens"/>; otherwise refused with
+    /// <see cref="Errors.RadiantLimitExceededException"/> naming the limit (<c>team_pool</c> or <c>member_allocation</c>)
+    /// and what remains. What is available is the pool (or allocation) less what was used and what unexpired
+    /// reservations hold, so concurrent calls never overspend. Only active members reserve (pending invitees get
+    /// <see cref="Errors.RadiantForbiddenException"/>, others "not found"); an inactive plan is a conflict.
+    /// </summary>
+    Task<TeamReservation> ReserveAsync(RadiantCaller caller, Guid teamId, TeamReservationRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Settles the caller's reservation to the real usage: releases the hold, charges <paramref name="actual"/> and logs
+    /// it, with the 80 % / 100 % warnings. Usage beyond the hold is charged only if the excess fits in what remains;
+    /// otherwise the hold is charged and <see cref="TeamSettlement.TokensNotCharged"/> says what was left out. An
+    /// expired reservation holds nothing, so its usage is charged only if it fits. Idempotent: settling again returns
+    /// the first settlement and charges nothing. Settling a released reservation is a conflict; another caller's (or an
+    /// unknown) reservation is "not found".
+    /// </summary>
+    Task<TeamSettlement> SettleAsync(RadiantCaller caller, Guid teamId, Guid reservationId, TeamUsage actual, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Releases the caller's reservation (the call failed or was not made): what it held is available again. Idempotent:
+    /// releasing a settled, released or expired reservation does nothing.
+    /// </summary>
+    Task ReleaseAsync(RadiantCaller caller, Guid teamId, Guid reservationId, CancellationToken cancellationToken = default);
 
     /// <summary>Usage stats of the current period (members only).</summary>
     Task<TeamUsageStats> GetStatsAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default);

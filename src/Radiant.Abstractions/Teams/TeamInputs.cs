@@ -176,6 +176,15 @@ public static class TeamLimits
     /// <summary>Maximum usage type length in a usage record.</summary>
     public const int UsageTypeMaxLength = 50;
 
+    /// <summary>How long a reservation holds when the request names no expiry.</summary>
+    public static readonly TimeSpan DefaultReservationExpiry = TimeSpan.FromMinutes(10);
+
+    /// <summary>The shortest reservation expiry.</summary>
+    public static readonly TimeSpan MinReservationExpiry = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest reservation expiry.</summary>
+    public static readonly TimeSpan MaxReservationExpiry = TimeSpan.FromHours(24);
+
     internal static void ValidateMaxMembers(ValidationErrors errors, int maxMembers)
     {
         if (maxMembers is < 1 or > MaxMembersLimit)

@@ -146,6 +146,15 @@ internal sealed class PostgresTeamService : ITeamService
     public Task<UsageRecorded> RecordUsageAsync(RadiantCaller caller, Guid teamId, TeamUsage usage, CancellationToken cancellationToken = default) =>
         _metering.RecordUsageAsync(caller, teamId, usage, cancellationToken);
 
+    public Task<TeamReservation> ReserveAsync(RadiantCaller caller, Guid teamId, TeamReservationRequest request, CancellationToken cancellationToken = default) =>
+        _metering.ReserveAsync(caller, teamId, request, cancellationToken);
+
+    public Task<TeamSettlement> SettleAsync(RadiantCaller caller, Guid teamId, Guid reservationId, TeamUsage actual, CancellationToken cancellationToken = default) =>
+        _metering.SettleAsync(caller, teamId, reservationId, actual, cancellationToken);
+
+    public Task ReleaseAsync(RadiantCaller caller, Guid teamId, Guid reservationId, CancellationToken cancellationToken = default) =>
+        _metering.ReleaseAsync(caller, teamId, reservationId, cancellationToken);
+
     public Task<TeamUsageStats> GetStatsAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken = default) =>
         _metering.GetStatsAsync(caller, teamId, cancellationToken);
 

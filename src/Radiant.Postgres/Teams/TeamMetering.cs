@@ -1,6 +1,6 @@
 using Dapper;
-using Microsoft.Extensions.Logging;
 using Npgsql;
+using NpgsqlTypes;
 using Radiant.Errors;
 using Radiant.Postgres.Notifications;
 using Radiant.Postgres.Tenancy;
@@ -9,89 +9,169 @@ using Radiant.Tenancy;
 
 namespace Radiant.Postgres.Teams;
 
-/// <summary>Team usage: the atomic pool and member charge, the explanation of a refusal, the stats, and the 80 % / 100 % warnings.</summary>
-internal sealed partial class TeamMetering
+/// <summary>What a metering operation does (the <c>p_kind</c> of <c>meter_team</c>, migration 0010).</summary>
+internal enum MeterKind
+{
+    Record,
+    Reserve,
+    Settle,
+    Release,
+}
+
+/// <summary>One metering operation on a team, as <c>meter_team</c> takes it.</summary>
+/// <param name="Kind">What it does.</param>
+/// <param name="UserId">The member.</param>
+/// <param name="Target">The reservation settled or released.</param>
+/// <param name="NewId">The id of the usage log row (record, settle) or of the new reservation (reserve).</param>
+/// <param name="Tokens">Tokens used (record, settle) or the most to hold (reserve).</param>
+/// <param name="MinTokens">The fewest a reservation accepts.</param>
+/// <param name="Expiry">How long a reservation holds.</param>
+/// <param name="Model">The model, if known.</param>
+/// <param name="UsageType">The kind of usage, if given.</param>
+internal sealed record MeterOperation(
+    MeterKind Kind, Guid UserId, Guid? Target, Guid NewId, long Tokens, long MinTokens = 0, TimeSpan Expiry = default, string? Model = null, string? UsageType = null);
+
+/// <summary>One row of <c>meter_team</c>: an operation's outcome (see the migration for their meaning).</summary>
+internal sealed record MeterRow(
+    string Outcome, long? Tokens, long? TokensNotCharged, long? Remaining, long? TeamUsed, long? TeamTotal, long? TeamRemaining,
+    long? MemberUsed, long? MemberAllocation, long? MemberRemaining, Guid? ReservationId, DateTimeOffset? ExpiresAt);
+
+/// <summary>
+/// Team usage and reservations: every operation is one call of <c>meter_team</c> (migration 0010), which checks the
+/// pool and the member's allocation under the plan row lock, writes the usage, the log and the reservations, and
+/// raises the 80 % / 100 % warnings. Operations from callers go through <see cref="TeamMeterBatcher"/>, which sends
+/// each transaction as one round trip and combines concurrent operations on the same team; the methods taking a
+/// connection and a transaction run inside a transaction the caller already has (the chat pipeline settling in the
+/// transaction that writes its own usage record).
+/// </summary>
+internal sealed class TeamMetering
 {
     private readonly RadiantDb _db;
     private readonly TeamStore _store;
     private readonly TeamStore.Statements _sql;
     private readonly TeamPeriodRollover _periods;
-    private readonly Outbox _outbox;
-    private readonly ILogger<TeamMetering> _logger;
+    private readonly TeamMeterBatcher _batcher;
+    private readonly string _meter;
+    private readonly string _channel;
+    private readonly string _expiredTeams;
+    private readonly string _expire;
 
-    public TeamMetering(RadiantDb db, TeamStore store, TeamPeriodRollover periods, Outbox outbox, ILogger<TeamMetering> logger)
+    public TeamMetering(RadiantDb db, TeamStore store, TeamPeriodRollover periods)
     {
         _db = db;
         _store = store;
         _sql = store.Sql;
         _periods = periods;
-        _outbox = outbox;
-        _logger = logger;
+        _channel = RadiantChannels.Outbox(db);
+        _meter = db.Sql(
+            """
+            SELECT outcome, tokens, tokens_not_charged, remaining, team_used, team_total, team_remaining,
+                   member_used, member_allocation, member_remaining, reservation_id, expires_at
+            FROM {schema}.meter_team($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ORDER BY ord
+            """);
+        _expiredTeams = db.Sql(
+            "SELECT DISTINCT tenant_id FROM {schema}.team_reservations WHERE state = 'held' AND expires_at <= clock_timestamp() LIMIT 500");
+        _expire = db.Sql(
+            "UPDATE {schema}.team_reservations SET state = 'expired', closed_at = now() WHERE tenant_id = $1 AND state = 'held' AND expires_at <= clock_timestamp()");
+        _batcher = new TeamMeterBatcher(RunBatchAsync);
     }
 
     public async Task<UsageRecorded> RecordUsageAsync(RadiantCaller caller, Guid teamId, TeamUsage usage, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(usage);
         usage.Validate();
-        return await _db.InTenantAsync(caller, async (connection, transaction) =>
+        var operation = Record(caller, usage);
+        return ToUsage(Check(await RunAsync(caller, teamId, operation, cancellationToken), teamId, operation));
+    }
+
+    public async Task<TeamReservation> ReserveAsync(RadiantCaller caller, Guid teamId, TeamReservationRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        var operation = Reserve(caller, request);
+        return ToReservation(Check(await RunAsync(caller, teamId, operation, cancellationToken), teamId, operation), teamId, request);
+    }
+
+    public async Task<TeamSettlement> SettleAsync(RadiantCaller caller, Guid teamId, Guid reservationId, TeamUsage actual, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actual);
+        actual.Validate();
+        var operation = Settle(caller, reservationId, actual);
+        return ToSettlement(Check(await RunAsync(caller, teamId, operation, cancellationToken), teamId, operation), reservationId);
+    }
+
+    public async Task ReleaseAsync(RadiantCaller caller, Guid teamId, Guid reservationId, CancellationToken cancellationToken)
+    {
+        var operation = Release(caller, reservationId);
+        Check(await RunAsync(caller, teamId, operation, cancellationToken), teamId, operation);
+    }
+
+    /// <summary>
+    /// Records usage inside the caller's transaction (its context entered for <paramref name="caller"/>'s tenant by
+    /// <see cref="RadiantDb"/>): one statement, or three when the period has ended and is rolled over first.
+    /// </summary>
+    public async Task<UsageRecorded> RecordUsageAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid teamId, TeamUsage usage, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(usage);
+        usage.Validate();
+        var operation = Record(caller, usage);
+        return ToUsage(Check(await MeterInTransactionAsync(connection, transaction, caller.TenantId, teamId, operation, cancellationToken), teamId, operation));
+    }
+
+    /// <summary>Reserves inside the caller's transaction (see <see cref="RecordUsageAsync(NpgsqlConnection, NpgsqlTransaction, RadiantCaller, Guid, TeamUsage, CancellationToken)"/>).</summary>
+    public async Task<TeamReservation> ReserveAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid teamId, TeamReservationRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        var operation = Reserve(caller, request);
+        return ToReservation(Check(await MeterInTransactionAsync(connection, transaction, caller.TenantId, teamId, operation, cancellationToken), teamId, operation), teamId, request);
+    }
+
+    /// <summary>
+    /// Settles inside the caller's transaction, so the settlement commits (or rolls back) with what else the
+    /// transaction writes — the chat pipeline's own usage record.
+    /// </summary>
+    public async Task<TeamSettlement> SettleAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid teamId, Guid reservationId, TeamUsage actual, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actual);
+        actual.Validate();
+        var operation = Settle(caller, reservationId, actual);
+        return ToSettlement(Check(await MeterInTransactionAsync(connection, transaction, caller.TenantId, teamId, operation, cancellationToken), teamId, operation), reservationId);
+    }
+
+    /// <summary>Releases inside the caller's transaction; true when this call released the hold (false: it was already closed).</summary>
+    public async Task<bool> ReleaseAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid teamId, Guid reservationId, CancellationToken cancellationToken)
+    {
+        var operation = Release(caller, reservationId);
+        return Check(await MeterInTransactionAsync(connection, transaction, caller.TenantId, teamId, operation, cancellationToken), teamId, operation).Outcome == "released";
+    }
+
+    /// <summary>
+    /// Marks expired holds across tenants (the worker's housekeeping: an expired hold already stops counting, marked or
+    /// not). Returns the number marked.
+    /// </summary>
+    public async Task<int> ExpireReservationsAsync(CancellationToken cancellationToken)
+    {
+        var tenants = await _db.InScopeAsync(
+            RadiantScope.System,
+            async (connection, transaction) => (await connection.QueryAsync<Guid>(new CommandDefinition(_expiredTeams, transaction: transaction, cancellationToken: cancellationToken))).ToList(),
+            cancellationToken);
+        var expired = 0;
+        foreach (var tenantId in tenants)
         {
-            var args = new { caller.TenantId, TeamId = teamId, caller.UserId, usage.Tokens };
-            // 1. The pool: check and increment in one statement; the row lock it takes serializes the team's usage.
-            var team = await connection.QuerySingleOrDefaultAsync<TeamStore.PoolRow>(new CommandDefinition(_sql.ChargePool, args, transaction, cancellationToken: cancellationToken));
-            if (team is null)
+            expired += await _db.InTenantAsync(tenantId, null, async (connection, transaction) =>
             {
-                // Slow path, under the plan lock so that what follows sees the latest committed state: roll an ended
-                // period over (unless a concurrent request or the worker just did), charge again, or explain the refusal.
-                await RequireUsableMembershipAsync(connection, transaction, caller, teamId, cancellationToken);
-                await _periods.RollOverIfDueAsync(connection, transaction, caller.TenantId, teamId, cancellationToken);
+                await using var command = new NpgsqlCommand(_expire, connection, transaction);
+                command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
+                return await command.ExecuteNonQueryAsync(cancellationToken);
+            }, cancellationToken);
+        }
 
-                team = await connection.QuerySingleOrDefaultAsync<TeamStore.PoolRow>(new CommandDefinition(_sql.ChargePool, args, transaction, cancellationToken: cancellationToken));
-                if (team is null)
-                {
-                    await DiagnosePoolAsync(connection, transaction, caller, teamId, usage.Tokens, cancellationToken);
-                    throw new InvalidOperationException("Usage was refused for a reason the diagnosis did not find.");
-                }
-            }
-
-            // 2. The member: active, and within their allocation when the plan is not a shared pool.
-            var member = await connection.QuerySingleOrDefaultAsync<TeamStore.MemberUsageRow>(new CommandDefinition(
-                _sql.ChargeMember, new { caller.TenantId, TeamId = teamId, caller.UserId, usage.Tokens, team.SharedPool }, transaction, cancellationToken: cancellationToken));
-            if (member is null)
-            {
-                var row = await _store.FindMemberAsync(connection, transaction, caller.TenantId, teamId, caller.UserId, cancellationToken);
-                throw row switch
-                {
-                    { Status: "active", TokenAllocation: null } => new RadiantLimitExceededException(
-                        "member_allocation", 0, "This plan gives each member an allocation, and you have none yet; ask an admin."),
-                    { Status: "active" } => new RadiantLimitExceededException(
-                        "member_allocation",
-                        Math.Max(0, row.TokenAllocation!.Value - row.TokensUsedThisPeriod),
-                        $"Your allocation of {row.TokenAllocation} tokens would be exceeded; {Math.Max(0, row.TokenAllocation!.Value - row.TokensUsedThisPeriod)} remain."),
-                    _ => new RadiantNotFoundException("team", teamId),
-                };
-            }
-
-            // 3. The log, in the same transaction.
-            await connection.ExecuteAsync(new CommandDefinition(
-                _sql.LogUsage,
-                new { caller.TenantId, Id = Guid.CreateVersion7(), TeamId = teamId, caller.UserId, usage.Tokens, usage.Model, usage.UsageType, team.PeriodStart },
-                transaction,
-                cancellationToken: cancellationToken));
-
-            // 4. Warnings at 80 % and 100 %, once per threshold per period.
-            var periodStart = JsonColumns.Utc(team.PeriodStart);
-            await RaiseWarningsAsync(connection, transaction, caller.TenantId, teamId, teamId, null, team.Used - usage.Tokens, team.Used, team.Total, periodStart, cancellationToken);
-            if (!team.SharedPool && member.Allocation is { } allocation)
-            {
-                await RaiseWarningsAsync(connection, transaction, caller.TenantId, teamId, caller.UserId, caller.UserId, member.Used - usage.Tokens, member.Used, allocation, periodStart, cancellationToken);
-            }
-
-            return new UsageRecorded(
-                team.Used,
-                Math.Max(0, team.Total - team.Used),
-                member.Used,
-                team.SharedPool || member.Allocation is null ? null : Math.Max(0, member.Allocation.Value - member.Used));
-        }, cancellationToken);
+        return expired;
     }
 
     public Task<TeamUsageStats> GetStatsAsync(RadiantCaller caller, Guid teamId, CancellationToken cancellationToken) =>
@@ -111,64 +191,158 @@ internal sealed partial class TeamMetering
                 Math.Max(0, plan.TotalTokensMonthly - plan.TokensUsedThisPeriod), plan.CurrentPeriodStart, plan.CurrentPeriodEnd, members);
         }, cancellationToken);
 
-    private async Task RaiseWarningsAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid teamId, Guid subject, Guid? userId,
-        long before, long after, long limit, DateTimeOffset periodStart, CancellationToken cancellationToken)
+    private static MeterOperation Record(RadiantCaller caller, TeamUsage usage) =>
+        new(MeterKind.Record, caller.UserId, null, Guid.CreateVersion7(), usage.Tokens, Model: usage.Model, UsageType: usage.UsageType);
+
+    private static MeterOperation Reserve(RadiantCaller caller, TeamReservationRequest request) =>
+        new(MeterKind.Reserve, caller.UserId, null, Guid.CreateVersion7(), request.MaxTokens, request.MinTokens, request.EffectiveExpiry, request.Model);
+
+    private static MeterOperation Settle(RadiantCaller caller, Guid reservationId, TeamUsage actual) =>
+        new(MeterKind.Settle, caller.UserId, reservationId, Guid.CreateVersion7(), actual.Tokens, Model: actual.Model, UsageType: actual.UsageType);
+
+    private static MeterOperation Release(RadiantCaller caller, Guid reservationId) =>
+        new(MeterKind.Release, caller.UserId, reservationId, Guid.CreateVersion7(), 0);
+
+    /// <summary>Through the batcher; a period that ended is rolled over in a transaction of the caller's own, then charged there.</summary>
+    private async Task<MeterRow> RunAsync(RadiantCaller caller, Guid teamId, MeterOperation operation, CancellationToken cancellationToken)
     {
-        if (limit <= 0)
+        var row = await _batcher.RunAsync(caller.TenantId, teamId, operation, cancellationToken);
+        return row.Outcome == "period_over"
+            ? await _db.InTenantAsync(caller, (connection, transaction) => MeterInTransactionAsync(connection, transaction, caller.TenantId, teamId, operation, cancellationToken), cancellationToken)
+            : row;
+    }
+
+    private async Task<MeterRow> MeterInTransactionAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid teamId, MeterOperation operation, CancellationToken cancellationToken)
+    {
+        var row = await MeterOnceAsync(connection, transaction, teamId, operation, cancellationToken);
+        if (row.Outcome != "period_over")
         {
-            return;
+            return row;
         }
 
-        foreach (var threshold in new[] { 80, 100 })
-        {
-            // Crossed by this usage: below before, at or above after (integer arithmetic, no rounding).
-            if (before * 100 < threshold * limit && after * 100 >= threshold * limit)
+        // Under the plan lock, so that what follows sees the latest state: roll the ended period over (unless a
+        // concurrent request or the worker just did), then charge again in the new one.
+        await _periods.RollOverIfDueAsync(connection, transaction, tenantId, teamId, cancellationToken);
+        row = await MeterOnceAsync(connection, transaction, teamId, operation, cancellationToken);
+        return row.Outcome == "period_over" ? throw new InvalidOperationException("The period was still over after rolling it over.") : row;
+    }
+
+    private async Task<MeterRow> MeterOnceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid teamId, MeterOperation operation, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(_meter, connection, transaction);
+        AddParameters(command.Parameters, teamId, [operation]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return (await ReadRowsAsync(reader, 1, cancellationToken))[0];
+    }
+
+    private Task<IReadOnlyList<MeterRow>> RunBatchAsync(Guid tenantId, Guid teamId, IReadOnlyList<MeterOperation> operations) =>
+        _db.InTenantOneTripAsync(
+            tenantId,
+            null,
+            batch =>
             {
-                var inserted = await connection.ExecuteAsync(new CommandDefinition(
-                    _sql.Warn, new { TenantId = tenantId, TeamId = teamId, PeriodStart = periodStart, Subject = subject, Threshold = (short)threshold }, transaction, cancellationToken: cancellationToken));
-                if (inserted == 1)
-                {
-                    // Queued with the usage, delivered once it commits (the outbox), retried if the host's notifier throws.
-                    await _outbox.AddAsync(connection, transaction, new TeamUsageWarning(tenantId, teamId, userId, threshold, after, limit, periodStart), cancellationToken);
-                    LogWarning(teamId, userId, threshold, after, limit);
-                }
-            }
-        }
-    }
+                var command = new NpgsqlBatchCommand(_meter);
+                AddParameters(command.Parameters, teamId, operations);
+                batch.BatchCommands.Add(command);
+            },
+            (reader, ct) => ReadRowsAsync(reader, operations.Count, ct),
+            CancellationToken.None);
 
-    /// <summary>Explains a refused pool charge by throwing: not a member (not found), inactive plan, or the pool. Returns when the period has ended.</summary>
-    private async Task DiagnosePoolAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid teamId, long tokens, CancellationToken cancellationToken)
+    private void AddParameters(NpgsqlParameterCollection parameters, Guid teamId, IReadOnlyList<MeterOperation> operations)
     {
-        await RequireUsableMembershipAsync(connection, transaction, caller, teamId, cancellationToken);
-        var plan = await _store.ReadPlanRowAsync(connection, transaction, caller.TenantId, teamId, cancellationToken);
-        if (!plan.IsActive)
+        var count = operations.Count;
+        var kinds = new string[count];
+        var users = new Guid[count];
+        var targets = new Guid?[count];
+        var newIds = new Guid[count];
+        var tokens = new long[count];
+        var mins = new long[count];
+        var expiries = new long[count];
+        var models = new string?[count];
+        var types = new string?[count];
+        for (var i = 0; i < count; i++)
         {
-            throw new RadiantConflictException("The plan is inactive.");
+            var o = operations[i];
+            kinds[i] = o.Kind switch
+            {
+                MeterKind.Record => "record",
+                MeterKind.Reserve => "reserve",
+                MeterKind.Settle => "settle",
+                _ => "release",
+            };
+            users[i] = o.UserId;
+            targets[i] = o.Target;
+            newIds[i] = o.NewId;
+            tokens[i] = o.Tokens;
+            mins[i] = o.MinTokens;
+            expiries[i] = (long)o.Expiry.TotalMilliseconds;
+            models[i] = o.Model;
+            types[i] = o.UsageType;
         }
 
-        if (plan.CurrentPeriodEnd <= (await _store.NowAsync(connection, transaction, cancellationToken)).UtcDateTime)
-        {
-            return;
-        }
-
-        var remaining = Math.Max(0, plan.TotalTokensMonthly - plan.TokensUsedThisPeriod);
-        throw new RadiantLimitExceededException(
-            "team_pool", remaining, $"The team's monthly pool of {plan.TotalTokensMonthly} tokens would be exceeded by {tokens} tokens; {remaining} remain.");
+        parameters.Add(new NpgsqlParameter<Guid> { TypedValue = teamId });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = kinds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = users });
+        parameters.Add(new NpgsqlParameter<Guid?[]> { TypedValue = targets, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = newIds });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = tokens });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = mins });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = expiries });
+        parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = models, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = _channel });
     }
 
-    /// <summary>Only active members use a plan: a pending invitee is told to accept first, anyone else does not see it.</summary>
-    private async Task RequireUsableMembershipAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, Guid teamId, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<MeterRow>> ReadRowsAsync(NpgsqlDataReader reader, int expected, CancellationToken cancellationToken)
     {
-        var membership = await _store.FindMemberAsync(connection, transaction, caller.TenantId, teamId, caller.UserId, cancellationToken);
-        if (membership is not { Status: "active" })
+        var rows = new List<MeterRow>(expected);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            throw membership is { Status: "pending" }
-                ? new RadiantForbiddenException("Accept the invitation before using the plan.")
-                : new RadiantNotFoundException("team", teamId);
+            rows.Add(new MeterRow(
+                reader.GetString(0), Int64(reader, 1), Int64(reader, 2), Int64(reader, 3), Int64(reader, 4), Int64(reader, 5), Int64(reader, 6),
+                Int64(reader, 7), Int64(reader, 8), Int64(reader, 9),
+                reader.IsDBNull(10) ? null : reader.GetGuid(10),
+                reader.IsDBNull(11) ? null : new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(11), DateTimeKind.Utc))));
         }
+
+        return rows.Count == expected ? rows : throw new InvalidOperationException($"meter_team returned {rows.Count} rows for {expected} operations.");
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Team {TeamId} crossed {Threshold} % ({TokensUsed} of {Limit} tokens; member {UserId})")]
-    private partial void LogWarning(Guid teamId, Guid? userId, int threshold, long tokensUsed, long limit);
+    private static long? Int64(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
+
+    /// <summary>Returns a row that did what was asked (or had been done before); throws the refusal of any other.</summary>
+    private static MeterRow Check(MeterRow row, Guid teamId, MeterOperation operation) => row.Outcome switch
+    {
+        "recorded" or "reserved" or "settled" or "settled_before" or "released" or "closed_before" => row,
+        "not_found" when operation.Kind is MeterKind.Settle or MeterKind.Release => throw new RadiantNotFoundException("reservation", operation.Target!.Value),
+        "not_found" => throw new RadiantNotFoundException("team", teamId),
+        "pending" => throw new RadiantForbiddenException("Accept the invitation before using the plan."),
+        "inactive" => throw new RadiantConflictException("The plan is inactive."),
+        "released_before" => throw new RadiantConflictException("The reservation was released; there is nothing to settle."),
+        "team_pool" => throw new RadiantLimitExceededException(
+            "team_pool",
+            row.Remaining!.Value,
+            operation.Kind == MeterKind.Reserve
+                ? $"The team's monthly pool of {row.TeamTotal} tokens has {row.Remaining} left to reserve, fewer than the {operation.MinTokens} this call needs."
+                : $"The team's monthly pool of {row.TeamTotal} tokens would be exceeded by {operation.Tokens} tokens; {row.Remaining} remain."),
+        "member_allocation" when row.MemberAllocation is null => throw new RadiantLimitExceededException(
+            "member_allocation", 0, "This plan gives each member an allocation, and you have none yet; ask an admin."),
+        "member_allocation" => throw new RadiantLimitExceededException(
+            "member_allocation",
+            row.Remaining!.Value,
+            operation.Kind == MeterKind.Reserve
+                ? $"Your allocation of {row.MemberAllocation} tokens has {row.Remaining} left to reserve, fewer than the {operation.MinTokens} this call needs."
+                : $"Your allocation of {row.MemberAllocation} tokens would be exceeded; {row.Remaining} remain."),
+        _ => throw new InvalidOperationException($"meter_team answered '{row.Outcome}'."),
+    };
+
+    private static UsageRecorded ToUsage(MeterRow row) =>
+        new(row.TeamUsed!.Value, row.TeamRemaining!.Value, row.MemberUsed!.Value, row.MemberRemaining);
+
+    private static TeamReservation ToReservation(MeterRow row, Guid teamId, TeamReservationRequest request) =>
+        new(row.ReservationId!.Value, teamId, request.MaxTokens, row.Tokens!.Value, row.ExpiresAt!.Value, row.TeamRemaining!.Value, row.MemberRemaining);
+
+    private static TeamSettlement ToSettlement(MeterRow row, Guid reservationId) =>
+        new(reservationId, row.Tokens!.Value, row.TokensNotCharged!.Value, ToUsage(row));
 }

@@ -10,7 +10,8 @@ using Radiant.Teams;
 namespace Radiant.Postgres.Teams;
 
 /// <summary>
-/// Closes team periods that have ended, on every instance; the row lock taken with SKIP LOCKED and the re-check of
+/// Closes team periods that have ended and marks expired team reservations (which stop counting at their expiry
+/// whether marked or not), on every instance; the row lock taken with SKIP LOCKED and the re-check of
 /// the period end make each period close exactly once. Usage recorded after a period's end rolls it over on the
 /// spot, so correctness never waits for this worker; it keeps idle plans' history current. While the database is
 /// unavailable a round tries again with <see cref="OutageBackoff"/> (so it completes within a second of the
@@ -20,6 +21,7 @@ namespace Radiant.Postgres.Teams;
 internal sealed partial class TeamPeriodWorker : BackgroundService
 {
     private readonly ITeamService _teams;
+    private readonly TeamMetering _metering;
     private readonly IOptions<RadiantPostgresOptions> _options;
     private readonly TimeProvider _time;
     private readonly WorkerHealth _health;
@@ -27,9 +29,10 @@ internal sealed partial class TeamPeriodWorker : BackgroundService
     private readonly ResiliencePipeline _retry;
     private WorkerHealthReporter? _reporter;
 
-    public TeamPeriodWorker(ITeamService teams, WorkerHealth health, IOptions<RadiantPostgresOptions> options, TimeProvider time, ILogger<TeamPeriodWorker> logger)
+    public TeamPeriodWorker(ITeamService teams, TeamMetering metering, WorkerHealth health, IOptions<RadiantPostgresOptions> options, TimeProvider time, ILogger<TeamPeriodWorker> logger)
     {
         _teams = teams;
+        _metering = metering;
         _health = health;
         _options = options;
         _time = time;
@@ -61,6 +64,12 @@ internal sealed partial class TeamPeriodWorker : BackgroundService
                 {
                     LogRolled(rolled);
                 }
+
+                var expired = await _retry.ExecuteAsync(ct => new ValueTask<int>(_metering.ExpireReservationsAsync(ct)), stoppingToken);
+                if (expired > 0)
+                {
+                    LogExpired(expired);
+                }
             }
             catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
@@ -80,6 +89,9 @@ internal sealed partial class TeamPeriodWorker : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Count} team period(s)")]
     private partial void LogRolled(int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Marked {Count} expired team reservation(s)")]
+    private partial void LogExpired(int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Team period roll-over failed; retrying in {Delay}")]
     private partial void LogFailed(Exception? exception, TimeSpan delay);

@@ -176,36 +176,6 @@ internal sealed class TeamStore
         public string Remove { get; } = db.Sql(
             "UPDATE {schema}.team_members SET status = 'removed', removed_at = now() WHERE tenant_id = @TenantId AND team_id = @TeamId AND user_id = @UserId");
 
-        public string ChargePool { get; } = db.Sql(
-            """
-            UPDATE {schema}.team_plans SET tokens_used_this_period = tokens_used_this_period + @Tokens
-            WHERE tenant_id = @TenantId AND id = @TeamId AND is_active AND current_period_end > clock_timestamp()
-              AND tokens_used_this_period + @Tokens <= total_tokens_monthly
-              AND EXISTS (SELECT FROM {schema}.team_members
-                          WHERE tenant_id = @TenantId AND team_id = @TeamId AND user_id = @UserId AND status = 'active')
-            RETURNING shared_pool AS SharedPool, total_tokens_monthly AS Total, tokens_used_this_period AS Used, current_period_start AS PeriodStart
-            """);
-
-        public string ChargeMember { get; } = db.Sql(
-            """
-            UPDATE {schema}.team_members SET tokens_used_this_period = tokens_used_this_period + @Tokens
-            WHERE tenant_id = @TenantId AND team_id = @TeamId AND user_id = @UserId AND status = 'active'
-              AND (@SharedPool OR (token_allocation IS NOT NULL AND tokens_used_this_period + @Tokens <= token_allocation))
-            RETURNING tokens_used_this_period AS Used, token_allocation AS Allocation
-            """);
-
-        public string LogUsage { get; } = db.Sql(
-            """
-            INSERT INTO {schema}.team_usage_log (tenant_id, id, team_id, user_id, tokens_used, model, usage_type, period_start)
-            VALUES (@TenantId, @Id, @TeamId, @UserId, @Tokens, @Model, @UsageType, @PeriodStart)
-            """);
-
-        public string Warn { get; } = db.Sql(
-            """
-            INSERT INTO {schema}.team_usage_warnings (tenant_id, team_id, period_start, subject_id, threshold)
-            VALUES (@TenantId, @TeamId, @PeriodStart, @Subject, @Threshold) ON CONFLICT DO NOTHING
-            """);
-
         public string DuePlans { get; } = db.Sql(
             "SELECT tenant_id, id FROM {schema}.team_plans WHERE current_period_end <= clock_timestamp() ORDER BY current_period_end LIMIT 500");
 
@@ -279,19 +249,5 @@ internal sealed class TeamStore
         public TeamMember ToMember() => new(
             UserId, Email, DisplayName, DbEnum.Parse<TeamRole>(Role), DbEnum.Parse<MemberStatus>(Status), TokenAllocation, TokensUsedThisPeriod,
             InvitedBy, JsonColumns.Utc(InvitedAt), AcceptedAt is { } a ? JsonColumns.Utc(a) : null);
-    }
-
-    internal sealed class PoolRow
-    {
-        public bool SharedPool { get; init; }
-        public long Total { get; init; }
-        public long Used { get; init; }
-        public DateTime PeriodStart { get; init; }
-    }
-
-    internal sealed class MemberUsageRow
-    {
-        public long Used { get; init; }
-        public long? Allocation { get; init; }
     }
 }

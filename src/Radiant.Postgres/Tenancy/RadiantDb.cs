@@ -42,6 +42,7 @@ internal sealed partial class RadiantDb
     private readonly NpgsqlDataSource _ownerDataSource;
     private readonly string _enterSql;
     private readonly string _enterAsAppSql;
+    private readonly string? _setRoleSql;
     private readonly ResiliencePipeline _retry;
     private readonly ILogger<RadiantDb> _logger;
 
@@ -53,7 +54,8 @@ internal sealed partial class RadiantDb
         var settings = options.Value;
         Schema = SqlIdentifier.Quote(settings.Schema);
         _enterSql = $"SELECT {Schema}.enter_context(@claim, @signature)";
-        _enterAsAppSql = (settings.SwitchToApplicationRole ? $"SET LOCAL ROLE {SqlIdentifier.Quote(settings.ApplicationRole)};" : string.Empty) + _enterSql;
+        _setRoleSql = settings.SwitchToApplicationRole ? $"SET LOCAL ROLE {SqlIdentifier.Quote(settings.ApplicationRole)}" : null;
+        _enterAsAppSql = (_setRoleSql is null ? string.Empty : _setRoleSql + ";") + _enterSql;
         _retry = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
@@ -107,6 +109,87 @@ internal sealed partial class RadiantDb
     public Task<T> InTenantAsync<T>(Guid tenantId, Guid? userId, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
         RunAsync(_dataSource, _enterAsAppSql, SessionKeys.Claim(tenantId, userId, ""), work, cancellationToken);
 
+    /// <summary>
+    /// Runs a transaction scoped to a tenant and, optionally, a user in <b>one round trip</b>: <c>BEGIN</c>, the signed
+    /// context, the commands <paramref name="addWork"/> adds and <c>COMMIT</c> travel as one batch, for hot paths
+    /// whose work is a single statement that decides everything itself (no reading, deciding and writing in C#).
+    /// <paramref name="read"/> gets the reader on the first work command's results. The same retry rules as
+    /// <see cref="InTenantAsync{T}(RadiantCaller, Func{NpgsqlConnection, NpgsqlTransaction, Task{T}}, CancellationToken)"/>:
+    /// an error a work command reported (the server rolled back) may run again; a broken connection or a failed
+    /// <c>COMMIT</c> never, since the commit may have happened (<see cref="CommitMayHaveHappened"/>).
+    /// </summary>
+    public Task<T> InTenantOneTripAsync<T>(
+        Guid tenantId,
+        Guid? userId,
+        Action<NpgsqlBatch> addWork,
+        Func<NpgsqlDataReader, CancellationToken, Task<T>> read,
+        CancellationToken cancellationToken)
+    {
+        var claim = SessionKeys.Claim(tenantId, userId, "");
+        return _retry.ExecuteAsync(
+            async ct =>
+            {
+                await using var connection = await _dataSource.OpenConnectionAsync(ct);
+                await SessionKeys.EnsureRegisteredAsync(connection, Schema, ct);
+                await using var batch = new NpgsqlBatch(connection);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED"));
+                if (_setRoleSql is not null)
+                {
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand(_setRoleSql));
+                }
+
+                var enter = new NpgsqlBatchCommand(_enterSql);
+                AddContext(enter.Parameters, connection, claim);
+                batch.BatchCommands.Add(enter);
+                addWork(batch);
+                var commit = new NpgsqlBatchCommand("COMMIT");
+                batch.BatchCommands.Add(commit);
+                try
+                {
+                    await using var reader = await batch.ExecuteReaderAsync(ct);
+                    // The reader starts on enter_context's (void) row; the work's results follow.
+                    await reader.NextResultAsync(ct);
+                    var result = await read(reader, ct);
+                    while (await reader.NextResultAsync(ct))
+                    {
+                    }
+
+                    return result;
+                }
+                catch (PostgresException e) when (e.BatchCommand != commit)
+                {
+                    // A command before COMMIT failed: the server skipped the rest and the transaction is aborted.
+                    await RollBackQuietlyAsync(connection);
+                    if (e.BatchCommand == enter && e.SqlState == SessionKeys.BadSignature)
+                    {
+                        SessionKeys.Forget(connection, Schema);
+                        e.Data[KeyLost] = true;
+                        throw;
+                    }
+
+                    if (PostgresErrors.IsRefusedValue(e))
+                    {
+                        throw PostgresErrors.ToValidationError(e);
+                    }
+
+                    throw;
+                }
+                catch (Exception e) when (e is not PostgresException || ((PostgresException)e).BatchCommand == commit)
+                {
+                    // The connection broke or COMMIT itself failed: the commit may have happened.
+                    e.Data[CommitStarted] = true;
+                    throw;
+                }
+            },
+            cancellationToken).AsTask();
+    }
+
+    /// <summary>
+    /// True when a failed transaction may nevertheless have committed (its connection broke or its commit failed): its
+    /// work must not be run again, nor reported as not done.
+    /// </summary>
+    public static bool CommitMayHaveHappened(Exception exception) => exception.Data[CommitStarted] is true;
+
     /// <summary>Runs <paramref name="work"/> in a transaction with no tenant set: tenant tables show nothing.</summary>
     public Task<T> WithoutTenantAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
         RunAsync(_dataSource, _enterAsAppSql, SessionKeys.Claim(null, null, ""), work, cancellationToken);
@@ -148,6 +231,19 @@ internal sealed partial class RadiantDb
     {
         parameters.Add(new NpgsqlParameter<string>("claim", claim));
         parameters.Add(new NpgsqlParameter<byte[]>("signature", SessionKeys.Sign(connection.ProcessID, claim)));
+    }
+
+    private static async Task RollBackQuietlyAsync(NpgsqlConnection connection)
+    {
+        try
+        {
+            await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            // The connection is unusable: the pool discards it, and the server rolls back with the session.
+        }
     }
 
     private static string ScopeName(RadiantScope scope) => scope switch

@@ -35,6 +35,7 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
         { "team_periods", "INSERT INTO radiant.team_periods (tenant_id, team_id, period_start, period_end, total_tokens_monthly, tokens_used) VALUES (@tenant, gen_random_uuid(), now(), now(), 1, 0)" },
         { "team_member_periods", "INSERT INTO radiant.team_member_periods (tenant_id, team_id, period_start, user_id, tokens_used) VALUES (@tenant, gen_random_uuid(), now(), @user, 0)" },
         { "team_usage_warnings", "INSERT INTO radiant.team_usage_warnings (tenant_id, team_id, period_start, subject_id, threshold) VALUES (@tenant, gen_random_uuid(), now(), @user, 80)" },
+        { "team_reservations", "INSERT INTO radiant.team_reservations (tenant_id, id, team_id, user_id, tokens_requested, tokens_held, expires_at) VALUES (@tenant, gen_random_uuid(), gen_random_uuid(), @user, 1, 1, now() + interval '1 minute')" },
         { "scheduled_prompts", "INSERT INTO radiant.scheduled_prompts (tenant_id, id, user_id, prompt_name, prompt_text, model, schedule_type, run_at, next_run) VALUES (@tenant, gen_random_uuid(), @user, 'p', 'p', 'gpt-4o', 'once', now(), now())" },
         { "scheduled_prompt_runs", "INSERT INTO radiant.scheduled_prompt_runs (tenant_id, id, prompt_id, scheduled_for, run_trigger) VALUES (@tenant, gen_random_uuid(), gen_random_uuid(), now(), 'manual')" },
         { "outbox", "INSERT INTO radiant.outbox (tenant_id, id, topic, payload) VALUES (@tenant, gen_random_uuid(), 'price_change', '{}')" },
@@ -319,11 +320,12 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
             ("tenant", owner.TenantId));
         await tx.CommitAsync(Ct);
 
-        // A team plan with a member, usage past 80 % (log, warning) and a closed period (team and member history).
+        // A team plan with a member, usage past 80 % (log, warning), a closed period (team and member history) and a reservation.
         var teams = db.Services.GetRequiredService<Radiant.Teams.ITeamService>();
         var team = await teams.CreateAsync(owner, new Radiant.Teams.TeamCreate("Seeded", Radiant.Teams.TeamPlanType.Family, 5, 100), Ct);
         await teams.RecordUsageAsync(owner, team.Id, new Radiant.Teams.TeamUsage(90), Ct);
         await teams.ResetPeriodAsync(Admin(owner.TenantId), team.Id, Ct);
+        await teams.ReserveAsync(owner, team.Id, new Radiant.Teams.TeamReservationRequest(5), Ct);
 
         // A schedule with one recorded run.
         await using var scheduleConnection = await db.OpenOwnerConnectionAsync();
