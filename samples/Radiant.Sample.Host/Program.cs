@@ -21,6 +21,7 @@ builder.Services.AddRadiant()
     .AddTeams()
     .AddScheduler()
     .AddSchedulerWorker()
+    .AddModelSelection()
     .AddHttpApi();
 
 // Scheduled prompts call the chat client registered under the model's provider id. The sample registers its offline

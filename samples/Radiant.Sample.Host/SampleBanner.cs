@@ -43,6 +43,7 @@ public static class SampleBanner
               curl -u {user.Email}:{user.Password} {url}/api/focus-modes
               curl -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{persona}' {url}/api/personas
               curl -u {user.Email}:{user.Password} {url}/api/personas
+              curl -u {user.Email}:{user.Password} {url}/api/thinktank/models      (the models this user may pick, at their prices)
             {adminCalls}
               curl -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{schedule}' {url}/api/schedules
               curl -u {user.Email}:{user.Password} {url}/api/schedules      (then GET /api/schedules/<id>/runs: the offline chat client answers, and each run's email lands in the mail folder)

@@ -56,6 +56,21 @@ public sealed class BadInputSweepTests(RadiantApi api) : IClassFixture<RadiantAp
         Assert.True(cases > 500, $"only {cases} cases were swept");
     }
 
+    [Fact]
+    public void The_sweep_reaches_the_model_selection_routes()
+    {
+        var swept = RadiantRoutes().ToDictionary(r => $"{r.Method} {r.Pattern}", r => CasesFor(r).Count());
+
+        foreach (var route in new[] { "PUT /api/thinktank/preferences/models", "POST /api/thinktank/preferences/models/{modelId}/favorite", "PUT /api/admin/thinktank/domain-modes" })
+        {
+            Assert.True(swept.TryGetValue(route, out var cases) && cases > 0, $"{route} is not swept");
+        }
+
+        Assert.Contains("GET /api/thinktank/models", swept.Keys);
+        Assert.Contains("GET /api/thinktank/preferences/models", swept.Keys);
+        Assert.Contains("GET /api/admin/thinktank/domain-modes", swept.Keys);
+    }
+
     private sealed record Route(string Method, string Pattern, ParameterInfo[] Parameters, Type? BodyType, bool BodyOptional);
 
     private IEnumerable<Route> RadiantRoutes()

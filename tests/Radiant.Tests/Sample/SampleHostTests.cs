@@ -81,6 +81,16 @@ public sealed class SampleHostTests(PostgresServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_demo_user_lists_the_models_they_may_pick_and_an_admin_reads_the_domain_modes()
+    {
+        var models = JsonDocument.Parse(await Client("user@acme.test", "user-demo").GetStringAsync("/api/thinktank/models", Ct)).RootElement;
+        var modes = JsonDocument.Parse(await Client("admin@acme.test", "admin-demo").GetStringAsync("/api/admin/thinktank/domain-modes", Ct)).RootElement;
+
+        Assert.Contains(models.EnumerateArray(), m => m.GetProperty("id").GetString() == "gpt-4o" && m.GetProperty("userInputPricePer1M").GetDecimal() > 0);
+        Assert.Equal(7, modes.GetArrayLength());
+    }
+
+    [Fact]
     public async Task Each_demo_tenant_has_a_seeded_admin_who_administers_only_that_tenant()
     {
         var acme = Client("admin@acme.test", "admin-demo");
@@ -109,6 +119,7 @@ public sealed class SampleHostTests(PostgresServer server) : IAsyncLifetime
 
         Assert.Contains("curl -u admin@acme.test:admin-demo http://localhost:5000/api/admin/focus-modes", banner, StringComparison.Ordinal);
         Assert.Contains("curl -u admin@globex.test:globex-admin http://localhost:5000/api/admin/focus-modes", banner, StringComparison.Ordinal);
+        Assert.Contains("curl -u user@acme.test:user-demo http://localhost:5000/api/thinktank/models", banner, StringComparison.Ordinal);
         Assert.Contains(".eml file to /srv/sample/.data/mail", banner, StringComparison.Ordinal);
     }
 
