@@ -96,7 +96,9 @@ public sealed class ChatPeer : IAsyncDisposable
     private readonly ConcurrentQueue<PeerRequest> _requests = new();
     private readonly ConcurrentDictionary<string, PeerRequest> _answers = new(StringComparer.Ordinal);
     private LocalHttpServer? _server;
+    private readonly ConcurrentQueue<int?> _maxTokens = new();
     private int _count;
+    private int _abandoned;
 
     private ChatPeer(string name) => Name = name;
 
@@ -107,6 +109,15 @@ public sealed class ChatPeer : IAsyncDisposable
 
     /// <summary>Time the peer takes before it answers (a model is never instant).</summary>
     public TimeSpan Latency { get; set; }
+
+    /// <summary>Time between the chunks of a streamed answer (one word per chunk).</summary>
+    public TimeSpan ChunkDelay { get; set; }
+
+    /// <summary>Streamed requests that ended because the client went away before the last chunk.</summary>
+    public int AbandonedStreams => Volatile.Read(ref _abandoned);
+
+    /// <summary>The max_completion_tokens (or max_tokens) of each request, in order of arrival.</summary>
+    public IReadOnlyList<int?> MaxTokens => [.. _maxTokens];
 
     public int RequestCount => Volatile.Read(ref _count);
 
@@ -145,6 +156,11 @@ public sealed class ChatPeer : IAsyncDisposable
             LastMessageText(body.RootElement.GetProperty("messages")),
             DateTimeOffset.UtcNow);
         _requests.Enqueue(request);
+        var root = body.RootElement;
+        _maxTokens.Enqueue(
+            root.TryGetProperty("max_completion_tokens", out var maxCompletion) && maxCompletion.ValueKind == JsonValueKind.Number ? maxCompletion.GetInt32()
+            : root.TryGetProperty("max_tokens", out var max) && max.ValueKind == JsonValueKind.Number ? max.GetInt32() : null);
+        var streamed = root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True;
         var reply = Script(request);
         using var aborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
         if (Latency > TimeSpan.Zero && reply is not PeerReply.Hang)
@@ -164,14 +180,79 @@ public sealed class ChatPeer : IAsyncDisposable
                     new JsonObject { ["error"] = new JsonObject { ["message"] = fail.Message, ["type"] = "peer_error", ["param"] = null, ["code"] = null } },
                     context.RequestAborted);
                 return;
+            case PeerReply.Answer answer when streamed:
+                await StreamAsync(context, request, answer.Content ?? DefaultContent(request), answer, aborted.Token);
+                return;
             case PeerReply.Answer answer:
-                var content = answer.Content ?? $"{Name} answer #{request.Number.ToString(CultureInfo.InvariantCulture)} to '{request.Prompt}'";
+                var content = answer.Content ?? DefaultContent(request);
                 _answers[content] = request;
                 await context.Response.WriteAsJsonAsync(Completion(request, content, answer.PromptTokens, answer.CompletionTokens), context.RequestAborted);
                 return;
             default:
                 throw new InvalidOperationException($"Unknown reply {reply}.");
         }
+    }
+
+    private string DefaultContent(PeerRequest request) => $"{Name} answer #{request.Number.ToString(CultureInfo.InvariantCulture)} to '{request.Prompt}'";
+
+    /// <summary>
+    /// A streamed answer as OpenAI sends it: server-sent events, one chunk per word (after <see cref="ChunkDelay"/>),
+    /// a last chunk with the usage, then <c>[DONE]</c>. A client that goes away mid-stream is counted in
+    /// <see cref="AbandonedStreams"/>.
+    /// </summary>
+    private async Task StreamAsync(HttpContext context, PeerRequest request, string content, PeerReply.Answer answer, CancellationToken aborted)
+    {
+        context.Response.ContentType = "text/event-stream";
+        var id = $"chatcmpl-{request.Number.ToString(CultureInfo.InvariantCulture)}";
+        var words = content.Split(' ');
+        try
+        {
+            for (var i = 0; i < words.Length; i++)
+            {
+                if (ChunkDelay > TimeSpan.Zero)
+                {
+                    await Task.Delay(ChunkDelay, aborted);
+                }
+
+                var delta = new JsonObject { ["content"] = i == 0 ? words[i] : " " + words[i] };
+                if (i == 0)
+                {
+                    delta["role"] = "assistant";
+                }
+
+                await WriteChunkAsync(context, Chunk(id, request, delta, null, null), aborted);
+            }
+
+            await WriteChunkAsync(context, Chunk(id, request, new JsonObject(), "stop", null), aborted);
+            await WriteChunkAsync(context, Chunk(id, request, null, null, new JsonObject
+            {
+                ["prompt_tokens"] = answer.PromptTokens,
+                ["completion_tokens"] = answer.CompletionTokens,
+                ["total_tokens"] = answer.PromptTokens + answer.CompletionTokens,
+            }), aborted);
+            await context.Response.WriteAsync("data: [DONE]\n\n", aborted);
+            _answers[content] = request;
+        }
+        catch (OperationCanceledException)
+        {
+            Interlocked.Increment(ref _abandoned);
+        }
+    }
+
+    private static JsonObject Chunk(string id, PeerRequest request, JsonObject? delta, string? finish, JsonObject? usage) => new()
+    {
+        ["id"] = id,
+        ["object"] = "chat.completion.chunk",
+        ["created"] = request.ReceivedAt.ToUnixTimeSeconds(),
+        ["model"] = request.Model,
+        ["choices"] = delta is null ? new JsonArray() : new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = finish }),
+        ["usage"] = usage,
+    };
+
+    private static async Task WriteChunkAsync(HttpContext context, JsonObject chunk, CancellationToken aborted)
+    {
+        await context.Response.WriteAsync("data: " + chunk.ToJsonString() + "\n\n", aborted);
+        await context.Response.Body.FlushAsync(aborted);
     }
 
     private static JsonObject Completion(PeerRequest request, string content, int promptTokens, int completionTokens) => new()
