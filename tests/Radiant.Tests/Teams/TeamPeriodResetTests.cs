@@ -268,6 +268,7 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
         using var worker = new TeamPeriodWorker(
             teams,
             db.Services.GetRequiredService<TeamMetering>(),
+            new Radiant.Postgres.Health.WorkerHealth(clock),
             Options.Create(new RadiantPostgresOptions { ConnectionString = db.ConnectionString, TeamPeriodCheckInterval = TimeSpan.FromHours(1) }),
             clock,
             loggers.CreateLogger<TeamPeriodWorker>());
