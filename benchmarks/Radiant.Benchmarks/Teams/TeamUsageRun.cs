@@ -14,7 +14,9 @@ namespace Radiant.Benchmarks.Teams;
 /// Concurrent usage recording against one shared-pool team (not a BenchmarkDotNet suite): 32 members, one client
 /// each, every client recording <see cref="TokensPerCall"/> tokens per call for a fixed number of calls, against a
 /// pool that runs out partway. Reports records per second (accepted and refused alike) and checks that the pool was
-/// never overspent and that every accepted call, and only those, is in the log.
+/// never overspent and that every accepted call, and only those, is in the log. Then, on the same cluster and in the
+/// same run, the baseline: pgbench with 32 clients, each transaction a guarded UPDATE of one row plus an INSERT (the
+/// single-row limit when every record is its own transaction). <c>--no-pgbench</c> skips it.
 /// </summary>
 internal static class TeamUsageRun
 {
@@ -25,14 +27,22 @@ internal static class TeamUsageRun
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var callsPerClient = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 250;
+        var positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+        var callsPerClient = positional.Length > 0 ? int.Parse(positional[0], CultureInfo.InvariantCulture) : 250;
+        var pgbenchSeconds = args.Contains("--no-pgbench") ? 0 : 15;
         var ct = CancellationToken.None;
 
         Console.WriteLine("Starting a throwaway PostgreSQL cluster...");
         var database = await BenchmarkDatabase.StartAsync(ct);
         try
         {
-            return await RunAsync(database, callsPerClient, ct);
+            var result = await RunAsync(database, callsPerClient, ct);
+            if (pgbenchSeconds > 0)
+            {
+                await PgbenchBaselineAsync(database, pgbenchSeconds, ct);
+            }
+
+            return result;
         }
         finally
         {
@@ -208,6 +218,75 @@ internal static class TeamUsageRun
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    /// <summary>
+    /// The baseline: pgbench on the same cluster, 32 clients (2 threads), each transaction
+    /// <c>BEGIN; UPDATE one row guarded by its limit; INSERT a log row; END</c> against a single row.
+    /// </summary>
+    private static async Task PgbenchBaselineAsync(BenchmarkDatabase database, int seconds, CancellationToken ct)
+    {
+        await using (var connection = await database.OpenOwnerConnectionAsync(ct))
+        {
+            await using var setup = new NpgsqlCommand(
+                """
+                DROP SCHEMA IF EXISTS pgbench_team CASCADE;
+                CREATE SCHEMA pgbench_team;
+                CREATE TABLE pgbench_team.plan (id integer PRIMARY KEY, used bigint NOT NULL, total bigint NOT NULL);
+                CREATE TABLE pgbench_team.log (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), plan_id integer NOT NULL REFERENCES pgbench_team.plan,
+                    tokens bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+                CREATE INDEX ON pgbench_team.log (plan_id, created_at DESC);
+                INSERT INTO pgbench_team.plan VALUES (1, 0, 9223372036854775807);
+                """,
+                connection);
+            await setup.ExecuteNonQueryAsync(ct);
+        }
+
+        var script = Path.Combine(Path.GetTempPath(), $"radiant-pgbench-{Guid.NewGuid():N}.sql");
+        await File.WriteAllTextAsync(
+            script,
+            """
+            BEGIN;
+            UPDATE pgbench_team.plan SET used = used + 100 WHERE id = 1 AND used + 100 <= total;
+            INSERT INTO pgbench_team.log (plan_id, tokens) VALUES (1, 100);
+            END;
+
+            """,
+            ct);
+        try
+        {
+            var cs = new NpgsqlConnectionStringBuilder(database.ConnectionString);
+            var start = new ProcessStartInfo("pgbench") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            string[] arguments =
+            [
+                "-n", "-c", "32", "-j", "2", "-T", seconds.ToString(CultureInfo.InvariantCulture), "-f", script,
+                "-h", cs.Host!, "-p", cs.Port.ToString(CultureInfo.InvariantCulture), "-U", cs.Username!, cs.Database!,
+            ];
+            foreach (var argument in arguments)
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            start.Environment["PGPASSWORD"] = cs.Password;
+            Console.WriteLine();
+            Console.WriteLine($"Baseline, same cluster, right after: pgbench -n -c 32 -j 2 -T {seconds} -f <BEGIN; guarded UPDATE of one row; INSERT; END>");
+            using var process = Process.Start(start) ?? throw new InvalidOperationException("pgbench did not start.");
+            var output = process.StandardOutput.ReadToEndAsync(ct);
+            var errors = process.StandardError.ReadToEndAsync(ct);
+            await process.WaitForExitAsync(ct);
+            var lines = (await output).Split('\n');
+            var tps = lines.FirstOrDefault(l => l.StartsWith("tps", StringComparison.Ordinal))?.Trim();
+            var latency = lines.FirstOrDefault(l => l.StartsWith("latency average", StringComparison.Ordinal))?.Trim();
+            Console.WriteLine(process.ExitCode == 0 ? $"| pgbench, 32 clients | {tps}; {latency} |" : $"pgbench failed ({process.ExitCode}): {await errors}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Console.WriteLine($"pgbench could not be started ({e.Message}); the baseline was skipped.");
+        }
+        finally
+        {
+            File.Delete(script);
+        }
     }
 
     private static async Task<string> ServerVersionAsync(BenchmarkDatabase database, CancellationToken ct)

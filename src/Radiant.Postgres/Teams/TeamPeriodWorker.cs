@@ -59,13 +59,13 @@ internal sealed partial class TeamPeriodWorker : BackgroundService
             try
             {
                 var rolled = await _retry.ExecuteAsync(ct => new ValueTask<int>(_teams.RollOverDuePeriodsAsync(ct)), stoppingToken);
+                var expired = await _retry.ExecuteAsync(ct => new ValueTask<int>(_metering.ExpireReservationsAsync(ct)), stoppingToken);
                 reporter.Completed();
                 if (rolled > 0)
                 {
                     LogRolled(rolled);
                 }
 
-                var expired = await _retry.ExecuteAsync(ct => new ValueTask<int>(_metering.ExpireReservationsAsync(ct)), stoppingToken);
                 if (expired > 0)
                 {
                     LogExpired(expired);

@@ -126,7 +126,7 @@ internal sealed partial class RadiantDb
         CancellationToken cancellationToken)
     {
         var claim = SessionKeys.Claim(tenantId, userId, "");
-        return _retry.ExecuteAsync(
+        return TranslateUnavailable(_retry.ExecuteAsync(
             async ct =>
             {
                 await using var connection = await _dataSource.OpenConnectionAsync(ct);
@@ -181,14 +181,15 @@ internal sealed partial class RadiantDb
                     throw;
                 }
             },
-            cancellationToken).AsTask();
+            cancellationToken).AsTask());
     }
 
     /// <summary>
     /// True when a failed transaction may nevertheless have committed (its connection broke or its commit failed): its
     /// work must not be run again, nor reported as not done.
     /// </summary>
-    public static bool CommitMayHaveHappened(Exception exception) => exception.Data[CommitStarted] is true;
+    public static bool CommitMayHaveHappened(Exception exception) =>
+        exception.Data[CommitStarted] is true || exception is Radiant.Errors.RadiantUnavailableException { OutcomeUnknown: true };
 
     /// <summary>Runs <paramref name="work"/> in a transaction with no tenant set: tenant tables show nothing.</summary>
     public Task<T> WithoutTenantAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>

@@ -19,6 +19,7 @@ public sealed class TeamTenantIsolationTests(RadiantDatabase db) : IClassFixture
     {
         var team = await CreateTeamAsync(Teams, db.NewUserAsync, Plan(pool: 1_000), members: 1);
         await Teams.RecordUsageAsync(team.Owner, team.Id, new TeamUsage(100), Ct);
+        var reservation = await Teams.ReserveAsync(team.Owner, team.Id, new TeamReservationRequest(50), Ct);
         // The stranger even uses the same user id as the owner, in another tenant.
         var stranger = await db.NewUserAsync();
         var twin = new RadiantCaller(stranger.TenantId, team.Owner.UserId);
@@ -38,6 +39,9 @@ public sealed class TeamTenantIsolationTests(RadiantDatabase db) : IClassFixture
             await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.RemoveMemberAsync(caller, team.Id, team.Members[0].UserId, Ct));
             await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.RemoveMemberAsync(caller, team.Id, caller.UserId, Ct));
             await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.RecordUsageAsync(caller, team.Id, new TeamUsage(1), Ct));
+            await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ReserveAsync(caller, team.Id, new TeamReservationRequest(1), Ct));
+            await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.SettleAsync(caller, team.Id, reservation.Id, new TeamUsage(1), Ct));
+            await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ReleaseAsync(caller, team.Id, reservation.Id, Ct));
             await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.GetStatsAsync(caller, team.Id, Ct));
             await Assert.ThrowsAsync<RadiantNotFoundException>(() => Teams.ListPeriodsAsync(caller, team.Id, cancellationToken: Ct));
             Assert.Empty((await Teams.ListAsync(caller, cancellationToken: Ct)).Items);
@@ -48,6 +52,10 @@ public sealed class TeamTenantIsolationTests(RadiantDatabase db) : IClassFixture
         Assert.Equal(before, await SnapshotAsync(team));
         Assert.Equal(team.Plan with { TokensUsedThisPeriod = 100 }, await Teams.GetAsync(team.Owner, team.Id, Ct));
         Assert.Empty((await Teams.ListPeriodsAsync(team.Owner, team.Id, cancellationToken: Ct)).Items);
+
+        // The owner's hold was untouched by the strangers: it still holds, and settles once.
+        Assert.Equal(1, await ScalarAsAppAsync(db.ConnectionString, team.TenantId, $"SELECT count(*) FROM radiant.team_reservations WHERE id = '{reservation.Id}' AND state = 'held'"));
+        Assert.Equal(50, (await Teams.SettleAsync(team.Owner, team.Id, reservation.Id, new TeamUsage(50), Ct)).TokensCharged);
     }
 
     [Fact]

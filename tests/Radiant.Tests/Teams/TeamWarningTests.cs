@@ -42,6 +42,20 @@ public sealed class TeamWarningTests(TeamDatabase db) : IClassFixture<TeamDataba
     }
 
     [Fact]
+    public async Task A_settlement_warns_when_it_crosses_a_threshold_and_a_reservation_alone_does_not()
+    {
+        var team = await CreateTeamAsync(Plan(pool: 1_000, shared: true));
+        var reservation = await db.Teams.ReserveAsync(team.Owner, team.Id, new TeamReservationRequest(900), Ct);
+        Assert.Empty(await db.WarningsAsync(team.Id));
+
+        await db.Teams.SettleAsync(team.Owner, team.Id, reservation.Id, new TeamUsage(850), Ct);
+
+        Assert.Equal(
+            new[] { new TeamUsageWarning(team.TenantId, team.Id, null, 80, 850, 1_000, team.Plan.CurrentPeriodStart) },
+            await db.WarningsAsync(team.Id));
+    }
+
+    [Fact]
     public async Task One_request_crossing_both_thresholds_raises_both()
     {
         var team = await CreateTeamAsync(Plan(pool: 1_000, shared: true));
