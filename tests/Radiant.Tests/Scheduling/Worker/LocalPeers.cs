@@ -157,11 +157,18 @@ public sealed class ChatPeer : IAsyncDisposable
             DateTimeOffset.UtcNow);
         _requests.Enqueue(request);
         var root = body.RootElement;
-        _maxTokens.Enqueue(
+        int? requestMax =
             root.TryGetProperty("max_completion_tokens", out var maxCompletion) && maxCompletion.ValueKind == JsonValueKind.Number ? maxCompletion.GetInt32()
-            : root.TryGetProperty("max_tokens", out var max) && max.ValueKind == JsonValueKind.Number ? max.GetInt32() : null);
+            : root.TryGetProperty("max_tokens", out var max) && max.ValueKind == JsonValueKind.Number ? max.GetInt32() : null;
+        _maxTokens.Enqueue(requestMax);
         var streamed = root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True;
         var reply = Script(request);
+        if (reply is PeerReply.Answer scripted && requestMax is { } maxTokens && scripted.CompletionTokens > maxTokens)
+        {
+            // A real provider stops at the request's limit: so does the usage it reports.
+            reply = scripted with { CompletionTokens = maxTokens };
+        }
+
         using var aborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
         if (Latency > TimeSpan.Zero && reply is not PeerReply.Hang)
         {
