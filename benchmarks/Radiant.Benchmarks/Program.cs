@@ -22,6 +22,12 @@ if (args.Length > 0 && args[0] == "scheduler")
     return await Radiant.Benchmarks.Scheduling.SchedulerRun.RunAsync(args[1..]);
 }
 
+// `-- overload [--clients N] [--seconds N] [--pools 100,default]`: the 300 clients for 20 s against Kestrel.
+if (args.Length > 0 && args[0] == "overload")
+{
+    return await Radiant.Benchmarks.Faults.OverloadRun.RunAsync(args[1..]);
+}
+
 // `-- scheduler-worker ...`: one worker process of the `scheduler` run (started by it, not by hand).
 if (args.Length > 0 && args[0] == "scheduler-worker")
 {

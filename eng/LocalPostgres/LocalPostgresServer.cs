@@ -34,6 +34,7 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
 
     private readonly string _binDirectory;
     private readonly string? _throwawayRoot;
+    private string? _startOptions;
     private int _disposed;
 
     private LocalPostgresServer(string binDirectory, string dataDirectory, string logFile, int port, string password, string? throwawayRoot, string? portNotice = null)
@@ -75,7 +76,9 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
     /// Starts a new cluster in a new temporary directory, tuned for tests (no fsync), on a free port. Disposing it
     /// stops the server and deletes the directory.
     /// </summary>
-    public static async Task<LocalPostgresServer> StartThrowawayAsync(CancellationToken ct)
+    /// <param name="ct">Cancels the start.</param>
+    /// <param name="maxConnections">The server's <c>max_connections</c> (PostgreSQL's default is 100).</param>
+    public static async Task<LocalPostgresServer> StartThrowawayAsync(CancellationToken ct, int maxConnections = 300)
     {
         var bin = FindBinDirectory();
         await EnsureServiceUserAsync(ct);
@@ -103,12 +106,12 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
                 var port = FindFreePort();
                 var options = string.Create(
                     CultureInfo.InvariantCulture,
-                    $"-p {port} -k {ShellQuote(root)} -c listen_addresses=127.0.0.1 -c max_connections=300 -F -c synchronous_commit=off -c full_page_writes=off");
+                    $"-p {port} -k {ShellQuote(root)} -c listen_addresses=127.0.0.1 -c max_connections={maxConnections} -F -c synchronous_commit=off -c full_page_writes=off");
                 var logOffset = FileLength(logFile);
                 var start = await PgCtlAsync(bin, ["start", "-D", dataDirectory, "-l", logFile, "-w", "-t", StartTimeoutSeconds, "-o", options], ct);
                 if (start.ExitCode == 0)
                 {
-                    return new LocalPostgresServer(bin, dataDirectory, logFile, port, password, root);
+                    return new LocalPostgresServer(bin, dataDirectory, logFile, port, password, root) { _startOptions = options };
                 }
 
                 var log = ReadLog(logFile, logOffset);
@@ -250,6 +253,37 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
         }
 
         return new LocalPostgresServer(bin, dataDirectory, logFile, actualPort, password, throwawayRoot: null, portNotice);
+    }
+
+    /// <summary>
+    /// Stops a throwaway cluster's server and keeps its data, for a test of what happens while the database is away:
+    /// <c>fast</c> disconnects every client and shuts down cleanly, <c>immediate</c> is a crash. <see cref="StartAgainAsync"/>
+    /// starts it again on the same port.
+    /// </summary>
+    public async Task StopAsync(bool immediate, CancellationToken ct)
+    {
+        if (_throwawayRoot is null)
+        {
+            throw new InvalidOperationException("Only a throwaway cluster is stopped and started again by its owner.");
+        }
+
+        var stop = await PgCtlAsync(_binDirectory, ["stop", "-D", DataDirectory, "-m", immediate ? "immediate" : "fast", "-w", "-t", "60"], ct);
+        if (stop.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"pg_ctl stop failed: {stop.Output.Trim()}");
+        }
+    }
+
+    /// <summary>Starts a throwaway cluster stopped by <see cref="StopAsync"/> again, on the same port with the same settings.</summary>
+    public async Task StartAgainAsync(CancellationToken ct)
+    {
+        var options = _startOptions ?? throw new InvalidOperationException("Only a throwaway cluster is stopped and started again by its owner.");
+        var logOffset = FileLength(LogFile);
+        var start = await PgCtlAsync(_binDirectory, ["start", "-D", DataDirectory, "-l", LogFile, "-w", "-t", StartTimeoutSeconds, "-o", options], ct);
+        if (start.ExitCode != 0)
+        {
+            throw StartFailure(DataDirectory, start, ReadLog(LogFile, logOffset));
+        }
     }
 
     /// <summary>Stops the server; a throwaway cluster's directory is deleted, a persistent one's data is kept.</summary>
@@ -546,7 +580,16 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
             return null;
         }
 
-        var password = File.ReadAllText(passwordFile).Trim();
+        // Read as bytes: File.ReadAllText would hide a byte-order mark.
+        var text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetString(File.ReadAllBytes(passwordFile));
+        var password = text.Trim().TrimStart('\uFEFF');
+        if (password.Length > 0 && text != password)
+        {
+            // Files written by earlier versions began with a byte-order mark (and pasting one into a connection string
+            // fails authentication): keep the password, drop the mark and surrounding whitespace.
+            WritePrivateFile(passwordFile, password);
+        }
+
         return password.Length == 0 ? null : password;
     }
 
@@ -558,7 +601,8 @@ internal sealed class LocalPostgresServer : IAsyncDisposable
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        using (var writer = new StreamWriter(path, Encoding.UTF8, options))
+        // No byte-order mark: the file holds a password to be pasted, not a document.
+        using (var writer = new StreamWriter(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), options))
         {
             writer.Write(contents);
         }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.HttpLogging;
 using Microsoft.Extensions.AI;
 using Radiant.Sample.Host;
 using Scalar.AspNetCore;
@@ -36,8 +37,17 @@ builder.Services.AddSingleton<Radiant.Scheduling.IEmailSender>(sp => new FileEma
 builder.Services.AddHostedService<DemoSeeder>();
 builder.Services.AddOpenApi();
 
+// One line per request at Information (method, path, status, duration); appsettings.json keeps the framework's own
+// per-request lines (routing, endpoint, hosting: five more) at Warning.
+builder.Services.AddHttpLogging(o =>
+{
+    o.LoggingFields = HttpLoggingFields.RequestMethod | HttpLoggingFields.RequestPath | HttpLoggingFields.ResponseStatusCode | HttpLoggingFields.Duration;
+    o.CombineLogs = true;
+});
+
 var app = builder.Build();
 
+app.UseHttpLogging();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();

@@ -67,3 +67,29 @@ public sealed class RadiantLimitExceededException(string limit, long remaining, 
     /// <summary>What is left of that limit.</summary>
     public long Remaining { get; } = remaining;
 }
+
+/// <summary>
+/// The database cannot serve the operation right now: it is unreachable, shutting down or starting, at its connection
+/// limit, or no pooled connection became free in time. Raised once the provider's own retries of safe cases are used
+/// up; <see cref="RetryAfter"/> says when trying again is worthwhile (HTTP: 503 with <c>Retry-After</c>).
+/// </summary>
+public sealed class RadiantUnavailableException : RadiantException
+{
+    /// <summary>Creates the exception with a message meant for the caller (no server addresses or names).</summary>
+    public RadiantUnavailableException(string message, TimeSpan retryAfter, bool outcomeUnknown = false, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(retryAfter, TimeSpan.Zero);
+        RetryAfter = retryAfter;
+        OutcomeUnknown = outcomeUnknown;
+    }
+
+    /// <summary>How long to wait before trying again.</summary>
+    public TimeSpan RetryAfter { get; }
+
+    /// <summary>
+    /// True when the database became unavailable while committing: the change may or may not have been saved, so a
+    /// caller checks before repeating a write. False when nothing was saved.
+    /// </summary>
+    public bool OutcomeUnknown { get; }
+}

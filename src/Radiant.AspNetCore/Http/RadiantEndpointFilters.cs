@@ -1,6 +1,8 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Radiant.AspNetCore.Hosting;
 using Radiant.Errors;
 using Radiant.Tenancy;
@@ -13,8 +15,11 @@ namespace Radiant.AspNetCore.Http;
 /// <see cref="CheckRequestValues"/> (400 naming every malformed route value, query value and body field). A
 /// handler runs only with a known caller and well-formed input.
 /// </summary>
-internal static class RadiantEndpointFilters
+internal static partial class RadiantEndpointFilters
 {
+    /// <summary>Not an HTTP status a client sees: what the request log shows for a request its client abandoned (nginx's convention).</summary>
+    public const int ClientClosedRequest = 499;
+
     private const string CallerKey = "Radiant.Caller";
 
     /// <summary>The caller resolved by <see cref="ResolveCallerAsync"/> for this request.</summary>
@@ -23,7 +28,10 @@ internal static class RadiantEndpointFilters
             ? caller
             : throw new InvalidOperationException("The Radiant caller filter did not run for this endpoint.");
 
-    /// <summary>Maps Radiant's typed errors to RFC 7807 problem responses.</summary>
+    /// <summary>
+    /// Maps Radiant's typed errors to RFC 7807 problem responses: an unavailable database is a 503 with
+    /// <c>Retry-After</c>, and a request its client abandoned ends quietly instead of as a server error.
+    /// </summary>
     public static async ValueTask<object?> MapErrorsAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         try
@@ -53,6 +61,33 @@ internal static class RadiantEndpointFilters
                 statusCode: StatusCodes.Status409Conflict,
                 title: "Limit exceeded.",
                 extensions: new Dictionary<string, object?> { ["limit"] = e.Limit, ["remaining"] = e.Remaining });
+        }
+        catch (RadiantUnavailableException e)
+        {
+            var http = context.HttpContext;
+            var seconds = Math.Max(1, (long)Math.Ceiling(e.RetryAfter.TotalSeconds));
+            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            // One line per refusal, with the cause (which may name the server) for operators only.
+            LogUnavailable(Logger(http), http.Request.Method, http.Request.Path.Value ?? "/", e.Message, e.InnerException?.GetType().Name, e.InnerException?.Message);
+            var extensions = new Dictionary<string, object?> { ["retryAfter"] = seconds };
+            if (e.OutcomeUnknown)
+            {
+                extensions["outcomeUnknown"] = true;
+            }
+
+            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable.", extensions: extensions);
+        }
+        catch (OperationCanceledException) when (context.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away: nobody reads an answer, and it is no server error (left to escape, the host would
+            // log it as an unhandled exception).
+            var http = context.HttpContext;
+            var logger = Logger(http);
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                LogAborted(logger, http.Request.Method, http.Request.Path.Value ?? "/");
+            }
+            return TypedResults.StatusCode(ClientClosedRequest);
         }
     }
 
@@ -137,6 +172,15 @@ internal static class RadiantEndpointFilters
                 : TypedResults.Problem(string.Join(" ", errors.Values.SelectMany(m => m)), statusCode: status));
         };
     }
+
+    private static ILogger Logger(HttpContext http) =>
+        http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RadiantEndpointFilters).FullName!);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: {Condition} Cause: {CauseType}: {Cause}")]
+    private static partial void LogUnavailable(ILogger logger, string method, string path, string condition, string? causeType, string? cause);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Path} was abandoned by its client")]
+    private static partial void LogAborted(ILogger logger, string method, string path);
 }
 
 /// <summary>Marks the routes only tenant admins may call (see <see cref="RadiantRouteGroups.MapAdminGroup"/>).</summary>

@@ -21,6 +21,7 @@ internal static class RadiantRouteGroups
         group.WithMetadata(RadiantRouteMetadata.Instance);
         group.ProducesProblem(StatusCodes.Status401Unauthorized);
         group.ProducesProblem(StatusCodes.Status403Forbidden);
+        group.ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return group;
     }
 

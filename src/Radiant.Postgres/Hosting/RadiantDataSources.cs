@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -10,8 +11,17 @@ namespace Radiant.Postgres.Hosting;
 /// connection string is configured). Data sources Radiant builds itself use the host's logger factory and are disposed
 /// with it; one handed in by the host, or taken from the container, stays the host's.
 /// </summary>
+/// <remarks>
+/// A pool Radiant builds from a connection string that does not set <c>Maximum Pool Size</c> holds at most
+/// <see cref="DefaultMaxPoolSize"/> connections, not Npgsql's 100: PostgreSQL's default <c>max_connections</c> is 100
+/// too, so one busy instance could take every slot and have the server refuse the rest ("53300: too many clients").
+/// Requests beyond the pool wait for a free connection (up to <c>Timeout</c>, 15 s by default) and then answer 503.
+/// </remarks>
 internal sealed class RadiantDataSources : IAsyncDisposable
 {
+    /// <summary>Connections per pool when the connection string does not say: room for several instances below a default server.</summary>
+    public const int DefaultMaxPoolSize = 20;
+
     private readonly NpgsqlDataSource? _ownedApp;
     private readonly NpgsqlDataSource? _ownedMigration;
 
@@ -25,12 +35,7 @@ internal sealed class RadiantDataSources : IAsyncDisposable
         }
         else if (!string.IsNullOrWhiteSpace(settings.ConnectionString))
         {
-            var builder = new NpgsqlDataSourceBuilder(settings.ConnectionString);
-            if (loggers is not null)
-            {
-                builder.UseLoggerFactory(loggers);
-            }
-
+            var builder = Builder(settings.ConnectionString, loggers);
             services.GetService<DataSourceCallback>()?.Configure(builder);
             App = _ownedApp = builder.Build();
         }
@@ -43,13 +48,7 @@ internal sealed class RadiantDataSources : IAsyncDisposable
 
         if (!string.IsNullOrWhiteSpace(settings.MigrationConnectionString))
         {
-            var builder = new NpgsqlDataSourceBuilder(settings.MigrationConnectionString);
-            if (loggers is not null)
-            {
-                builder.UseLoggerFactory(loggers);
-            }
-
-            Migration = _ownedMigration = builder.Build();
+            Migration = _ownedMigration = Builder(settings.MigrationConnectionString, loggers).Build();
         }
         else
         {
@@ -60,6 +59,30 @@ internal sealed class RadiantDataSources : IAsyncDisposable
     public NpgsqlDataSource App { get; }
 
     public NpgsqlDataSource Migration { get; }
+
+    /// <summary>Whether <paramref name="connectionString"/> sets the pool's maximum size itself (under either of Npgsql's names).</summary>
+    internal static bool SetsMaxPoolSize(string connectionString)
+    {
+        // NpgsqlConnectionStringBuilder.ContainsKey is true for every keyword it knows, set or not.
+        var keys = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        return keys.ContainsKey("Maximum Pool Size") || keys.ContainsKey("MaxPoolSize");
+    }
+
+    private static NpgsqlDataSourceBuilder Builder(string connectionString, ILoggerFactory? loggers)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (!SetsMaxPoolSize(connectionString))
+        {
+            builder.ConnectionStringBuilder.MaxPoolSize = Math.Max(DefaultMaxPoolSize, builder.ConnectionStringBuilder.MinPoolSize);
+        }
+
+        if (loggers is not null)
+        {
+            builder.UseLoggerFactory(loggers);
+        }
+
+        return builder;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -90,6 +90,8 @@ public static class RadiantPostgresBuilderExtensions
             services.TryAddSingleton<SchemaVersionCheck>();
             services.TryAddSingleton<RowLevelSecurityGuard>();
             services.TryAddSingleton<ITenantDirectory, PostgresTenantDirectory>();
+            services.TryAddSingleton<WorkerHealth>();
+            services.TryAddSingleton<ConnectionCapacityCheck>();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RadiantStartup>());
             services.AddHealthChecks().AddCheck<RadiantPostgresHealthCheck>(HealthCheckName, tags: ["radiant", "db"]);
         }

@@ -8,12 +8,14 @@ namespace Radiant.Postgres.Hosting;
 
 /// <summary>
 /// Before the host serves: migrates (when enabled; otherwise checks that the schema is migrated and current), verifies
-/// tenant isolation, and syncs the built-in catalogue when the registry feature is on.
+/// tenant isolation, checks the pool against the server's connection limit, and syncs the built-in catalogue when the
+/// registry feature is on.
 /// </summary>
 internal sealed class RadiantStartup(
     IRadiantSchemaMigrator migrator,
     SchemaVersionCheck schemaCheck,
     RowLevelSecurityGuard guard,
+    ConnectionCapacityCheck capacity,
     IServiceProvider services,
     IOptions<RadiantPostgresOptions> options) : IHostedService
 {
@@ -33,6 +35,8 @@ internal sealed class RadiantStartup(
         {
             await guard.VerifyAsync(cancellationToken);
         }
+
+        await capacity.CheckAsync(cancellationToken);
 
         // The registry is there only when the host enabled it (AddRegistry, AddPricing or AddScheduler).
         if (options.Value.SyncBuiltInCatalogOnStartup && services.GetService<IModelRegistry>() is { } registry)

@@ -6,8 +6,9 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using Polly;
 using Radiant.Errors;
+using Radiant.Postgres.Health;
 using Radiant.Postgres.Hosting;
 using Radiant.Postgres.Tenancy;
 using Radiant.Pricing;
@@ -19,7 +20,8 @@ namespace Radiant.Postgres.Notifications;
 /// Delivers the outbox to the host's notifiers, on every instance: claims due rows across tenants (SKIP LOCKED, and a
 /// lease made by pushing <c>available_at</c> forward, so a dispatcher that dies mid-delivery leaves them to another),
 /// calls the notifier, deletes the row on success and schedules a retry with doubling delay on failure. Delivery is at
-/// least once. Woken by the outbox channel as a change commits; polls every few seconds as a safety net.
+/// least once. Woken by the outbox channel as a change commits; polls every few seconds as a safety net. While the
+/// database is unavailable it tries again with <see cref="OutageBackoff"/>.
 /// </summary>
 internal sealed partial class OutboxDispatcher : BackgroundService
 {
@@ -33,15 +35,24 @@ internal sealed partial class OutboxDispatcher : BackgroundService
     private readonly RadiantPostgresOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<OutboxDispatcher> _logger;
+    private readonly WorkerHealth _health;
+    private readonly ResiliencePipeline _retry;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly string _claim;
     private readonly string _done;
-    private readonly string _retry;
+    private readonly string _retryDue;
 
     public OutboxDispatcher(
-        RadiantDb db, RadiantListener listener, IServiceProvider services, IOptions<RadiantPostgresOptions> options, TimeProvider time, ILogger<OutboxDispatcher> logger)
+        RadiantDb db,
+        RadiantListener listener,
+        IServiceProvider services,
+        WorkerHealth health,
+        IOptions<RadiantPostgresOptions> options,
+        TimeProvider time,
+        ILogger<OutboxDispatcher> logger)
     {
         _db = db;
+        _health = health;
         _services = services;
         _options = options.Value;
         _time = time;
@@ -61,7 +72,8 @@ internal sealed partial class OutboxDispatcher : BackgroundService
             RETURNING o.tenant_id AS TenantId, o.id AS Id, o.topic AS Topic, o.payload::text AS Payload, o.attempts AS Attempts
             """);
         _done = db.Sql("DELETE FROM {schema}.outbox WHERE tenant_id = @TenantId AND id = @Id");
-        _retry = db.Sql("UPDATE {schema}.outbox SET available_at = now() + @Delay, last_error = @Error WHERE tenant_id = @TenantId AND id = @Id");
+        _retryDue = db.Sql("UPDATE {schema}.outbox SET available_at = now() + @Delay, last_error = @Error WHERE tenant_id = @TenantId AND id = @Id");
+        _retry = OutageBackoff.Create(time, (e, delay) => LogClaimFailed(e, delay));
     }
 
     /// <summary>Registers the outbox and its dispatcher once, for the features that notify the host.</summary>
@@ -74,20 +86,36 @@ internal sealed partial class OutboxDispatcher : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var health = _health.Track("outbox dispatcher", PollInterval);
         while (!stoppingToken.IsCancellationRequested)
         {
             var delivered = 0;
             try
             {
-                delivered = await DispatchBatchAsync(stoppingToken);
+                delivered = await _retry.ExecuteAsync(
+                    async ct =>
+                    {
+                        try
+                        {
+                            return await DispatchBatchAsync(ct);
+                        }
+                        catch (Exception e) when (DatabaseUnavailable.IsOutage(e))
+                        {
+                            health.Failed(e);
+                            throw;
+                        }
+                    },
+                    stoppingToken);
+                health.Completed();
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            catch (InvalidOperationException e)
             {
-                LogClaimFailed(e);
+                health.Failed(e);
+                LogDispatchFailed(e);
             }
 
             if (delivered < BatchSize)
@@ -162,7 +190,7 @@ internal sealed partial class OutboxDispatcher : BackgroundService
             LogNotifierFailed(failure, row.Topic, row.TenantId, row.Attempts, delay);
         }
 
-        await ExecuteAsync(_retry, new { row.TenantId, row.Id, Delay = delay, Error = Truncate(failure.GetType().Name + ": " + failure.Message) }, stoppingToken);
+        await ExecuteAsync(_retryDue, new { row.TenantId, row.Id, Delay = delay, Error = Truncate(failure.GetType().Name + ": " + failure.Message) }, stoppingToken);
     }
 
     private Task<int> ExecuteAsync(string sql, object args, CancellationToken stoppingToken) =>
@@ -200,8 +228,11 @@ internal sealed partial class OutboxDispatcher : BackgroundService
         public int Attempts { get; init; }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming notifications from the outbox failed; trying again shortly")]
-    private partial void LogClaimFailed(Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatching notifications from the outbox failed; trying again in {Delay}")]
+    private partial void LogClaimFailed(Exception? exception, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatching notifications from the outbox failed; trying again shortly")]
+    private partial void LogDispatchFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The {Topic} notifier failed for tenant {TenantId} (attempt {Attempt}); delivering again in {Delay}")]
     private partial void LogNotifierFailed(Exception exception, string topic, Guid tenantId, int attempt, TimeSpan delay);

@@ -2,7 +2,8 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using Polly;
+using Radiant.Postgres.Health;
 using Radiant.Postgres.Hosting;
 using Radiant.Postgres.Tenancy;
 using Radiant.Pricing;
@@ -13,7 +14,9 @@ namespace Radiant.Postgres.Pricing;
 /// The pricing engine of a host instance: quotes come from an immutable snapshot swapped atomically on reload. A change
 /// committed by any instance arrives on the host's notification connection (<see cref="RadiantListener"/>) and triggers
 /// a reload within milliseconds (a burst of changes is one reload); a periodic reload is the safety net, and so is the
-/// reload after every reconnect of the listener, for what was committed while it was away.
+/// reload after every reconnect of the listener, for what was committed while it was away. The reload loop is the
+/// engine's own: it never waits for the listener, and a reload that fails because the database is unavailable tries
+/// again with <see cref="OutageBackoff"/> rather than at the next change or interval.
 /// </summary>
 internal sealed partial class PostgresPricingEngine : BackgroundService, IPricingEngine
 {
@@ -22,6 +25,9 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
     private readonly IOptions<RadiantPostgresOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<PostgresPricingEngine> _logger;
+    private readonly WorkerHealth _health;
+    private readonly ResiliencePipeline _retry;
+    private WorkerHealthReporter? _reporter;
     private readonly Lock _swap = new();
     private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private volatile PricingSnapshot? _current;
@@ -30,6 +36,7 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
         PricingSnapshotLoader loader,
         PricingSql sql,
         RadiantListener listener,
+        WorkerHealth health,
         IOptions<RadiantPostgresOptions> options,
         TimeProvider time,
         ILogger<PostgresPricingEngine> logger)
@@ -38,6 +45,15 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
         _options = options;
         _time = time;
         _logger = logger;
+        _health = health;
+        _retry = OutageBackoff.Create(
+            time,
+            (e, delay) =>
+            {
+                _reporter?.Failed(e);
+                LogReloadFailed(e, delay);
+            },
+            e => e is InvalidOperationException);
         listener.Subscribe(sql.Channel, _ => _changed.Writer.TryWrite(true), () => _changed.Writer.TryWrite(true));
     }
 
@@ -78,6 +94,7 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = _options.Value.PricingRefreshInterval;
+        using var reporter = _reporter = _health.Track("pricing engine reload", interval);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -89,16 +106,13 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
                     _changed.Reader.TryRead(out _);
                 }
 
-                await RefreshAsync(stoppingToken);
+                // The current snapshot keeps serving while a reload waits out an outage.
+                await _retry.ExecuteAsync(async ct => await RefreshAsync(ct), stoppingToken);
+                reporter.Completed();
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                // The current snapshot keeps serving; the next change or interval tries again.
-                LogReloadFailed(e);
             }
         }
     }
@@ -120,6 +134,6 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
     [LoggerMessage(Level = LogLevel.Debug, Message = "Pricing snapshot {Version} loaded: {Tenants} tenants, {Models} models")]
     private partial void LogLoaded(long version, int tenants, int models);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reloading the pricing snapshot failed; the current one keeps serving")]
-    private partial void LogReloadFailed(Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reloading the pricing snapshot failed; the current one keeps serving, and the reload tries again in {Delay}")]
+    private partial void LogReloadFailed(Exception? exception, TimeSpan delay);
 }

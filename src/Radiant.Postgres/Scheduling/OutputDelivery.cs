@@ -138,13 +138,14 @@ internal sealed partial class OutputDelivery
         }
         catch (HttpRequestException e) when (e.InnerException is WebhookAddressRefusedException refused)
         {
-            LogWebhookRefused(run.RunId, run.TenantId, refused.Message);
+            // The addresses are for the operator only: shown to the tenant, they would map the internal network.
+            LogWebhookRefused(run.RunId, run.TenantId, refused.Message, refused.Resolved);
             return Record(OutputDestination.Webhook, new DeliveryResult(DeliveryStatus.Failed, attempts, refused.Message));
         }
         catch (Exception e)
         {
             LogDeliveryFailed(e, run.RunId, "webhook");
-            return Record(OutputDestination.Webhook, new DeliveryResult(DeliveryStatus.Failed, attempts, PromptExecutor.Describe(e)));
+            return Record(OutputDestination.Webhook, new DeliveryResult(DeliveryStatus.Failed, attempts, RunErrors.Describe(e)));
         }
     }
 
@@ -184,7 +185,7 @@ internal sealed partial class OutputDelivery
         catch (Exception e)
         {
             LogDeliveryFailed(e, run.RunId, "email");
-            return Record(OutputDestination.Email, new DeliveryResult(DeliveryStatus.Failed, attempts, PromptExecutor.Describe(e)));
+            return Record(OutputDestination.Email, new DeliveryResult(DeliveryStatus.Failed, attempts, RunErrors.Describe(e)));
         }
     }
 
@@ -205,8 +206,8 @@ internal sealed partial class OutputDelivery
         return result;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook of run {RunId} (tenant {TenantId}) not called: {Reason}")]
-    private partial void LogWebhookRefused(Guid runId, Guid tenantId, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook of run {RunId} (tenant {TenantId}) not called: {Reason} Resolved to: {Resolved}")]
+    private partial void LogWebhookRefused(Guid runId, Guid tenantId, string reason, string resolved);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery of run {RunId} to its {Destination} failed")]
     private partial void LogDeliveryFailed(Exception exception, Guid runId, string destination);

@@ -108,7 +108,7 @@ internal sealed partial class PromptExecutor
             var transient = _options.IsTransientFailure(e);
             LogFailed(e, run.RunId, attempts.Count, transient);
             var reason = transient ? $"Gave up after {attempts.Count} attempt(s): " : string.Empty;
-            return await DeliverAsync(Failed(run, reason + Describe(e), Elapsed(started), attempts.Count), stoppingToken);
+            return await DeliverAsync(Failed(run, reason + RunErrors.Describe(e), Elapsed(started), attempts.Count), stoppingToken);
         }
 
         var usage = response.Usage;
@@ -269,8 +269,6 @@ internal sealed partial class PromptExecutor
         new(run, ScheduleRunStatus.Failed, null, null, null, null, latencyMs, attempts, error, DeliveryStatus.NotRequired, 0, null);
 
     private static int? ClampTokens(long? count) => count is { } c ? (int)Math.Clamp(c, 0, int.MaxValue) : null;
-
-    internal static string Describe(Exception e) => $"{e.GetType().Name}: {e.Message}";
 
     private sealed class AttemptCounter
     {

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using Polly;
+using Radiant.Postgres.Health;
 using Radiant.Postgres.Hosting;
 using Radiant.Postgres.Tenancy;
 using Radiant.Scheduling;
@@ -17,6 +19,8 @@ namespace Radiant.Postgres.Scheduling;
 /// <see cref="SchedulerWorkerOptions.MaxConcurrentRuns"/> claimed and not yet recorded at a time (so a slow recorder
 /// slows claiming instead of piling up executed runs), keeps their leases alive, and records outcomes in batches. It sleeps until the next known due instant, wakes at once on LISTEN/NOTIFY, and polls as a safety net.
 /// On stop it hands unfinished runs back so another instance starts them without waiting for the lease to expire.
+/// While the database is unavailable, claiming and recording try again with <see cref="OutageBackoff"/> (at most half a
+/// second apart), so the worker is back within a second of the database; both report to <see cref="WorkerHealth"/>.
 /// </summary>
 internal sealed partial class SchedulerWorker : BackgroundService
 {
@@ -36,6 +40,11 @@ internal sealed partial class SchedulerWorker : BackgroundService
     private readonly ConcurrentDictionary<Guid, ClaimedRun> _leased = new(); // by lease token
     private readonly ConcurrentDictionary<Guid, Task> _executing = new(); // by lease token
     private readonly ConcurrentQueue<ClaimedRun> _handBack = new();
+    private readonly WorkerHealth _health;
+    private readonly ResiliencePipeline _claimRetry;
+    private readonly ResiliencePipeline _recordRetry;
+    private WorkerHealthReporter? _claimsHealth;
+    private WorkerHealthReporter? _recordingHealth;
 
     public SchedulerWorker(
         SchedulerStore store,
@@ -43,6 +52,7 @@ internal sealed partial class SchedulerWorker : BackgroundService
         PromptExecutor executor,
         RadiantListener listener,
         RadiantDb db,
+        WorkerHealth health,
         IOptions<SchedulerWorkerOptions> options,
         TimeProvider time,
         ILogger<SchedulerWorker> logger)
@@ -56,16 +66,23 @@ internal sealed partial class SchedulerWorker : BackgroundService
         // Every change made through Radiant, and every reconnect of the host's listener (anything missed), wakes the claim loop.
         listener.Subscribe(RadiantChannels.Schedules(db), _ => _wake.Writer.TryWrite(true), () => _wake.Writer.TryWrite(true));
         _slots = new SemaphoreSlim(_options.MaxConcurrentRuns, _options.MaxConcurrentRuns);
+        _health = health;
+        _claimRetry = OutageBackoff.Create(time, OnClaimRetry, IsDatabaseFailure);
+        // Recording keeps trying while stopping too (for DrainTimeout), so it is called without the stopping token; a
+        // cancellation it sees is its own per-try timeout.
+        _recordRetry = OutageBackoff.Create(time, OnRecordRetry, e => e is OperationCanceledException);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         LogStarted(_options.WorkerId, _options.MaxConcurrentRuns);
+        using var claims = _claimsHealth = _health.Track($"scheduler worker {_options.WorkerId} (claims)", _options.PollInterval);
+        using var recording = _recordingHealth = _health.Track($"scheduler worker {_options.WorkerId} (recording outcomes)", interval: null);
         var heartbeat = HeartbeatAsync(stoppingToken);
-        var recorder = RecordOutcomesAsync(stoppingToken);
+        var recorder = RecordOutcomesAsync(recording, stoppingToken);
         try
         {
-            await ClaimLoopAsync(stoppingToken);
+            await ClaimLoopAsync(claims, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -82,68 +99,91 @@ internal sealed partial class SchedulerWorker : BackgroundService
         }
     }
 
-    private async Task ClaimLoopAsync(CancellationToken stoppingToken)
+    private async Task ClaimLoopAsync(WorkerHealthReporter health, CancellationToken stoppingToken)
     {
-        var failureDelay = TimeSpan.FromSeconds(1);
         while (!stoppingToken.IsCancellationRequested)
         {
-            await _slots.WaitAsync(stoppingToken);
-            var wanted = 1;
-            while (wanted < _options.BatchSize && _slots.Wait(0, CancellationToken.None))
+            // Waiting for slots held by this worker's own runs is busy, not stuck.
+            while (!await _slots.WaitAsync(_options.PollInterval, stoppingToken))
             {
-                wanted++;
+                health.Completed();
             }
 
-            var claimed = new List<ClaimedRun>(wanted);
-            Exception? failure = null;
-            try
-            {
-                // Waiting runs first (recoveries and run-now requests are already late), then due occurrences.
-                claimed.AddRange(await _store.ClaimWaitingRunsAsync(wanted, _options.WorkerId, _options.LeaseDuration, stoppingToken));
-                if (claimed.Count < wanted)
+            // One slot is held: the first try claims with it, a retry waits for one again.
+            var holdsSlot = true;
+            var (claimed, wanted) = await _claimRetry.ExecuteAsync(
+                async ct =>
                 {
-                    claimed.AddRange(await _store.ClaimDueOccurrencesAsync(wanted - claimed.Count, _options.WorkerId, _options.LeaseDuration, stoppingToken));
-                }
+                    if (!holdsSlot)
+                    {
+                        await _slots.WaitAsync(ct);
+                    }
 
-                failureDelay = TimeSpan.FromSeconds(1);
-            }
-            catch (Exception e) when (IsDatabaseFailure(e, stoppingToken) || stoppingToken.IsCancellationRequested)
-            {
-                failure = e;
-            }
-
-            // Runs of a claim that committed are this worker's even if the next claim failed: run them (when stopping,
-            // starting them hands them straight back) rather than leave them leased to nobody until the lease expires.
-            if (claimed.Count < wanted)
-            {
-                _slots.Release(wanted - claimed.Count);
-            }
-
-            foreach (var run in claimed)
-            {
-                Start(run, stoppingToken);
-            }
-
+                    holdsSlot = false;
+                    return await ClaimOnceAsync(ct);
+                },
+                stoppingToken);
             if (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
 
-            if (failure is not null)
-            {
-                LogClaimFailed(failure, failureDelay);
-                await WaitForWakeAsync(failureDelay, stoppingToken);
-                failureDelay = TimeSpan.FromTicks(Math.Min(failureDelay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
-                continue;
-            }
-
-            if (claimed.Count == wanted)
+            health.Completed();
+            if (claimed == wanted)
             {
                 continue; // Possibly more due: claim again as soon as a slot is free.
             }
 
-            await WaitForWakeAsync(await UntilNextDueAsync(claimed.Count > 0, stoppingToken), stoppingToken);
+            await WaitForWakeAsync(await UntilNextDueAsync(claimed > 0, stoppingToken), stoppingToken);
         }
+    }
+
+    /// <summary>
+    /// Claims with the slot the caller holds and any others free at once, starts what was claimed and frees the rest;
+    /// then rethrows a database failure for <see cref="_claimRetry"/> to wait out.
+    /// </summary>
+    private async Task<(int Claimed, int Wanted)> ClaimOnceAsync(CancellationToken stoppingToken)
+    {
+        var wanted = 1;
+        while (wanted < _options.BatchSize && _slots.Wait(0, CancellationToken.None))
+        {
+            wanted++;
+        }
+
+        var claimed = new List<ClaimedRun>(wanted);
+        Exception? failure = null;
+        try
+        {
+            // Waiting runs first (recoveries and run-now requests are already late), then due occurrences.
+            claimed.AddRange(await _store.ClaimWaitingRunsAsync(wanted, _options.WorkerId, _options.LeaseDuration, stoppingToken));
+            if (claimed.Count < wanted)
+            {
+                claimed.AddRange(await _store.ClaimDueOccurrencesAsync(wanted - claimed.Count, _options.WorkerId, _options.LeaseDuration, stoppingToken));
+            }
+        }
+        catch (Exception e) when (IsDatabaseFailure(e, stoppingToken) || stoppingToken.IsCancellationRequested)
+        {
+            failure = e;
+        }
+
+        // Runs of a claim that committed are this worker's even if the next claim failed: run them (when stopping,
+        // starting them hands them straight back) rather than leave them leased to nobody until the lease expires.
+        if (claimed.Count < wanted)
+        {
+            _slots.Release(wanted - claimed.Count);
+        }
+
+        foreach (var run in claimed)
+        {
+            Start(run, stoppingToken);
+        }
+
+        if (failure is not null && !stoppingToken.IsCancellationRequested)
+        {
+            ExceptionDispatchInfo.Throw(failure);
+        }
+
+        return (claimed.Count, wanted);
     }
 
     private async Task<TimeSpan> UntilNextDueAsync(bool claimedSome, CancellationToken stoppingToken)
@@ -157,8 +197,9 @@ internal sealed partial class SchedulerWorker : BackgroundService
         }
         catch (Exception e) when (IsDatabaseFailure(e, stoppingToken))
         {
-            LogClaimFailed(e, _options.PollInterval);
-            return _options.PollInterval;
+            // The next claim waits out the outage with the backoff; the poll interval would be far longer.
+            LogClaimFailed(e, OutageBackoff.MaxDelay);
+            return OutageBackoff.MaxDelay;
         }
 
         if (untilDue is not { } wait)
@@ -234,7 +275,7 @@ internal sealed partial class SchedulerWorker : BackgroundService
         }
     }
 
-    private async Task RecordOutcomesAsync(CancellationToken stoppingToken)
+    private async Task RecordOutcomesAsync(WorkerHealthReporter health, CancellationToken stoppingToken)
     {
         var reader = _outcomes.Reader;
         var batch = new List<RunOutcome>(_options.BatchSize);
@@ -247,43 +288,44 @@ internal sealed partial class SchedulerWorker : BackgroundService
                 batch.Add(outcome);
             }
 
-            var delay = TimeSpan.FromMilliseconds(200);
             var stoppingSince = (long?)null;
-            while (true)
+            try
             {
-                try
-                {
-                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30), _time);
-                    var recorded = await _store.CompleteAsync(batch, timeout.Token);
-                    Finish(batch, recorded);
-                    break;
-                }
-                catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException)
-                {
-                    // While the worker runs, keep trying: the heartbeat keeps the leases, the held slots pause claiming,
-                    // and giving up would make every model call of the batch run (and be paid for) again. Once stopping,
-                    // try for DrainTimeout, then leave the runs to lease expiry.
-                    if (stoppingToken.IsCancellationRequested)
+                // While the worker runs, keep trying: the heartbeat keeps the leases, the held slots pause claiming,
+                // and giving up would make every model call of the batch run (and be paid for) again. Once stopping,
+                // try for DrainTimeout, then leave the runs to lease expiry.
+                var recorded = await _recordRetry.ExecuteAsync(
+                    async _ =>
                     {
-                        stoppingSince ??= _time.GetTimestamp();
-                        if (_time.GetElapsedTime(stoppingSince.Value) > DrainTimeout)
+                        try
                         {
-                            Abandon(batch, e);
-                            break;
+                            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30), _time);
+                            return await _store.CompleteAsync(batch, timeout.Token);
                         }
-                    }
+                        catch (Exception e) when (stoppingToken.IsCancellationRequested && (DatabaseUnavailable.IsOutage(e) || e is OperationCanceledException))
+                        {
+                            stoppingSince ??= _time.GetTimestamp();
+                            if (_time.GetElapsedTime(stoppingSince.Value) > DrainTimeout)
+                            {
+                                Abandon(batch, e);
+                                return null;
+                            }
 
-                    LogRecordFailed(e, delay);
-                    await Task.Delay(delay, _time, CancellationToken.None);
-                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
-                }
-                catch (Exception e)
+                            throw;
+                        }
+                    },
+                    CancellationToken.None);
+                if (recorded is not null)
                 {
-                    // Not a database outage (a bug, or data the database refuses): retrying the same batch would fail
-                    // the same way. The runs go back to lease expiry, and MaxClaims bounds how often that repeats.
-                    Abandon(batch, e);
-                    break;
+                    Finish(batch, recorded);
+                    health.Completed();
                 }
+            }
+            catch (Exception e)
+            {
+                // Not a database outage (a bug, or data the database refuses): retrying the same batch would fail
+                // the same way. The runs go back to lease expiry, and MaxClaims bounds how often that repeats.
+                Abandon(batch, e);
             }
 
             // Recorded or left to lease expiry: either way this worker is done with these runs.
@@ -359,7 +401,7 @@ internal sealed partial class SchedulerWorker : BackgroundService
             var released = await _store.ReleaseAsync(runs, timeout.Token);
             LogHandedBack(released);
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException)
+        catch (Exception e) when (DatabaseUnavailable.IsOutage(e) || e is OperationCanceledException)
         {
             LogHandBackFailed(e, runs.Count);
         }
@@ -384,8 +426,22 @@ internal sealed partial class SchedulerWorker : BackgroundService
         }
     }
 
+    private void OnClaimRetry(Exception? e, TimeSpan delay)
+    {
+        _claimsHealth?.Failed(e);
+        LogClaimFailed(e, delay);
+    }
+
+    private void OnRecordRetry(Exception? e, TimeSpan delay)
+    {
+        _recordingHealth?.Failed(e);
+        LogRecordFailed(e, delay);
+    }
+
     private static bool IsDatabaseFailure(Exception e, CancellationToken stoppingToken) =>
-        !stoppingToken.IsCancellationRequested && e is NpgsqlException or TimeoutException or InvalidOperationException;
+        !stoppingToken.IsCancellationRequested && IsDatabaseFailure(e);
+
+    private static bool IsDatabaseFailure(Exception e) => DatabaseUnavailable.IsOutage(e) || e is InvalidOperationException;
 
     private static async Task Quietly(Task task)
     {
@@ -405,10 +461,10 @@ internal sealed partial class SchedulerWorker : BackgroundService
     private partial void LogStopped(string workerId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming scheduled runs failed; retrying in {Delay}")]
-    private partial void LogClaimFailed(Exception exception, TimeSpan delay);
+    private partial void LogClaimFailed(Exception? exception, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recording run outcomes failed; retrying in {Delay}")]
-    private partial void LogRecordFailed(Exception exception, TimeSpan delay);
+    private partial void LogRecordFailed(Exception? exception, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Gave up recording {Count} run outcome(s); their leases expire and the runs execute again elsewhere")]
     private partial void LogRecordAbandoned(Exception exception, int count);

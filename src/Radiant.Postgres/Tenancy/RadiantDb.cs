@@ -171,7 +171,7 @@ internal sealed partial class RadiantDb
         string claim,
         Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work,
         CancellationToken cancellationToken) =>
-        _retry.ExecuteAsync(
+        TranslateUnavailable(_retry.ExecuteAsync(
             async ct =>
             {
                 await using var connection = await dataSource.OpenConnectionAsync(ct);
@@ -217,7 +217,7 @@ internal sealed partial class RadiantDb
 
                 return result;
             },
-            cancellationToken).AsTask();
+            cancellationToken).AsTask());
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A transaction failed before its commit with a transient error; running it again (attempt {Attempt}) in {Delay}")]
     private partial void LogRetry(Exception? exception, int attempt, TimeSpan delay);

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Polly;
 using Polly.Retry;
+using Radiant.Postgres.Health;
 using Radiant.Postgres.Hosting;
 
 namespace Radiant.Postgres.Tenancy;
@@ -15,7 +16,9 @@ namespace Radiant.Postgres.Tenancy;
 /// One LISTEN connection per host for every channel Radiant uses (price changes, schedule changes, the outbox).
 /// Subscribers are told of each notification, and — after every (re)connect — that they are listening again, so they
 /// catch up on whatever they may have missed. A lost connection is reopened at once, then with Polly's exponential
-/// backoff and jitter (1 s doubling to 30 s) while the database stays away; the backoff starts over once connected.
+/// backoff and jitter (100 ms doubling to at most 500 ms, so listening resumes within about half a second of the database
+/// coming back) while the database stays away; the backoff starts over once connected. Reports to
+/// <see cref="WorkerHealth"/>: a host that cannot listen for longer than its allowance is Degraded.
 /// </summary>
 internal sealed partial class RadiantListener : BackgroundService
 {
@@ -23,11 +26,14 @@ internal sealed partial class RadiantListener : BackgroundService
     private readonly ILogger<RadiantListener> _logger;
     private readonly ConcurrentDictionary<string, ConcurrentBag<Subscription>> _subscriptions = new(StringComparer.Ordinal);
     private readonly ResiliencePipeline _reconnect;
+    private readonly WorkerHealth _health;
     private volatile CancellationTokenSource? _channelsChanged;
+    private WorkerHealthReporter? _reporter;
 
-    public RadiantListener(RadiantDataSources dataSources, TimeProvider time, ILogger<RadiantListener> logger)
+    public RadiantListener(RadiantDataSources dataSources, WorkerHealth health, TimeProvider time, ILogger<RadiantListener> logger)
     {
         _dataSources = dataSources;
+        _health = health;
         _logger = logger;
         _reconnect = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
@@ -35,13 +41,14 @@ internal sealed partial class RadiantListener : BackgroundService
                 MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                Delay = TimeSpan.FromSeconds(1),
-                MaxDelay = TimeSpan.FromSeconds(30),
+                Delay = TimeSpan.FromMilliseconds(100),
+                MaxDelay = OutageBackoff.MaxDelay,
                 ShouldHandle = args => ValueTask.FromResult(
                     !args.Context.CancellationToken.IsCancellationRequested
                     && args.Outcome.Exception is NpgsqlException or TimeoutException or SocketException or IOException or InvalidOperationException),
                 OnRetry = args =>
                 {
+                    _reporter?.Failed(args.Outcome.Exception);
                     LogReconnecting(args.Outcome.Exception, args.RetryDelay);
                     return ValueTask.CompletedTask;
                 },
@@ -74,6 +81,7 @@ internal sealed partial class RadiantListener : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var reporter = _reporter = _health.Track("notification listener", interval: null);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -106,6 +114,7 @@ internal sealed partial class RadiantListener : BackgroundService
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
+                _reporter?.Completed();
                 foreach (var channel in added)
                 {
                     LogListening(channel);
@@ -131,6 +140,7 @@ internal sealed partial class RadiantListener : BackgroundService
         }
         catch (Exception e) when (listening.Count > 0 && !stoppingToken.IsCancellationRequested && e is NpgsqlException or IOException or SocketException or TimeoutException)
         {
+            _reporter?.Failed(e);
             LogLost(e);
         }
         finally

@@ -76,8 +76,8 @@ public sealed class RadiantApi(PostgresServer server) : IAsyncLifetime
 
     public sealed record Caller(Guid TenantId, Guid UserId, bool IsAdmin);
 
-    /// <summary>Test-only scheme: the caller is whoever the headers say.</summary>
-    private sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+    /// <summary>Test-only scheme: the caller is whoever the headers say (the fault tests host it on Kestrel too).</summary>
+    internal sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
         : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
     {
         public const string SchemeName = "TestHeaders";

@@ -127,7 +127,7 @@ public sealed class PostgresServer : IAsyncLifetime
     /// forced on it too), and a service login that is only a member of the application role. Roles are cluster-wide;
     /// the passwords are new for every run.
     /// </summary>
-    private static async Task CreateLoginsAsync(NpgsqlDataSource admin, CancellationToken ct)
+    internal static async Task CreateLoginsAsync(NpgsqlDataSource admin, CancellationToken ct)
     {
         await using var command = admin.CreateCommand(
             $"""

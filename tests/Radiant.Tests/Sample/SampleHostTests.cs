@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 using Radiant.Tests.Infrastructure;
 
 namespace Radiant.Tests.Sample;
@@ -142,6 +143,30 @@ public sealed class SampleHostTests(PostgresServer server) : IAsyncLifetime
             r => r.GetProperty("deliveryStatus").ValueKind == JsonValueKind.String,
             "the run's delivery to be recorded");
         Assert.Equal("delivered", run.GetProperty("deliveryStatus").GetString());
+    }
+
+    [Fact]
+    public async Task At_information_level_the_sample_logs_one_line_per_request()
+    {
+        var log = new Radiant.Tests.Faults.RecordedLog();
+        await using var factory = _factory!.WithWebHostBuilder(web => web.ConfigureLogging(b => b.AddProvider(log)));
+        var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("user@acme.test:user-demo")));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/personas", Ct)).StatusCode); // started and seeded
+        var before = log.Entries.Count;
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/focus-modes", Ct)).StatusCode);
+        }
+
+        var lines = await Radiant.Tests.Scheduling.Worker.Poll.ForAsync(
+            () => Task.FromResult(log.Entries.Skip(before).Where(e => e.Level >= LogLevel.Information).ToList()),
+            l => l.Count(e => e.Message.Contains("/api/focus-modes", StringComparison.Ordinal)) == 5,
+            "five request lines");
+        Assert.All(lines, e => Assert.Equal("Microsoft.AspNetCore.HttpLogging.HttpLoggingMiddleware", e.Category));
+        Assert.Equal(5, lines.Count);
+        Assert.Contains("StatusCode: 200", lines[0].Message, StringComparison.Ordinal);
     }
 
     [Fact]

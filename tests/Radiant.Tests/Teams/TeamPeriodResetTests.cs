@@ -267,6 +267,7 @@ public sealed class TeamPeriodResetTests(TeamDatabase db) : IClassFixture<TeamDa
         using var loggers = LoggerFactory.Create(b => b.AddProvider(log));
         using var worker = new TeamPeriodWorker(
             teams,
+            new Radiant.Postgres.Health.WorkerHealth(clock),
             Options.Create(new RadiantPostgresOptions { ConnectionString = db.ConnectionString, TeamPeriodCheckInterval = TimeSpan.FromHours(1) }),
             clock,
             loggers.CreateLogger<TeamPeriodWorker>());

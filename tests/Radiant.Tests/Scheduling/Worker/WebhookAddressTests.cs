@@ -61,7 +61,7 @@ public sealed class WebhookAddressTests(PostgresServer server)
         Assert.Equal("failed", run.DeliveryStatus);
         Assert.Equal(1, run.DeliveryAttempts);
         Assert.Contains($"Refused to deliver to '{host}'", run.DeliveryError, StringComparison.Ordinal);
-        Assert.Contains("not a public address", run.DeliveryError, StringComparison.Ordinal);
+        Assert.Contains("does not resolve to a public address", run.DeliveryError, StringComparison.Ordinal);
         Assert.Empty(receiver.Deliveries);
     }
 
