@@ -2,7 +2,8 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using Polly;
+using Radiant.Postgres.Health;
 using Radiant.Postgres.Hosting;
 using Radiant.Postgres.Pricing;
 using Radiant.Postgres.Tenancy;
@@ -14,8 +15,9 @@ namespace Radiant.Postgres.Routing;
 /// The routing catalogue of a host instance, kept current like the pricing snapshot: loaded before the host serves,
 /// swapped atomically on reload, reloaded when the pricing channel says the catalogue, a price or a tenant's model
 /// switch changed (a burst is one reload), after every reconnect of the listener, and every
-/// <see cref="RadiantPostgresOptions.PricingRefreshInterval"/> as a safety net. The router reads <see cref="Current"/>
-/// on every decision, so no decision touches the database.
+/// <see cref="RadiantPostgresOptions.PricingRefreshInterval"/> as a safety net; a reload that fails because the database
+/// is unavailable tries again with <see cref="OutageBackoff"/> while the current catalogue keeps serving. The router
+/// reads <see cref="Current"/> on every decision, so no decision touches the database.
 /// </summary>
 internal sealed partial class PostgresRoutingCatalog : BackgroundService
 {
@@ -24,17 +26,35 @@ internal sealed partial class PostgresRoutingCatalog : BackgroundService
     private readonly IOptions<RadiantPostgresOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<PostgresRoutingCatalog> _logger;
+    private readonly WorkerHealth _health;
+    private readonly ResiliencePipeline _retry;
+    private WorkerHealthReporter? _reporter;
     private readonly Lock _swap = new();
     private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private volatile RoutingCatalog? _current;
 
     public PostgresRoutingCatalog(
-        RoutingCatalogLoader loader, PricingSql sql, RadiantListener listener, IOptions<RadiantPostgresOptions> options, TimeProvider time, ILogger<PostgresRoutingCatalog> logger)
+        RoutingCatalogLoader loader,
+        PricingSql sql,
+        RadiantListener listener,
+        WorkerHealth health,
+        IOptions<RadiantPostgresOptions> options,
+        TimeProvider time,
+        ILogger<PostgresRoutingCatalog> logger)
     {
         _loader = loader;
         _options = options;
         _time = time;
         _logger = logger;
+        _health = health;
+        _retry = OutageBackoff.Create(
+            time,
+            (e, delay) =>
+            {
+                _reporter?.Failed(e);
+                LogReloadFailed(e, delay);
+            },
+            e => e is InvalidOperationException);
         listener.Subscribe(sql.Channel, _ => _changed.Writer.TryWrite(true), () => _changed.Writer.TryWrite(true));
     }
 
@@ -68,26 +88,24 @@ internal sealed partial class PostgresRoutingCatalog : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = _options.Value.PricingRefreshInterval;
+        using var reporter = _reporter = _health.Track("routing catalogue reload", interval);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 if (await WaitForChangeAsync(interval, stoppingToken))
                 {
+                    // A burst of changes becomes one reload.
                     await Task.Delay(Coalesce, _time, stoppingToken);
                     _changed.Reader.TryRead(out _);
                 }
 
-                await RefreshAsync(stoppingToken);
+                await _retry.ExecuteAsync(async ct => await RefreshAsync(ct), stoppingToken);
+                reporter.Completed();
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                // The current catalogue keeps serving; the next change or interval tries again.
-                LogReloadFailed(e);
             }
         }
     }
@@ -109,6 +127,6 @@ internal sealed partial class PostgresRoutingCatalog : BackgroundService
     [LoggerMessage(Level = LogLevel.Debug, Message = "Routing catalogue {Version} loaded: {Models} models")]
     private partial void LogLoaded(long version, int models);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reloading the routing catalogue failed; the current one keeps serving")]
-    private partial void LogReloadFailed(Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reloading the routing catalogue failed; the current one keeps serving, and the reload tries again in {Delay}")]
+    private partial void LogReloadFailed(Exception? exception, TimeSpan delay);
 }

@@ -97,10 +97,15 @@ public sealed class RouterDatabaseTests(RouterDatabase router) : IClassFixture<R
         await Db.Registry.SetEnabledAsync(Admin(tenant), "claude-4-opus", false, Ct);
         await Db.Registry.SetThinkTankEnabledAsync(Admin(tenant), "claude-4-sonnet", false, Ct);
 
-        Assert.True(await Eventually.TrueAsync(() => router.Router.Route(new RoutingRequest(tenant, 10)).ModelId == "gpt-4o"), "the switches did not reach the router");
+        // Each switch is its own change: wait until both reached the catalogue (the flagship gpt-4o is next either way).
+        static bool Disabled(RoutingDecision d, string model) => d.Exclusions.Any(e => e.ModelId == model && e.Reason == RoutingExclusionReason.Disabled);
+        Assert.True(
+            await Eventually.TrueAsync(() => Disabled(router.Router.Route(new RoutingRequest(tenant, 10)), "claude-4-sonnet")),
+            "the switches did not reach the router");
         var decision = router.Router.Route(new RoutingRequest(tenant, 10));
-        Assert.Contains(decision.Exclusions, e => e.ModelId == "claude-4-opus" && e.Reason == RoutingExclusionReason.Disabled);
-        Assert.Contains(decision.Exclusions, e => e.ModelId == "claude-4-sonnet" && e.Reason == RoutingExclusionReason.Disabled);
+        Assert.Equal("gpt-4o", decision.ModelId);
+        Assert.True(Disabled(decision, "claude-4-opus"));
+        Assert.True(Disabled(decision, "claude-4-sonnet"));
         Assert.Equal("claude-4-opus", router.Router.Route(new RoutingRequest(other, 10)).ModelId);
 
         // Switched back on: routed to again.
