@@ -22,10 +22,12 @@ builder.Services.AddRadiant()
     .AddScheduler()
     .AddSchedulerWorker()
     .AddModelSelection()
+    .AddChat()
     .AddHttpApi();
 
-// Scheduled prompts call the chat client registered under the model's provider id. The sample registers its offline
-// client for every provider of the built-in catalogue, so the whole flow runs without network.
+// Chat messages and scheduled prompts call the chat client registered under the model's provider id. The sample
+// registers its offline client (it streams its reply and reports token usage) for every provider of the built-in
+// catalogue, so the whole flow runs without network, whichever model the router picks.
 foreach (var provider in Radiant.Registry.BuiltInCatalog.Catalog.Providers)
 {
     builder.Services.AddKeyedChatClient(provider.Id, new OfflineChatClient(provider.Id));

@@ -26,6 +26,7 @@ public static class SampleBanner
         var adminCalls = string.Join(Environment.NewLine, DemoUsers.Admins.Select(a =>
             $"  curl -u {a.Email}:{a.Password} {url}/api/admin/focus-modes      ({a.TenantName}'s admin)"));
         const string persona = """{"name":"Sage","systemPrompt":"You are wise.","traits":["calm"]}""";
+        const string chat = """{"messages":[{"role":"user","content":"Explain row-level security in one paragraph"}]}""";
         const string schedule = """{"name":"Digest","prompt":"Summarise today in three bullets","model":"gpt-4o","type":"cron","cronExpression":"*/10 * * * * *","maxRuns":3,"notificationEmail":"user@acme.test"}""";
 
         return $"""
@@ -44,6 +45,8 @@ public static class SampleBanner
               curl -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{persona}' {url}/api/personas
               curl -u {user.Email}:{user.Password} {url}/api/personas
               curl -u {user.Email}:{user.Password} {url}/api/thinktank/models      (the models this user may pick, at their prices)
+              curl -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{chat}' {url}/api/thinktank/estimate      (tokens, the model auto would pick and why, the charge range)
+              curl -N -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{chat}' '{url}/api/thinktank/chat?stream=true'      (auto-routed; the offline chat client streams its reply as server-sent events, then the charge)
             {adminCalls}
               curl -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{schedule}' {url}/api/schedules
               curl -u {user.Email}:{user.Password} {url}/api/schedules      (then GET /api/schedules/<id>/runs: the offline chat client answers, and each run's email lands in the mail folder)
