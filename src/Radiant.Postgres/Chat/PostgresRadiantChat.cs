@@ -142,7 +142,8 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
                     {
                         if (content is UsageContent { Details: { } details })
                         {
-                            usage = details;
+                            // A tool loop (UseFunctionInvocation inside the provider's client) reports each round's usage.
+                            usage = usage is null ? details : Sum(usage, details);
                         }
                     }
 
@@ -347,6 +348,16 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
         ModelChoiceRule.CheapestFit => "cheapest_fit",
         _ => "fallback",
     };
+
+    private static UsageDetails Sum(UsageDetails a, UsageDetails b) => new()
+    {
+        InputTokenCount = Add(a.InputTokenCount, b.InputTokenCount),
+        OutputTokenCount = Add(a.OutputTokenCount, b.OutputTokenCount),
+        TotalTokenCount = Add(a.TotalTokenCount, b.TotalTokenCount),
+        CachedInputTokenCount = Add(a.CachedInputTokenCount, b.CachedInputTokenCount),
+    };
+
+    private static long? Add(long? a, long? b) => a is null && b is null ? null : (a ?? 0) + (b ?? 0);
 
     private static int? Clamp(long? tokens) => tokens is { } value ? (int)Math.Clamp(value, 0, int.MaxValue) : null;
 
