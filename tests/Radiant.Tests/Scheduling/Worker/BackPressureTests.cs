@@ -40,6 +40,9 @@ public sealed class BackPressureTests(PostgresServer server)
         {
             o.MaxConcurrentRuns = MaxConcurrentRuns;
             o.BatchSize = MaxConcurrentRuns;
+            // Runs wait for the slow recorder while their leases are renewed; the scenario's 2 s lease expired once on
+            // a saturated machine (a stalled heartbeat), and the run was claimed again. This test is about the bound.
+            o.LeaseDuration = TimeSpan.FromSeconds(15);
         });
 
         // Runs in status running = claimed and not yet recorded (a completion shows only once it commits).
