@@ -74,6 +74,32 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
     public async Task<RadiantChatResponse> GetResponseAsync(RadiantCaller caller, RadiantChatRequest request, CancellationToken cancellationToken = default)
     {
         var plan = await StartAsync(caller, request, cancellationToken);
+        var (response, choice, charge, attempts) = await RunAsync(caller, plan, cancellationToken);
+        return new RadiantChatResponse(plan.RequestId, response.Text, choice, charge, attempts);
+    }
+
+    /// <summary>The middleware's call: a plan from <see cref="ChatPlanner.PlanCallAsync"/>, metered like a message.</summary>
+    internal async Task<ChatResponse> RunCallAsync(RadiantCaller caller, ChatPlan plan, CancellationToken cancellationToken)
+    {
+        await _usage.RequireNewAsync(caller, plan.RequestId, cancellationToken);
+        return (await RunAsync(caller, plan, cancellationToken)).Response;
+    }
+
+    /// <summary>The middleware's streamed call: every update of the inner client, metered like a message.</summary>
+    internal async IAsyncEnumerable<ChatResponseUpdate> RunStreamingCallAsync(RadiantCaller caller, ChatPlan plan, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await _usage.RequireNewAsync(caller, plan.RequestId, cancellationToken);
+        await foreach (var (_, raw) in RunStreamingAsync(caller, plan, cancellationToken))
+        {
+            if (raw is not null)
+            {
+                yield return raw;
+            }
+        }
+    }
+
+    private async Task<(ChatResponse Response, ModelChoice Choice, ChatCharge Charge, int Attempts)> RunAsync(RadiantCaller caller, ChatPlan plan, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             var call = await BeginAsync(caller, plan, attempt, cancellationToken);
@@ -99,7 +125,7 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
             }
 
             var charge = await FinishAsync(caller, plan, call, UsageOutcome.Completed, response.Usage, response.Text, null, null, CancellationToken.None);
-            return new RadiantChatResponse(plan.RequestId, response.Text, call.Candidate.Choice, charge, attempt);
+            return (response, call.Candidate.Choice, charge, attempt);
         }
     }
 
@@ -107,10 +133,26 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
         RadiantCaller caller, RadiantChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var plan = await StartAsync(caller, request, cancellationToken);
+        await foreach (var (update, _) in RunStreamingAsync(caller, plan, cancellationToken))
+        {
+            if (update is not null)
+            {
+                yield return update;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The streamed attempts: Radiant's updates (started, deltas with text, completed) and, beside them, every update
+    /// of the provider's client as it came (for the middleware).
+    /// </summary>
+    private async IAsyncEnumerable<(RadiantChatUpdate? Update, ChatResponseUpdate? Raw)> RunStreamingAsync(
+        RadiantCaller caller, ChatPlan plan, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             var call = await BeginAsync(caller, plan, attempt, cancellationToken);
-            yield return new RadiantChatUpdate(RadiantChatUpdateKind.Started, plan.RequestId, Model: call.Candidate.Choice);
+            yield return (new RadiantChatUpdate(RadiantChatUpdateKind.Started, plan.RequestId, Model: call.Candidate.Choice), null);
 
             var text = new StringBuilder();
             UsageDetails? usage = null;
@@ -147,19 +189,22 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
                         }
                     }
 
+                    RadiantChatUpdate? deltaUpdate = null;
                     if (update.Text is { Length: > 0 } delta)
                     {
                         firstToken ??= _time.GetTimestamp();
                         text.Append(delta);
-                        yield return new RadiantChatUpdate(RadiantChatUpdateKind.Delta, plan.RequestId, Text: delta);
+                        deltaUpdate = new RadiantChatUpdate(RadiantChatUpdateKind.Delta, plan.RequestId, Text: delta);
                     }
+
+                    yield return (deltaUpdate, update);
                 }
 
                 if (failure is null)
                 {
                     recorded = true;
                     var charge = await FinishAsync(caller, plan, call, UsageOutcome.Completed, usage, text.ToString(), firstToken, null, CancellationToken.None);
-                    yield return new RadiantChatUpdate(RadiantChatUpdateKind.Completed, plan.RequestId, Model: call.Candidate.Choice, Charge: charge);
+                    yield return (new RadiantChatUpdate(RadiantChatUpdateKind.Completed, plan.RequestId, Model: call.Candidate.Choice, Charge: charge), null);
                     yield break;
                 }
             }
@@ -195,7 +240,7 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
     private async Task<Call> BeginAsync(RadiantCaller caller, ChatPlan plan, int attempt, CancellationToken cancellationToken)
     {
         var candidate = plan.Candidates[attempt - 1];
-        var client = _services.GetKeyedService<IChatClient>(candidate.ProviderId) ?? _services.GetService<IChatClient>()
+        var client = plan.Client ?? _services.GetKeyedService<IChatClient>(candidate.ProviderId) ?? _services.GetService<IChatClient>()
             ?? throw new InvalidOperationException(
                 $"No chat client is registered for provider '{candidate.ProviderId}' (model '{candidate.ModelId}'): register one with services.AddKeyedChatClient(\"{candidate.ProviderId}\", ...).");
         var input = _planner.Tokens.CountPrompt(candidate.ModelId, plan.Texts).Tokens;
@@ -208,7 +253,11 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
             reply = (int)Math.Min(reply, hold.TokensHeld - input);
         }
 
-        var options = new ChatOptions { ModelId = candidate.ModelId, MaxOutputTokens = reply, Temperature = plan.Temperature };
+        // The middleware's caller may pass tools and other options; Radiant sets the model, the budget and the temperature.
+        var options = plan.Options?.Clone() ?? new ChatOptions();
+        options.ModelId = candidate.ModelId;
+        options.MaxOutputTokens = reply;
+        options.Temperature = plan.Temperature;
         return new Call(candidate, attempt, client, options, input, hold, _time.GetTimestamp());
     }
 

@@ -85,7 +85,8 @@ internal sealed class PostgresStorageProvider : IRadiantStorageProvider
                 services.TryAddSingleton(TimeProvider.System);
                 services.TryAddSingleton<UsageRecords>();
                 services.TryAddSingleton<ChatPlanner>();
-                services.TryAddSingleton<IRadiantChat, PostgresRadiantChat>();
+                services.TryAddSingleton<PostgresRadiantChat>();
+                services.TryAddSingleton<IRadiantChat>(sp => sp.GetRequiredService<PostgresRadiantChat>());
                 break;
             default:
                 throw new NotSupportedException($"The PostgreSQL provider does not implement the Radiant feature '{feature}'; upgrade Radiant.Postgres.");
