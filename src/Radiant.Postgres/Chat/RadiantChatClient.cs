@@ -16,7 +16,7 @@ namespace Radiant.Postgres.Chat
         {
             var context = RadiantChatClientExtensions.ContextOf(options);
             var plan = await planner.PlanCallAsync(context, messages, options, InnerClient, cancellationToken);
-            return await chat.RunCallAsync(context.Caller, plan, cancellationToken);
+            return await chat.RunCallAsync(context.Caller, plan, context.RequestId is not null, cancellationToken);
         }
 
         public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
@@ -24,7 +24,7 @@ namespace Radiant.Postgres.Chat
         {
             var context = RadiantChatClientExtensions.ContextOf(options);
             var plan = await planner.PlanCallAsync(context, messages, options, InnerClient, cancellationToken);
-            await foreach (var update in chat.RunStreamingCallAsync(context.Caller, plan, cancellationToken))
+            await foreach (var update in chat.RunStreamingCallAsync(context.Caller, plan, context.RequestId is not null, cancellationToken))
             {
                 yield return update;
             }

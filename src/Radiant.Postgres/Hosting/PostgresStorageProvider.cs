@@ -84,6 +84,8 @@ internal sealed class PostgresStorageProvider : IRadiantStorageProvider
             case RadiantFeature.Chat:
                 services.TryAddSingleton(TimeProvider.System);
                 services.TryAddSingleton<UsageRecords>();
+                services.AddMetrics();
+                services.TryAddSingleton<ChatMetrics>();
                 services.TryAddSingleton<ChatPlanner>();
                 services.TryAddSingleton<PostgresRadiantChat>();
                 services.TryAddSingleton<IRadiantChat>(sp => sp.GetRequiredService<PostgresRadiantChat>());
