@@ -82,6 +82,11 @@ internal sealed class PostgresStorageProvider : IRadiantStorageProvider
                 AddRouting(builder);
                 break;
             case RadiantFeature.Chat:
+                if (builder.Configuration?.GetSection(RadiantChatOptions.SectionName) is { } chatSection)
+                {
+                    services.AddOptions<RadiantChatOptions>().Bind(chatSection);
+                }
+
                 services.TryAddSingleton(TimeProvider.System);
                 services.TryAddSingleton<UsageRecords>();
                 services.AddMetrics();
