@@ -18,12 +18,13 @@ public sealed class SampleChatTests(PostgresServer server) : IAsyncLifetime
     private const string Body = """{"messages":[{"role":"user","content":"Explain row-level security in one paragraph"}]}""";
 
     private WebApplicationFactory<Program>? _factory;
+    private string _connectionString = "";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        var connectionString = await server.CreateDatabaseAsync("sample_chat", Ct);
+        var connectionString = _connectionString = await server.CreateDatabaseAsync("sample_chat", Ct);
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web => web
             .UseSetting("ConnectionStrings:Radiant", connectionString)
             .UseSetting("Sample:MailDirectory", Path.Combine(Path.GetTempPath(), "radiant-sample-chat-mail-" + Guid.NewGuid().ToString("N"))));
@@ -45,6 +46,28 @@ public sealed class SampleChatTests(PostgresServer server) : IAsyncLifetime
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task Start_up_sends_five_demo_chats_per_demo_user_once_so_usage_figures_have_data()
+    {
+        _ = _factory!.Server; // starts the host
+        async Task<long> DemoRecordsAsync()
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(_connectionString);
+            await connection.OpenAsync(Ct);
+            await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM radiant.usage_records WHERE request_id LIKE 'demo-%' AND outcome = 'completed' AND charge > 0", connection);
+            return (long)(await count.ExecuteScalarAsync(Ct))!;
+        }
+
+        Assert.Equal(5 * 4, await DemoRecordsAsync());
+
+        // A second start (the same database) finds the demo chats answered and sends nothing again.
+        await using var again = new WebApplicationFactory<Program>().WithWebHostBuilder(web => web
+            .UseSetting("ConnectionStrings:Radiant", _connectionString)
+            .UseSetting("Sample:MailDirectory", Path.Combine(Path.GetTempPath(), "radiant-sample-chat-mail-" + Guid.NewGuid().ToString("N"))));
+        _ = again.Server;
+        Assert.Equal(5 * 4, await DemoRecordsAsync());
+    }
 
     [Fact]
     public async Task An_auto_routed_chat_is_answered_by_the_offline_client_names_the_model_and_is_charged()
