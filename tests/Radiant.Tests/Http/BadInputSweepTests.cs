@@ -182,6 +182,7 @@ public sealed class BadInputSweepTests(RadiantApi api) : IClassFixture<RadiantAp
         nameof(UuidValue) => ["not-a-uuid", "\0"],
         nameof(IntValue) => ["abc", "1.5", "99999999999"],
         nameof(BoolValue) => ["maybe", "1"],
+        nameof(InstantValue) => ["tomorrow", "2026-05-01T00:00:00", "2026-13-01T00:00:00Z", "\0"],
         _ => [Overlong, "a\0b"],
     };
 

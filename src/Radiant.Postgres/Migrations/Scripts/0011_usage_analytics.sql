@@ -334,6 +334,9 @@ FROM unnest(ARRAY['{schema}.usage_records', '{schema}.usage_record_keys', '{sche
                   '{schema}.usage_rollup_model_daily', '{schema}.usage_rollup_segment_hourly', '{schema}.usage_rollup_segment_daily',
                   '{schema}.usage_rollup_user_daily']::regclass[]) AS t;
 
+-- Retention (maintain_usage_partitions, run by the schema owner in the system scope) deletes expired keys.
+CREATE POLICY retention ON {schema}.usage_record_keys FOR DELETE USING ((SELECT {schema}.in_system_scope()));
+
 -- Written once. The rollups are written by the trigger, which runs as the inserting (application) role: it may add
 -- to them (under the same tenant policy) and read them, never delete.
 GRANT SELECT, INSERT ON {schema}.usage_records, {schema}.usage_record_keys TO {app_role};
