@@ -21,7 +21,7 @@ public static class LatencyHistogram
     public const int BucketsPerDoubling = 4;
 
     /// <summary>The largest relative error of a percentile read from the histogram: (γ−1)/(γ+1), γ = 2^(1/4).</summary>
-    public static readonly double RelativeErrorBound = (Gamma - 1) / (Gamma + 1);
+    public static readonly double RelativeErrorBound = (Math.Pow(2, 1.0 / BucketsPerDoubling) - 1) / (Math.Pow(2, 1.0 / BucketsPerDoubling) + 1);
 
     private static readonly double Gamma = Math.Pow(2, 1.0 / BucketsPerDoubling);
 

@@ -35,11 +35,7 @@ internal sealed partial class UsagePartitionWorker : BackgroundService
         _options = options;
         _time = time;
         _logger = logger;
-        _maintainSql = db.Sql(
-            """
-            SELECT pg_advisory_xact_lock(hashtext('radiant usage partitions'));
-            SELECT action AS Action, partition_name AS PartitionName FROM {schema}.maintain_usage_partitions(@RetentionMonths)
-            """);
+        _maintainSql = db.Sql("SELECT action, partition_name FROM {schema}.maintain_usage_partitions(@RetentionMonths)");
         _retry = OutageBackoff.Create(time, (e, delay) =>
         {
             _reporter?.Failed(e);
@@ -50,8 +46,13 @@ internal sealed partial class UsagePartitionWorker : BackgroundService
     /// <summary>One round: what was created and dropped.</summary>
     public Task<IReadOnlyList<(string Action, string PartitionName)>> MaintainAsync(CancellationToken cancellationToken) =>
         _db.AsSchemaOwnerAsync<IReadOnlyList<(string, string)>>(async (connection, transaction) =>
-            (await connection.QueryAsync<(string, string)>(new CommandDefinition(
-                _maintainSql, new { _options.Value.RetentionMonths }, transaction, cancellationToken: cancellationToken))).ToList(),
+        {
+            // Instances run it one at a time (two creating the same partition would collide).
+            await connection.ExecuteAsync(new CommandDefinition(
+                "SELECT pg_advisory_xact_lock(hashtext('radiant usage partitions'))", transaction: transaction, cancellationToken: cancellationToken));
+            return (await connection.QueryAsync<(string, string)>(new CommandDefinition(
+                _maintainSql, new { _options.Value.RetentionMonths }, transaction, cancellationToken: cancellationToken))).ToList();
+        },
             cancellationToken);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
