@@ -34,6 +34,12 @@ if (args.Length > 0 && args[0] == "overload")
     return await Radiant.Benchmarks.Faults.OverloadRun.RunAsync(args[1..]);
 }
 
+// `-- analytics [records] [--tenants N] [--ingest-seconds N]`: dashboards over generated usage records vs the naive aggregate, and ingest with and without rollups.
+if (args.Length > 0 && args[0] == "analytics")
+{
+    return await Radiant.Benchmarks.Analytics.AnalyticsRun.RunAsync(args[1..]);
+}
+
 // `-- scheduler-worker ...`: one worker process of the `scheduler` run (started by it, not by hand).
 if (args.Length > 0 && args[0] == "scheduler-worker")
 {

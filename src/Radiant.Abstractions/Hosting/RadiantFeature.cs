@@ -29,4 +29,7 @@ public enum RadiantFeature
 
     /// <summary>The chat pipeline, <c>IRadiantChat</c>, with its usage records (<c>AddChat</c>).</summary>
     Chat,
+
+    /// <summary>Usage analytics read from rollups of the usage records, with partition maintenance (<c>AddAnalytics</c>).</summary>
+    Analytics,
 }

@@ -102,6 +102,27 @@ public static class RadiantServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Enables usage analytics (<c>IUsageAnalyticsService</c>): totals with growth, time series, model distribution and
+    /// performance, top users and user × model, read from the rollups the usage records maintain; and the worker that
+    /// keeps the records' monthly partitions (creates the next months, drops those past
+    /// <c>RadiantAnalyticsOptions.RetentionMonths</c>). Options bind from the <c>Analytics</c> configuration
+    /// sub-section, then from <paramref name="configure"/>; they are validated at start-up.
+    /// </summary>
+    public static IRadiantBuilder AddAnalytics(this IRadiantBuilder builder, Action<Radiant.Analytics.RadiantAnalyticsOptions>? configure = null)
+    {
+        builder.Enable(RadiantFeature.Analytics);
+        var services = builder.Services;
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Radiant.Analytics.RadiantAnalyticsOptions>, Radiant.Analytics.RadiantAnalyticsOptionsValidator>());
+        var options = services.AddOptions<Radiant.Analytics.RadiantAnalyticsOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.PostConfigure(configure);
+        }
+
+        return builder;
+    }
+
+    /// <summary>
     /// For storage providers: installs <paramref name="provider"/>, which registers every feature enabled so far and
     /// every one enabled later. A host uses one provider; installing the same one again does nothing.
     /// </summary>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Radiant.Analytics;
 using Radiant.AspNetCore.Http;
 using Radiant.Common;
 using Radiant.FocusModes;
@@ -66,6 +67,11 @@ public static partial class RadiantEndpointRouteBuilderExtensions
         if (registered.IsService(typeof(IRadiantChat)))
         {
             group.MapRadiantChat();
+        }
+
+        if (registered.IsService(typeof(IUsageAnalyticsService)))
+        {
+            group.MapRadiantAnalytics();
         }
 
         return group;

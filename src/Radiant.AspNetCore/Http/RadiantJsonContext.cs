@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Radiant.Analytics;
 using Radiant.AspNetCore.Chat;
 using Radiant.Chat;
 using Radiant.Common;
@@ -24,6 +25,13 @@ namespace Radiant.AspNetCore.Http;
     RespectNullableAnnotations = true,
     NumberHandling = JsonNumberHandling.Strict,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(UsageDashboard))]
+[JsonSerializable(typeof(UsageTotals))]
+[JsonSerializable(typeof(UsageSeries))]
+[JsonSerializable(typeof(ModelDistribution))]
+[JsonSerializable(typeof(ModelPerformanceReport))]
+[JsonSerializable(typeof(TopUsers))]
+[JsonSerializable(typeof(UserModelBreakdown))]
 [JsonSerializable(typeof(RadiantChatRequest))]
 [JsonSerializable(typeof(RadiantChatResponse))]
 [JsonSerializable(typeof(RadiantChatUpdate))]

@@ -65,3 +65,17 @@ internal readonly record struct TextValue(string Value, string? Error) : IReques
         return true;
     }
 }
+
+/// <summary>An instant from the query, ISO 8601 with an offset or Z (<c>2026-05-01T00:00:00Z</c>).</summary>
+internal readonly record struct InstantValue(DateTimeOffset Value, string? Error) : IRequestValue
+{
+    public static bool TryParse(string? text, IFormatProvider? provider, out InstantValue value)
+    {
+        value = text is { Length: > 0 and <= 40 }
+                && (text.EndsWith('Z') || text.EndsWith('z') || text.LastIndexOfAny(['+', '-']) > 10)
+                && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant)
+            ? new InstantValue(instant.ToUniversalTime(), null)
+            : new InstantValue(default, "must be an ISO 8601 instant with its offset, such as 2026-05-01T00:00:00Z.");
+        return true;
+    }
+}

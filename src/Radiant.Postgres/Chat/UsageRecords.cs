@@ -34,7 +34,10 @@ internal sealed record UsageRecord(
     UsageOutcome Outcome,
     string? Error);
 
-/// <summary>The <c>usage_records</c> table: written once per provider call, idempotent by request id and attempt.</summary>
+/// <summary>
+/// The <c>usage_records</c> table: written once per provider call, idempotent by request id and attempt through
+/// <c>usage_record_keys</c>; the rollups the analytics read are maintained by the table's trigger in the same transaction.
+/// </summary>
 internal sealed class UsageRecords
 {
     /// <summary>Longest error text stored (the column's length).</summary>
@@ -47,20 +50,27 @@ internal sealed class UsageRecords
     public UsageRecords(RadiantDb db)
     {
         _db = db;
+        // The key is the uniqueness (usage_records is partitioned by month, so it cannot hold one across months): the
+        // record is added only when its key was new, in the same statement (migration 0011).
         _insertSql = db.Sql(
             """
+            WITH key AS (
+                INSERT INTO {schema}.usage_record_keys (tenant_id, request_id, attempt, answered)
+                VALUES (@TenantId, @RequestId, @Attempt, @Outcome <> 'failed')
+                ON CONFLICT (tenant_id, request_id, attempt) DO NOTHING
+                RETURNING created_at)
             INSERT INTO {schema}.usage_records (
                 tenant_id, id, request_id, attempt, user_id, team_id, model_id, provider_id, domain_mode, persona_id, routing_rule,
-                input_tokens, output_tokens, cached_tokens, charge, pricing_version, latency_ms, first_token_ms, outcome, error)
-            VALUES (
+                input_tokens, output_tokens, cached_tokens, charge, pricing_version, latency_ms, first_token_ms, outcome, error, created_at)
+            SELECT
                 @TenantId, @Id, @RequestId, @Attempt, @UserId, @TeamId, @ModelId, @ProviderId, @DomainMode, @PersonaId, @RoutingRule,
-                @InputTokens, @OutputTokens, @CachedTokens, @Charge, @PricingVersion, @LatencyMs, @FirstTokenMs, @Outcome, @Error)
-            ON CONFLICT (tenant_id, request_id, attempt) DO NOTHING
+                @InputTokens, @OutputTokens, @CachedTokens, @Charge, @PricingVersion, @LatencyMs, @FirstTokenMs, @Outcome, @Error, key.created_at
+            FROM key
             """);
         _answeredSql = db.Sql(
             """
-            SELECT EXISTS (SELECT FROM {schema}.usage_records
-                           WHERE tenant_id = @TenantId AND request_id = @RequestId AND outcome <> 'failed')
+            SELECT EXISTS (SELECT FROM {schema}.usage_record_keys
+                           WHERE tenant_id = @TenantId AND request_id = @RequestId AND answered)
             """);
     }
 

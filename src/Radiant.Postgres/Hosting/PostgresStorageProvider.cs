@@ -2,11 +2,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Radiant.Analytics;
 using Radiant.Chat;
 using Radiant.FocusModes;
 using Radiant.Hosting;
 using Radiant.ModelSelection;
 using Radiant.Personas;
+using Radiant.Postgres.Analytics;
 using Radiant.Postgres.Chat;
 using Radiant.Postgres.FocusModes;
 using Radiant.Postgres.ModelSelection;
@@ -94,6 +96,16 @@ internal sealed class PostgresStorageProvider : IRadiantStorageProvider
                 services.TryAddSingleton<ChatPlanner>();
                 services.TryAddSingleton<PostgresRadiantChat>();
                 services.TryAddSingleton<IRadiantChat>(sp => sp.GetRequiredService<PostgresRadiantChat>());
+                break;
+            case RadiantFeature.Analytics:
+                if (builder.Configuration?.GetSection(RadiantAnalyticsOptions.SectionName) is { } analytics)
+                {
+                    services.AddOptions<RadiantAnalyticsOptions>().Bind(analytics);
+                }
+
+                services.TryAddSingleton<IUsageAnalyticsService, PostgresUsageAnalyticsService>();
+                services.TryAddSingleton<UsagePartitionWorker>();
+                services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, UsagePartitionWorker>(sp => sp.GetRequiredService<UsagePartitionWorker>()));
                 break;
             default:
                 throw new NotSupportedException($"The PostgreSQL provider does not implement the Radiant feature '{feature}'; upgrade Radiant.Postgres.");

@@ -71,6 +71,16 @@ public sealed class BadInputSweepTests(RadiantApi api) : IClassFixture<RadiantAp
         Assert.Contains("GET /api/admin/thinktank/domain-modes", swept.Keys);
     }
 
+    [Fact]
+    public void The_sweep_reaches_the_analytics_routes()
+    {
+        var swept = RadiantRoutes().ToDictionary(r => $"{r.Method} {r.Pattern}", r => CasesFor(r).Count());
+        foreach (var route in new[] { "dashboard", "totals", "series", "models", "models/performance", "users/top", "users/models" })
+        {
+            Assert.True(swept.TryGetValue($"GET /api/admin/analytics/{route}", out var cases) && cases >= 18, $"{route} is not swept");
+        }
+    }
+
     private sealed record Route(string Method, string Pattern, ParameterInfo[] Parameters, Type? BodyType, bool BodyOptional);
 
     private IEnumerable<Route> RadiantRoutes()
@@ -182,6 +192,7 @@ public sealed class BadInputSweepTests(RadiantApi api) : IClassFixture<RadiantAp
         nameof(UuidValue) => ["not-a-uuid", "\0"],
         nameof(IntValue) => ["abc", "1.5", "99999999999"],
         nameof(BoolValue) => ["maybe", "1"],
+        nameof(InstantValue) => ["tomorrow", "2026-05-01T00:00:00", "2026-13-01T00:00:00Z", "\0"],
         _ => [Overlong, "a\0b"],
     };
 

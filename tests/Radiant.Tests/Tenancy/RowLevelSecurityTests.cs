@@ -42,6 +42,12 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
         { "domain_modes", "INSERT INTO radiant.domain_modes (tenant_id, mode) VALUES (@tenant, 'legal')" },
         { "model_preferences", "INSERT INTO radiant.model_preferences (tenant_id, user_id) VALUES (@tenant, @user)" },
         { "usage_records", "INSERT INTO radiant.usage_records (tenant_id, id, request_id, attempt, user_id, model_id, provider_id, routing_rule, input_tokens, output_tokens, charge, pricing_version, latency_ms, outcome) VALUES (@tenant, gen_random_uuid(), gen_random_uuid()::text, 1, @user, 'gpt-4o', 'openai', 'requested', 1, 1, 0, 1, 1, 'completed')" },
+        { "usage_record_keys", "INSERT INTO radiant.usage_record_keys (tenant_id, request_id, attempt, answered) VALUES (@tenant, gen_random_uuid()::text, 1, true)" },
+        { "usage_rollup_model_hourly", "INSERT INTO radiant.usage_rollup_model_hourly (tenant_id, bucket, model_id, provider_id, requests, completed, failed, input_tokens, output_tokens, cached_tokens, charge, latency_ms_sum, first_token_ms_sum, first_token_count, latency_histogram) VALUES (@tenant, '2001-01-01', 'm', 'p', 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, '{}')" },
+        { "usage_rollup_model_daily", "INSERT INTO radiant.usage_rollup_model_daily (tenant_id, bucket, model_id, provider_id, requests, completed, failed, input_tokens, output_tokens, cached_tokens, charge, latency_ms_sum, first_token_ms_sum, first_token_count, latency_histogram) VALUES (@tenant, '2001-01-01', 'm', 'p', 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, '{}')" },
+        { "usage_rollup_segment_hourly", "INSERT INTO radiant.usage_rollup_segment_hourly (tenant_id, bucket, model_id, provider_id, requests, completed, failed, input_tokens, output_tokens, cached_tokens, charge, latency_ms_sum, first_token_ms_sum, first_token_count, latency_histogram) VALUES (@tenant, '2001-01-01', 'm', 'p', 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, '{}')" },
+        { "usage_rollup_segment_daily", "INSERT INTO radiant.usage_rollup_segment_daily (tenant_id, bucket, model_id, provider_id, requests, completed, failed, input_tokens, output_tokens, cached_tokens, charge, latency_ms_sum, first_token_ms_sum, first_token_count, latency_histogram) VALUES (@tenant, '2001-01-01', 'm', 'p', 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, '{}')" },
+        { "usage_rollup_user_daily", "INSERT INTO radiant.usage_rollup_user_daily (tenant_id, bucket, user_id, model_id, provider_id, requests, completed, failed, input_tokens, output_tokens, cached_tokens, charge, latency_ms_sum, first_at, last_at) VALUES (@tenant, '2001-01-01', @user, 'm', 'p', 1, 1, 0, 1, 1, 0, 0, 1, now(), now())" },
     };
 
     [Fact]
@@ -53,7 +59,7 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
             """
             SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = 'radiant' AND c.relkind IN ('r', 'p')
+            WHERE n.nspname = 'radiant' AND c.relkind IN ('r', 'p') AND NOT c.relispartition -- partitions are reached through their table
               AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
             ORDER BY c.relname
             """, connection))
@@ -87,7 +93,7 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
               AND a.attname <> 'tenant_id'
               -- The cross-tenant claim indexes of the scheduler and the outbox: plain (non-unique) indexes, which Citus allows
               -- without the distribution column.
-              AND NOT (NOT x.indisunique AND i.relname IN ('scheduled_prompts_due_idx', 'scheduled_prompt_runs_pending_idx', 'scheduled_prompt_runs_lease_idx', 'outbox_available_idx'))
+              AND NOT (NOT x.indisunique AND i.relname IN ('scheduled_prompts_due_idx', 'scheduled_prompt_runs_pending_idx', 'scheduled_prompt_runs_lease_idx', 'outbox_available_idx', 'usage_record_keys_expiry_idx'))
             UNION ALL
             SELECT t.relname || ': foreign key ' || con.conname || ' starts with ' || a.attname
             FROM pg_constraint con
@@ -173,8 +179,9 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
             }
             else
             {
-                // Written once (usage records): the application role may not change or remove any row, its own tenant's included.
-                Assert.Equal("usage_records", table);
+                // Written once (usage records and their keys) or only added to (the rollups, by the records' trigger): the
+                // application role may not remove any row, its own tenant's included.
+                Assert.True(table.StartsWith("usage_", StringComparison.Ordinal), table);
             }
         }
 
@@ -370,6 +377,11 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
             (string)TenantTables.Single(row => (string)row.Data.Item1 == "usage_records").Data.Item2,
             ("tenant", owner.TenantId),
             ("user", owner.UserId));
+        await RawSql.ExecuteAsync(
+            connection,
+            usageTx,
+            (string)TenantTables.Single(row => (string)row.Data.Item1 == "usage_record_keys").Data.Item2,
+            ("tenant", owner.TenantId));
         await usageTx.CommitAsync(Ct);
         return (owner, persona);
     }

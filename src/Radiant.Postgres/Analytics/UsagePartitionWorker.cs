@@ -1,0 +1,96 @@
+using Dapper;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+using Radiant.Analytics;
+using Radiant.Postgres.Health;
+using Radiant.Postgres.Tenancy;
+
+namespace Radiant.Postgres.Analytics;
+
+/// <summary>
+/// Keeps the usage records' monthly partitions: creates the current month and the next two (so records never land in
+/// the default partition) and drops the months past <see cref="RadiantAnalyticsOptions.RetentionMonths"/> whole,
+/// with their idempotency keys (<c>maintain_usage_partitions</c>, migration 0011), as the schema owner. Runs at start
+/// and every <see cref="RadiantAnalyticsOptions.MaintenanceInterval"/> on every instance (the function takes its locks
+/// and is idempotent). Waits out an outage with <see cref="OutageBackoff"/>; any other failure is logged and the next
+/// tick tries again.
+/// </summary>
+internal sealed partial class UsagePartitionWorker : BackgroundService
+{
+    private readonly RadiantDb _db;
+    private readonly IOptions<RadiantAnalyticsOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly WorkerHealth _health;
+    private readonly ILogger<UsagePartitionWorker> _logger;
+    private readonly ResiliencePipeline _retry;
+    private readonly string _maintainSql;
+    private WorkerHealthReporter? _reporter;
+
+    public UsagePartitionWorker(RadiantDb db, WorkerHealth health, IOptions<RadiantAnalyticsOptions> options, TimeProvider time, ILogger<UsagePartitionWorker> logger)
+    {
+        _db = db;
+        _health = health;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _maintainSql = db.Sql("SELECT action, partition_name FROM {schema}.maintain_usage_partitions(@RetentionMonths)");
+        _retry = OutageBackoff.Create(time, (e, delay) =>
+        {
+            _reporter?.Failed(e);
+            LogFailed(e, delay);
+        });
+    }
+
+    /// <summary>One round: what was created and dropped.</summary>
+    public Task<IReadOnlyList<(string Action, string PartitionName)>> MaintainAsync(CancellationToken cancellationToken) =>
+        _db.AsSchemaOwnerAsync<IReadOnlyList<(string, string)>>(async (connection, transaction) =>
+        {
+            // Instances run it one at a time (two creating the same partition would collide).
+            await connection.ExecuteAsync(new CommandDefinition(
+                "SELECT pg_advisory_xact_lock(hashtext('radiant usage partitions'))", transaction: transaction, cancellationToken: cancellationToken));
+            return (await connection.QueryAsync<(string, string)>(new CommandDefinition(
+                _maintainSql, new { _options.Value.RetentionMonths }, transaction, cancellationToken: cancellationToken))).ToList();
+        },
+            cancellationToken);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = _options.Value.MaintenanceInterval;
+        using var reporter = _reporter = _health.Track("usage partition worker", interval);
+        using var timer = new PeriodicTimer(interval, _time);
+        do
+        {
+            try
+            {
+                var changes = await _retry.ExecuteAsync(ct => new ValueTask<IReadOnlyList<(string, string)>>(MaintainAsync(ct)), stoppingToken);
+                reporter.Completed();
+                foreach (var (action, partition) in changes)
+                {
+                    LogChanged(action, partition);
+                }
+            }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // An exception leaving ExecuteAsync would stop the host; the next tick may well succeed.
+                reporter.Failed(e);
+                LogUnexpected(e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Usage records partition {Partition}: {Action}")]
+    private partial void LogChanged(string action, string partition);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Usage partition maintenance failed; retrying in {Delay}")]
+    private partial void LogFailed(Exception? exception, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Usage partition maintenance failed unexpectedly; the worker keeps running and retries at the next tick")]
+    private partial void LogUnexpected(Exception exception);
+}
