@@ -25,6 +25,7 @@ public static class SampleBanner
             $"  {u.Email,-18} password {u.Password,-12} tenant {u.TenantName,-7}{(u.IsAdmin ? " admin" : "")}"));
         var adminCalls = string.Join(Environment.NewLine, DemoUsers.Admins.Select(a =>
             $"  curl -u {a.Email}:{a.Password} {url}/api/admin/focus-modes      ({a.TenantName}'s admin)"));
+        var analytics = DemoUsers.Admins.First();
         const string persona = """{"name":"Sage","systemPrompt":"You are wise.","traits":["calm"]}""";
         const string chat = """{"messages":[{"role":"user","content":"Explain row-level security in one paragraph"}]}""";
         const string schedule = """{"name":"Digest","prompt":"Summarise today in three bullets","model":"gpt-4o","type":"cron","cronExpression":"*/10 * * * * *","maxRuns":3,"notificationEmail":"user@acme.test"}""";
@@ -48,6 +49,7 @@ public static class SampleBanner
               curl -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{chat}' {url}/api/thinktank/estimate      (tokens, the model auto would pick and why, the charge range)
               curl -N -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{chat}' '{url}/api/thinktank/chat?stream=true'      (auto-routed; the offline chat client streams its reply as server-sent events, then the charge)
             {adminCalls}
+              curl -u {analytics.Email}:{analytics.Password} '{url}/api/admin/analytics/dashboard?range=7d'      (usage figures: the demo chats sent at start-up are in them)
               curl -u {user.Email}:{user.Password} -H 'Content-Type: application/json' -d '{schedule}' {url}/api/schedules
               curl -u {user.Email}:{user.Password} {url}/api/schedules      (then GET /api/schedules/<id>/runs: the offline chat client answers, and each run's email lands in the mail folder)
 

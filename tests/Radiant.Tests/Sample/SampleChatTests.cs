@@ -61,6 +61,14 @@ public sealed class SampleChatTests(PostgresServer server) : IAsyncLifetime
 
         Assert.Equal(5 * 4, await DemoRecordsAsync());
 
+        // The banner's analytics line answers with them: Acme's admin sees Acme's ten demo chats.
+        var admin = _factory.CreateClient();
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin@acme.test:admin-demo")));
+        var dashboard = await admin.GetAsync("/api/admin/analytics/dashboard?range=7d", Ct);
+        var body = await dashboard.Content.ReadAsStringAsync(Ct);
+        Assert.True(dashboard.StatusCode == HttpStatusCode.OK, body);
+        Assert.Contains("\"requests\":10", body, StringComparison.Ordinal);
+
         // A second start (the same database) finds the demo chats answered and sends nothing again.
         await using var again = new WebApplicationFactory<Program>().WithWebHostBuilder(web => web
             .UseSetting("ConnectionStrings:Radiant", _connectionString)
