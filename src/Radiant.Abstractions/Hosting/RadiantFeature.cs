@@ -29,4 +29,7 @@ public enum RadiantFeature
 
     /// <summary>The chat pipeline, <c>IRadiantChat</c>, with its usage records (<c>AddChat</c>).</summary>
     Chat,
+
+    /// <summary>The Think Tank admin's user list, stats, export and suspension (<c>AddThinkTankUsers</c>).</summary>
+    ThinkTankUsers,
 }

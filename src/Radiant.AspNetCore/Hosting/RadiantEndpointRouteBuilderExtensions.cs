@@ -10,6 +10,7 @@ using Radiant.Pricing;
 using Radiant.Registry;
 using Radiant.Scheduling;
 using Radiant.Teams;
+using Radiant.ThinkTank;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -66,6 +67,11 @@ public static partial class RadiantEndpointRouteBuilderExtensions
         if (registered.IsService(typeof(IRadiantChat)))
         {
             group.MapRadiantChat();
+        }
+
+        if (registered.IsService(typeof(IThinkTankUserService)))
+        {
+            group.MapRadiantThinkTankUsers();
         }
 
         return group;

@@ -10,6 +10,7 @@ using Radiant.Pricing;
 using Radiant.Registry;
 using Radiant.Scheduling;
 using Radiant.Teams;
+using Radiant.ThinkTank;
 
 namespace Radiant.AspNetCore.Http;
 
@@ -24,6 +25,9 @@ namespace Radiant.AspNetCore.Http;
     RespectNullableAnnotations = true,
     NumberHandling = JsonNumberHandling.Strict,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(ThinkTankUser))]
+[JsonSerializable(typeof(Page<ThinkTankUser>))]
+[JsonSerializable(typeof(ThinkTankUserStats))]
 [JsonSerializable(typeof(RadiantChatRequest))]
 [JsonSerializable(typeof(RadiantChatResponse))]
 [JsonSerializable(typeof(RadiantChatUpdate))]

@@ -89,7 +89,10 @@ public static class RadiantPostgresBuilderExtensions
             services.TryAddSingleton<IRadiantSchemaMigrator, SchemaMigrator>();
             services.TryAddSingleton<SchemaVersionCheck>();
             services.TryAddSingleton<RowLevelSecurityGuard>();
-            services.TryAddSingleton<ITenantDirectory, PostgresTenantDirectory>();
+            services.TryAddSingleton<PostgresTenantDirectory>();
+            services.TryAddSingleton<ITenantDirectory>(sp => sp.GetRequiredService<PostgresTenantDirectory>());
+            // The directory remembers users' status and hears of changes on the host's notification connection.
+            RadiantListener.Register(services);
             services.TryAddSingleton<WorkerHealth>();
             services.TryAddSingleton<ConnectionCapacityCheck>();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RadiantStartup>());
