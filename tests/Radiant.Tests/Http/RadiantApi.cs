@@ -32,7 +32,7 @@ public sealed class RadiantApi(PostgresServer server) : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.Services.AddAuthentication(HeaderAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, null);
-        builder.Services.AddRadiant().UseTestPostgres(connectionString).AddFocusModes().AddPersonas().AddPricing().AddTeams().AddScheduler().AddModelSelection().AddChat().AddHttpApi();
+        builder.Services.AddRadiant().UseTestPostgres(connectionString).AddFocusModes().AddPersonas().AddPricing().AddTeams().AddScheduler().AddModelSelection().AddChat().AddThinkTankUsers().AddHttpApi();
         builder.Services.AddOpenApi();
 
         _app = builder.Build();

@@ -41,6 +41,9 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
         { "outbox", "INSERT INTO radiant.outbox (tenant_id, id, topic, payload) VALUES (@tenant, gen_random_uuid(), 'price_change', '{}')" },
         { "domain_modes", "INSERT INTO radiant.domain_modes (tenant_id, mode) VALUES (@tenant, 'legal')" },
         { "model_preferences", "INSERT INTO radiant.model_preferences (tenant_id, user_id) VALUES (@tenant, @user)" },
+        { "user_usage_totals", "INSERT INTO radiant.user_usage_totals (tenant_id, user_id) VALUES (@tenant, @user) ON CONFLICT DO NOTHING" },
+        { "user_usage_months", "INSERT INTO radiant.user_usage_months (tenant_id, month, user_id) VALUES (@tenant, date_trunc('month', now())::date, @user)" },
+        { "user_status_events", "INSERT INTO radiant.user_status_events (tenant_id, id, user_id, status, changed_by, changed_at) VALUES (@tenant, gen_random_uuid(), @user, 'suspended', @user, now())" },
         { "usage_records", "INSERT INTO radiant.usage_records (tenant_id, id, request_id, attempt, user_id, model_id, provider_id, routing_rule, input_tokens, output_tokens, charge, pricing_version, latency_ms, outcome) VALUES (@tenant, gen_random_uuid(), gen_random_uuid()::text, 1, @user, 'gpt-4o', 'openai', 'requested', 1, 1, 0, 1, 1, 'completed')" },
     };
 
@@ -166,15 +169,22 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
         await using (var tx = await RawSql.BeginAsAppAsync(connection, stranger.TenantId, stranger.UserId))
         {
             Assert.Equal(0, await RawSql.CountAsync(connection, tx, $"SELECT count(*) FROM radiant.{table} WHERE tenant_id = '{owner.TenantId}'"));
-            if (await RawSql.CountAsync(connection, tx, $"SELECT count(*) FROM (SELECT has_table_privilege('radiant.{table}', 'UPDATE') AND has_table_privilege('radiant.{table}', 'DELETE') AS p) x WHERE p") == 1)
+            var mayUpdate = await RawSql.CountAsync(connection, tx, $"SELECT count(*) FROM (SELECT has_table_privilege('radiant.{table}', 'UPDATE') AS p) x WHERE p") == 1;
+            var mayDelete = await RawSql.CountAsync(connection, tx, $"SELECT count(*) FROM (SELECT has_table_privilege('radiant.{table}', 'DELETE') AS p) x WHERE p") == 1;
+            if (mayUpdate)
             {
                 Assert.Equal(0, await RawSql.ExecuteAsync(connection, tx, $"UPDATE radiant.{table} SET tenant_id = tenant_id WHERE tenant_id = '{owner.TenantId}'"));
+            }
+
+            if (mayDelete)
+            {
                 Assert.Equal(0, await RawSql.ExecuteAsync(connection, tx, $"DELETE FROM radiant.{table} WHERE tenant_id = '{owner.TenantId}'"));
             }
             else
             {
-                // Written once (usage records): the application role may not change or remove any row, its own tenant's included.
-                Assert.Equal("usage_records", table);
+                // Written once or only ever added to (usage records, the users' usage totals, the status audit): the
+                // application role may not remove any row, its own tenant's included.
+                Assert.Contains(table, (string[])["usage_records", "user_usage_totals", "user_usage_months", "user_status_events"]);
             }
         }
 
@@ -370,6 +380,14 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
             (string)TenantTables.Single(row => (string)row.Data.Item1 == "usage_records").Data.Item2,
             ("tenant", owner.TenantId),
             ("user", owner.UserId));
+
+        // The Think Tank users' month of usage and a status change (their totals row came with the user).
+        foreach (var table in new[] { "user_usage_months", "user_status_events" })
+        {
+            await RawSql.ExecuteAsync(
+                connection, usageTx, (string)TenantTables.Single(row => (string)row.Data.Item1 == table).Data.Item2, ("tenant", owner.TenantId), ("user", owner.UserId));
+        }
+
         await usageTx.CommitAsync(Ct);
         return (owner, persona);
     }
