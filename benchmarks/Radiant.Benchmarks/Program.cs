@@ -22,6 +22,12 @@ if (args.Length > 0 && args[0] == "scheduler")
     return await Radiant.Benchmarks.Scheduling.SchedulerRun.RunAsync(args[1..]);
 }
 
+// `-- chat [--calls N] [--seconds N]`: the latency Radiant adds to a chat call, by stage, and chats per second on one team.
+if (args.Length > 0 && args[0] == "chat")
+{
+    return await Radiant.Benchmarks.Chat.ChatRun.RunAsync(args[1..]);
+}
+
 // `-- overload [--clients N] [--seconds N] [--pools 100,default]`: the 300 clients for 20 s against Kestrel.
 if (args.Length > 0 && args[0] == "overload")
 {

@@ -224,7 +224,7 @@ internal static class TeamUsageRun
     /// The baseline: pgbench on the same cluster, 32 clients (2 threads), each transaction
     /// <c>BEGIN; UPDATE one row guarded by its limit; INSERT a log row; END</c> against a single row.
     /// </summary>
-    private static async Task PgbenchBaselineAsync(BenchmarkDatabase database, int seconds, CancellationToken ct)
+    internal static async Task PgbenchBaselineAsync(BenchmarkDatabase database, int seconds, CancellationToken ct)
     {
         await using (var connection = await database.OpenOwnerConnectionAsync(ct))
         {

@@ -6,6 +6,9 @@ namespace Radiant.Chat;
 /// <summary>Options of the chat pipeline (<c>AddChat</c>; bound from the <c>Chat</c> configuration sub-section).</summary>
 public sealed class RadiantChatOptions
 {
+    /// <summary>The configuration sub-section the options bind from.</summary>
+    public const string SectionName = "Chat";
+
     /// <summary>Provider calls one message may make: the first and its fallbacks (1 to 5; default 3).</summary>
     [Range(1, 5, ErrorMessage = "RadiantChatOptions.MaxAttempts must be between 1 and 5.")]
     public int MaxAttempts { get; set; } = 3;

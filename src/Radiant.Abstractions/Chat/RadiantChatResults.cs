@@ -88,7 +88,7 @@ public sealed record RadiantChatUpdate(RadiantChatUpdateKind Kind, string Reques
 /// <param name="InputTokens">The prompt's tokens (system prompts included).</param>
 /// <param name="TokensExact">True when counted with the model's own tokenizer, false for the documented estimate.</param>
 /// <param name="Model">The model that would answer, and why.</param>
-/// <param name="ReplyTokens">The reply budget the send would reserve (capped by the model, the user's cost limit and the team).</param>
+/// <param name="ReplyTokens">The reply budget a send would ask for: the request's (or the default), capped by the model and the user's cost limit. On a team, the send may shrink it further to what the pool has left.</param>
 /// <param name="MinimumCharge">The charge with the prompt and no reply.</param>
 /// <param name="MaximumCharge">The charge with the prompt and the whole reply budget (what a send reserves).</param>
 /// <param name="Exclusions">The models the router left out, each with its reason (empty when the request named the model).</param>

@@ -22,4 +22,11 @@ internal sealed record ChatPlan(
     decimal? MaxCostPerMessage,
     string DomainMode,
     Guid? PersonaId,
-    Guid? TeamId);
+    Guid? TeamId)
+{
+    /// <summary>The client every attempt calls (the middleware's inner client); null: the provider's keyed client.</summary>
+    public IChatClient? Client { get; init; }
+
+    /// <summary>The middleware caller's own options (tools, response format...), without Radiant's context; null otherwise.</summary>
+    public ChatOptions? Options { get; init; }
+}

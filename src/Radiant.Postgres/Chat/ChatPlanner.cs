@@ -79,6 +79,46 @@ internal sealed class ChatPlanner
             request.PersonaId, request.TeamId);
     }
 
+    /// <summary>
+    /// The plan of a call made through the middleware: the caller's messages and options as they are (no prompts
+    /// added, no routing); the model is the options' <c>ModelId</c>, which must be in the registry and priced for the
+    /// tenant. The user's cost limit and the team still apply.
+    /// </summary>
+    public async Task<ChatPlan> PlanCallAsync(RadiantChatContext context, IEnumerable<ChatMessage> messages, ChatOptions? options, IChatClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Validate();
+        var modelId = options?.ModelId;
+        if (string.IsNullOrWhiteSpace(modelId))
+        {
+            throw new RadiantValidationException("modelId", "A call through Radiant must name its model (ChatOptions.ModelId): Radiant prices and records it per model.");
+        }
+
+        var catalog = _router.Catalog;
+        if (!catalog.TryGetModel(modelId, out var model) || !catalog.IsEnabled(context.Caller.TenantId, modelId))
+        {
+            throw new RadiantValidationException("modelId", $"'{modelId}' is not a registry model enabled for this tenant.");
+        }
+
+        if (!_pricing.Current.TryQuote(context.Caller.TenantId, model.Id, 0, 0, DateTimeOffset.UtcNow, out _))
+        {
+            await _pricing.RefreshAsync(cancellationToken);
+        }
+
+        var list = messages as IReadOnlyList<ChatMessage> ?? [.. messages];
+        var preferences = await _preferences.GetAsync(context.Caller, cancellationToken);
+        var reply = Math.Min(options!.MaxOutputTokens ?? _routing.DefaultReplyTokens, Math.Max(1, model.MaxOutputTokens));
+        var choice = new ModelChoice(model.Id, model.ProviderId, ModelChoiceRule.Requested, "The call named the model.");
+        return new ChatPlan(
+            context.RequestId ?? Guid.CreateVersion7().ToString("N"), list, [.. list.Select(m => m.Text)], options.Temperature ?? (float)DomainModeConfig.DefaultTemperature,
+            [new ChatCandidate(model.Id, model.ProviderId, choice, reply)], [], preferences.MaxCostPerMessage, ModeName(context.DomainMode ?? DomainMode.General),
+            context.PersonaId, context.TeamId)
+        {
+            Client = client,
+            Options = RadiantChatClientExtensions.WithoutRadiant(options),
+        };
+    }
+
     /// <summary>The JSON name of a domain mode, as stored.</summary>
     public static string ModeName(DomainMode mode) => mode.ToString().ToLowerInvariant();
 

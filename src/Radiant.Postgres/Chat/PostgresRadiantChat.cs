@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Dapper;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -8,6 +9,7 @@ using Microsoft.Extensions.Options;
 using Radiant.Chat;
 using Radiant.Errors;
 using Radiant.ModelSelection;
+using Radiant.Postgres.ModelSelection;
 using Radiant.Postgres.Scheduling;
 using Radiant.Postgres.Teams;
 using Radiant.Postgres.Tenancy;
@@ -32,15 +34,17 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
     private readonly IModelHealth _health;
     private readonly ITeamService _teams;
     private readonly TeamMetering _metering;
-    private readonly IModelPreferenceService _preferences;
+    private readonly ModelSelectionStore _selection;
     private readonly IServiceProvider _services;
     private readonly RadiantChatOptions _options;
     private readonly TimeProvider _time;
+    private readonly ChatMetrics _metrics;
     private readonly ILogger<PostgresRadiantChat> _logger;
 
     public PostgresRadiantChat(
         ChatPlanner planner, RadiantDb db, UsageRecords usage, IPricingEngine pricing, IModelHealth health, ITeamService teams, TeamMetering metering,
-        IModelPreferenceService preferences, IServiceProvider services, IOptions<RadiantChatOptions> options, TimeProvider time, ILogger<PostgresRadiantChat> logger)
+        ModelSelectionStore selection, IServiceProvider services, IOptions<RadiantChatOptions> options, TimeProvider time, ChatMetrics metrics,
+        ILogger<PostgresRadiantChat> logger)
     {
         _planner = planner;
         _db = db;
@@ -49,10 +53,11 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
         _health = health;
         _teams = teams;
         _metering = metering;
-        _preferences = preferences;
+        _selection = selection;
         _services = services;
         _options = options.Value;
         _time = time;
+        _metrics = metrics;
         _logger = logger;
     }
 
@@ -74,6 +79,41 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
     public async Task<RadiantChatResponse> GetResponseAsync(RadiantCaller caller, RadiantChatRequest request, CancellationToken cancellationToken = default)
     {
         var plan = await StartAsync(caller, request, cancellationToken);
+        var (response, choice, charge, attempts) = await RunAsync(caller, plan, cancellationToken);
+        return new RadiantChatResponse(plan.RequestId, response.Text, choice, charge, attempts);
+    }
+
+    /// <summary>The middleware's call: a plan from <see cref="ChatPlanner.PlanCallAsync"/>, metered like a message.</summary>
+    internal async Task<ChatResponse> RunCallAsync(RadiantCaller caller, ChatPlan plan, bool callerRequestId, CancellationToken cancellationToken)
+    {
+        if (callerRequestId)
+        {
+            await _usage.RequireNewAsync(caller, plan.RequestId, cancellationToken);
+        }
+
+        return (await RunAsync(caller, plan, cancellationToken)).Response;
+    }
+
+    /// <summary>The middleware's streamed call: every update of the inner client, metered like a message.</summary>
+    internal async IAsyncEnumerable<ChatResponseUpdate> RunStreamingCallAsync(
+        RadiantCaller caller, ChatPlan plan, bool callerRequestId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (callerRequestId)
+        {
+            await _usage.RequireNewAsync(caller, plan.RequestId, cancellationToken);
+        }
+
+        await foreach (var (_, raw) in RunStreamingAsync(caller, plan, cancellationToken))
+        {
+            if (raw is not null)
+            {
+                yield return raw;
+            }
+        }
+    }
+
+    private async Task<(ChatResponse Response, ModelChoice Choice, ChatCharge Charge, int Attempts)> RunAsync(RadiantCaller caller, ChatPlan plan, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             var call = await BeginAsync(caller, plan, attempt, cancellationToken);
@@ -99,7 +139,7 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
             }
 
             var charge = await FinishAsync(caller, plan, call, UsageOutcome.Completed, response.Usage, response.Text, null, null, CancellationToken.None);
-            return new RadiantChatResponse(plan.RequestId, response.Text, call.Candidate.Choice, charge, attempt);
+            return (response, call.Candidate.Choice, charge, attempt);
         }
     }
 
@@ -107,10 +147,26 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
         RadiantCaller caller, RadiantChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var plan = await StartAsync(caller, request, cancellationToken);
+        await foreach (var (update, _) in RunStreamingAsync(caller, plan, cancellationToken))
+        {
+            if (update is not null)
+            {
+                yield return update;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The streamed attempts: Radiant's updates (started, deltas with text, completed) and, beside them, every update
+    /// of the provider's client as it came (for the middleware).
+    /// </summary>
+    private async IAsyncEnumerable<(RadiantChatUpdate? Update, ChatResponseUpdate? Raw)> RunStreamingAsync(
+        RadiantCaller caller, ChatPlan plan, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             var call = await BeginAsync(caller, plan, attempt, cancellationToken);
-            yield return new RadiantChatUpdate(RadiantChatUpdateKind.Started, plan.RequestId, Model: call.Candidate.Choice);
+            yield return (new RadiantChatUpdate(RadiantChatUpdateKind.Started, plan.RequestId, Model: call.Candidate.Choice), null);
 
             var text = new StringBuilder();
             UsageDetails? usage = null;
@@ -147,19 +203,22 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
                         }
                     }
 
+                    RadiantChatUpdate? deltaUpdate = null;
                     if (update.Text is { Length: > 0 } delta)
                     {
                         firstToken ??= _time.GetTimestamp();
                         text.Append(delta);
-                        yield return new RadiantChatUpdate(RadiantChatUpdateKind.Delta, plan.RequestId, Text: delta);
+                        deltaUpdate = new RadiantChatUpdate(RadiantChatUpdateKind.Delta, plan.RequestId, Text: delta);
                     }
+
+                    yield return (deltaUpdate, update);
                 }
 
                 if (failure is null)
                 {
                     recorded = true;
                     var charge = await FinishAsync(caller, plan, call, UsageOutcome.Completed, usage, text.ToString(), firstToken, null, CancellationToken.None);
-                    yield return new RadiantChatUpdate(RadiantChatUpdateKind.Completed, plan.RequestId, Model: call.Candidate.Choice, Charge: charge);
+                    yield return (new RadiantChatUpdate(RadiantChatUpdateKind.Completed, plan.RequestId, Model: call.Candidate.Choice, Charge: charge), null);
                     yield break;
                 }
             }
@@ -183,9 +242,16 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
     /// <summary>Plans the message and refuses a request id already answered.</summary>
     private async Task<ChatPlan> StartAsync(RadiantCaller caller, RadiantChatRequest request, CancellationToken cancellationToken)
     {
-        var plan = await _planner.PlanAsync(caller, request, cancellationToken);
-        await _usage.RequireNewAsync(caller, plan.RequestId, cancellationToken);
-        return plan;
+        var started = _time.GetTimestamp();
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        var requestId = request.RequestId ?? Guid.CreateVersion7().ToString("N");
+        // Two transactions on two connections at once: a repeated request id is refused as soon as either answers.
+        var isNew = request.RequestId is null ? Task.CompletedTask : _usage.RequireNewAsync(caller, requestId, cancellationToken);
+        var planning = _planner.PlanAsync(caller, request with { RequestId = requestId }, cancellationToken);
+        await Task.WhenAll(isNew, planning);
+        _metrics.Stage("plan", _time.GetElapsedTime(started));
+        return await planning;
     }
 
     /// <summary>One provider call being made: the candidate, its client and options, the hold, and when it started.</summary>
@@ -195,9 +261,10 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
     private async Task<Call> BeginAsync(RadiantCaller caller, ChatPlan plan, int attempt, CancellationToken cancellationToken)
     {
         var candidate = plan.Candidates[attempt - 1];
-        var client = _services.GetKeyedService<IChatClient>(candidate.ProviderId) ?? _services.GetService<IChatClient>()
+        var client = plan.Client ?? _services.GetKeyedService<IChatClient>(candidate.ProviderId) ?? _services.GetService<IChatClient>()
             ?? throw new InvalidOperationException(
                 $"No chat client is registered for provider '{candidate.ProviderId}' (model '{candidate.ModelId}'): register one with services.AddKeyedChatClient(\"{candidate.ProviderId}\", ...).");
+        var reserving = _time.GetTimestamp();
         var input = _planner.Tokens.CountPrompt(candidate.ModelId, plan.Texts).Tokens;
         var reply = FitToCostLimit(caller, plan, candidate, input, _pricing.Current, _time.GetUtcNow());
         TeamReservation? hold = null;
@@ -208,7 +275,13 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
             reply = (int)Math.Min(reply, hold.TokensHeld - input);
         }
 
-        var options = new ChatOptions { ModelId = candidate.ModelId, MaxOutputTokens = reply, Temperature = plan.Temperature };
+        _metrics.Stage("reserve", _time.GetElapsedTime(reserving));
+
+        // The middleware's caller may pass tools and other options; Radiant sets the model, the budget and the temperature.
+        var options = plan.Options?.Clone() ?? new ChatOptions();
+        options.ModelId = candidate.ModelId;
+        options.MaxOutputTokens = reply;
+        options.Temperature = plan.Temperature;
         return new Call(candidate, attempt, client, options, input, hold, _time.GetTimestamp());
     }
 
@@ -269,6 +342,8 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
         var snapshot = _pricing.Current;
         var charge = outcome == UsageOutcome.Failed ? 0m : snapshot.Quote(caller.TenantId, model, input, output, _time.GetUtcNow()).Charge;
         var latency = _time.GetElapsedTime(call.Started);
+        _metrics.Stage("provider", latency);
+        var recording = _time.GetTimestamp();
         var record = new UsageRecord(
             plan.RequestId, call.Attempt, plan.TeamId, model, call.Candidate.ProviderId, plan.DomainMode, plan.PersonaId,
             JsonName(call.Candidate.Choice.Rule), input, output, cached, charge, snapshot.Version, Milliseconds(latency),
@@ -277,6 +352,13 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
         var recorded = await _db.InTenantAsync(caller, async (connection, transaction) =>
         {
             var added = await _usage.TryAddAsync(connection, transaction, caller, record, cancellationToken);
+            if (added && outcome == UsageOutcome.Completed)
+            {
+                // Before the settlement: the team's row lock, taken last, is held only until the commit.
+                await connection.ExecuteAsync(new CommandDefinition(
+                    _selection.RecordRecentModel, new { caller.TenantId, caller.UserId, ModelId = model }, transaction, cancellationToken: cancellationToken));
+            }
+
             if (call.Hold is { } hold)
             {
                 if (added && charge > 0 && input + output > 0)
@@ -300,9 +382,10 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
         if (outcome == UsageOutcome.Completed)
         {
             _health.Record(model, ModelCallOutcome.Success, latency);
-            await RecordRecentAsync(caller, model);
         }
 
+        _metrics.Stage("record", _time.GetElapsedTime(recording));
+        _metrics.Messages.Add(1, new KeyValuePair<string, object?>("radiant.outcome", outcome.ToString().ToLowerInvariant()));
         return new ChatCharge(input, output, cached, recorded ? charge : 0m, snapshot.Version);
     }
 
@@ -319,19 +402,6 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
         var fallBack = transient && !producedOutput && call.Attempt < plan.Candidates.Count && call.Attempt < _options.MaxAttempts;
         LogProviderFailed(failure, call.Candidate.ModelId, call.Attempt, transient, fallBack);
         return fallBack;
-    }
-
-    private async Task RecordRecentAsync(RadiantCaller caller, string model)
-    {
-        try
-        {
-            await _preferences.RecordRecentModelAsync(caller, model, CancellationToken.None);
-        }
-        catch (RadiantException e)
-        {
-            // The message is answered and charged; a recent-models list one entry behind is not worth failing it.
-            LogRecentNotRecorded(e, model);
-        }
     }
 
     /// <summary>A provider failure as the caller sees it: the kind of failure, never the provider's address.</summary>
@@ -369,6 +439,4 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
     [LoggerMessage(Level = LogLevel.Warning, Message = "The provider failed for model {Model} (attempt {Attempt}, transient: {Transient}, falling back: {FallingBack}).")]
     private partial void LogProviderFailed(Exception exception, string model, int attempt, bool transient, bool fallingBack);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Model {Model} was not added to the user's recent models.")]
-    private partial void LogRecentNotRecorded(Exception exception, string model);
 }

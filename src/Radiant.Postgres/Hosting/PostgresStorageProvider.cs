@@ -84,10 +84,18 @@ internal sealed class PostgresStorageProvider : IRadiantStorageProvider
                 AddRouting(builder);
                 break;
             case RadiantFeature.Chat:
+                if (builder.Configuration?.GetSection(RadiantChatOptions.SectionName) is { } chatSection)
+                {
+                    services.AddOptions<RadiantChatOptions>().Bind(chatSection);
+                }
+
                 services.TryAddSingleton(TimeProvider.System);
                 services.TryAddSingleton<UsageRecords>();
+                services.AddMetrics();
+                services.TryAddSingleton<ChatMetrics>();
                 services.TryAddSingleton<ChatPlanner>();
-                services.TryAddSingleton<IRadiantChat, PostgresRadiantChat>();
+                services.TryAddSingleton<PostgresRadiantChat>();
+                services.TryAddSingleton<IRadiantChat>(sp => sp.GetRequiredService<PostgresRadiantChat>());
                 break;
             case RadiantFeature.ThinkTankUsers:
                 services.TryAddSingleton<IThinkTankUserService, PostgresThinkTankUserService>();

@@ -55,6 +55,14 @@ internal sealed class ModelSelectionStore
             WHERE {{Pickable}}
             ORDER BY m.is_novel, m.display_order, m.display_name, m.id
             """);
+        RecordRecentModel = db.Sql(
+            $$"""
+            INSERT INTO {schema}.model_preferences AS p (tenant_id, user_id, recent_models)
+            SELECT @TenantId, @UserId, ARRAY[@ModelId]::text[] FROM {schema}.models WHERE id = @ModelId
+            ON CONFLICT (tenant_id, user_id) DO UPDATE SET
+                recent_models = (ARRAY[@ModelId]::text[] || array_remove(p.recent_models, @ModelId))[1:{{ModelSelectionLimits.MaxRecentModels}}]
+            RETURNING recent_models
+            """);
         ReadModelStatus = db.Sql(
             $$"""
             SELECT m.id AS Id, coalesce(s.is_enabled, true) AS Enabled, {{Pickable}} AS Pickable
@@ -66,6 +74,12 @@ internal sealed class ModelSelectionStore
 
     /// <summary>The user's preferences row (none while they have the defaults).</summary>
     public string ReadPreferences { get; }
+
+    /// <summary>
+    /// Moves @ModelId to the front of the user's recent models (each once, bounded) in one statement, creating the row
+    /// if needed; returns the list, or no row for a model not in the registry. Parameters: TenantId, UserId, ModelId.
+    /// </summary>
+    public string RecordRecentModel { get; }
 
     /// <summary>The tenant's domain-mode rows (only the modes an admin changed).</summary>
     public string ReadDomainModes { get; }

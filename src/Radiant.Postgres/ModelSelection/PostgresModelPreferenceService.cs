@@ -19,7 +19,6 @@ internal sealed class PostgresModelPreferenceService : IModelPreferenceService
     private readonly string _updateSql;
     private readonly string _toggleSql;
     private readonly string _removeFavoriteSql;
-    private readonly string _recordRecentSql;
     private readonly string _listSql;
     private readonly string _contextSql;
 
@@ -68,14 +67,6 @@ internal sealed class PostgresModelPreferenceService : IModelPreferenceService
             RETURNING favorite_models
             """);
         // One statement, like the toggle: the model moves to the front, appears once, and the list keeps its bound.
-        _recordRecentSql = db.Sql(
-            $$"""
-            INSERT INTO {schema}.model_preferences AS p (tenant_id, user_id, recent_models)
-            SELECT @TenantId, @UserId, ARRAY[@ModelId]::text[] FROM {schema}.models WHERE id = @ModelId
-            ON CONFLICT (tenant_id, user_id) DO UPDATE SET
-                recent_models = (ARRAY[@ModelId]::text[] || array_remove(p.recent_models, @ModelId))[1:{{ModelSelectionLimits.MaxRecentModels}}]
-            RETURNING recent_models
-            """);
         _listSql = store.ReadPreferences + ";\n" + store.ReadPickableModels;
         _contextSql = store.ReadPreferences + ";\n" + store.ReadDomainModes + ";\n" + store.ReadPickableModels;
     }
@@ -178,7 +169,7 @@ internal sealed class PostgresModelPreferenceService : IModelPreferenceService
                 caller,
                 async (connection, transaction) =>
                     await connection.QuerySingleOrDefaultAsync<string[]>(new CommandDefinition(
-                        _recordRecentSql, new { caller.TenantId, caller.UserId, ModelId = modelId }, transaction, cancellationToken: cancellationToken))
+                        _store.RecordRecentModel, new { caller.TenantId, caller.UserId, ModelId = modelId }, transaction, cancellationToken: cancellationToken))
                     ?? throw new RadiantNotFoundException("model", modelId),
                 cancellationToken);
         }
