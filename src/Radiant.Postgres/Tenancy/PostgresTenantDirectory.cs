@@ -16,8 +16,9 @@ internal sealed class PostgresTenantDirectory : ITenantDirectory
     private readonly RadiantDb _db;
     private readonly string _ensureSql;
     private readonly string _findSql;
+    private readonly string _statusSql;
     private readonly string _channel;
-    private readonly ConcurrentDictionary<(Guid TenantId, Guid UserId), (UserProfile Profile, UserStatus Status)> _known = new();
+    private readonly ConcurrentDictionary<(Guid TenantId, Guid UserId), (UserProfile? Profile, UserStatus Status)> _known = new();
 
     // Bumped by every forget: an answer read before a forget is not remembered after it (it may predate the change).
     private long _generation;
@@ -51,6 +52,7 @@ internal sealed class PostgresTenantDirectory : ITenantDirectory
                             'active') AS status,
                    (SELECT count(pg_notify(@Channel, tenant_id::text)) FROM tenant) AS announced
             """);
+        _statusSql = db.Sql("SELECT status FROM {schema}.users WHERE tenant_id = @TenantId AND user_id = @UserId");
         _findSql = db.Sql(
             "SELECT email, display_name AS DisplayName, subscription_tier AS Tier FROM {schema}.users WHERE tenant_id = @TenantId AND user_id = @UserId");
         listener.Subscribe(RadiantChannels.Users(db), OnStatusChanged, ForgetAll);
@@ -108,6 +110,45 @@ internal sealed class PostgresTenantDirectory : ITenantDirectory
                 return row is { } r ? new UserProfile(user, r.Email, r.DisplayName, Tier: r.Tier is null ? null : DbEnum.Parse<SubscriptionTier>(r.Tier)) : null;
             },
             cancellationToken);
+
+    /// <summary>
+    /// Throws <see cref="Radiant.Errors.RadiantAccountSuspendedException"/> when the caller is suspended: what a service
+    /// that does not come through the HTTP filter checks (the chat pipeline). Answered from memory for a user this
+    /// directory provisioned or checked before (no query in steady state), otherwise read and remembered; a user not yet
+    /// provisioned is active.
+    /// </summary>
+    public async ValueTask RequireActiveAsync(RadiantCaller caller, CancellationToken cancellationToken)
+    {
+        var key = (caller.TenantId, caller.UserId);
+        if (!_known.TryGetValue(key, out var known))
+        {
+            var generation = Interlocked.Read(ref _generation);
+            var stored = await _db.InTenantAsync(
+                caller,
+                (connection, transaction) => connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+                    _statusSql, new { caller.TenantId, caller.UserId }, transaction, cancellationToken: cancellationToken)),
+                cancellationToken);
+            if (stored is null)
+            {
+                return;
+            }
+
+            known = (null, DbEnum.Parse<UserStatus>(stored));
+            if (_known.Count < MaxRemembered)
+            {
+                _known.TryAdd(key, known);
+                if (Interlocked.Read(ref _generation) != generation)
+                {
+                    _known.TryRemove(key, out _);
+                }
+            }
+        }
+
+        if (known.Status == UserStatus.Suspended)
+        {
+            throw new Radiant.Errors.RadiantAccountSuspendedException();
+        }
+    }
 
     /// <summary>Drops what this directory remembers of a user (their status changed).</summary>
     public void Forget(Guid tenantId, Guid userId)

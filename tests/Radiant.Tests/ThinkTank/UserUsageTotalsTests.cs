@@ -1,5 +1,7 @@
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Radiant.Postgres.Tenancy;
 using Radiant.Chat;
 using Radiant.Errors;
 using Radiant.Tests.Chat;
@@ -56,6 +58,8 @@ public sealed class UserUsageTotalsTests(ChatFixture chat) : IClassFixture<ChatF
             {
             }
         });
+        // With a request id of the caller's, the repeated-request check refuses too (in the database).
+        await Assert.ThrowsAsync<RadiantAccountSuspendedException>(() => chat.Chat.GetResponseAsync(user, ChatFixture.Ask("hello", "gpt-4o") with { RequestId = "suspended-1" }, Ct));
         Assert.Equal(before, chat.Peer.RequestCount);
         Assert.Empty(await chat.UsageRecordsAsync(user.TenantId));
 
@@ -63,10 +67,12 @@ public sealed class UserUsageTotalsTests(ChatFixture chat) : IClassFixture<ChatF
         Assert.Equal("fine", (await chat.Chat.GetResponseAsync(user, ChatFixture.Ask("hello", "gpt-4o"), Ct)).Text);
     }
 
+    /// <summary>Changes the status in the database and has the directory forget the user, as the Think Tank service does.</summary>
     private async Task SetStatusAsync(Guid tenantId, Guid userId, string status)
     {
         await using var connection = new NpgsqlConnection(chat.ConnectionString);
         await connection.ExecuteAsync("UPDATE radiant.users SET status = @status WHERE tenant_id = @tenantId AND user_id = @userId", new { tenantId, userId, status });
+        chat.Services.GetRequiredService<PostgresTenantDirectory>().Forget(tenantId, userId);
     }
 
     private async Task<List<Totals>> AggregateOfRecordsAsync(Guid tenantId) => await QueryAsync(
