@@ -23,6 +23,7 @@ builder.Services.AddRadiant()
     .AddSchedulerWorker()
     .AddModelSelection()
     .AddChat()
+    .AddThinkTankUsers()
     .AddHttpApi();
 
 // Chat messages and scheduled prompts call the chat client registered under the model's provider id. The sample

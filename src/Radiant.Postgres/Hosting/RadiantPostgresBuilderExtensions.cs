@@ -91,8 +91,6 @@ public static class RadiantPostgresBuilderExtensions
             services.TryAddSingleton<RowLevelSecurityGuard>();
             services.TryAddSingleton<PostgresTenantDirectory>();
             services.TryAddSingleton<ITenantDirectory>(sp => sp.GetRequiredService<PostgresTenantDirectory>());
-            // The directory remembers users' status and hears of changes on the host's notification connection.
-            RadiantListener.Register(services);
             services.TryAddSingleton<WorkerHealth>();
             services.TryAddSingleton<ConnectionCapacityCheck>();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RadiantStartup>());

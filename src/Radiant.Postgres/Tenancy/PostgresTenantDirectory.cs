@@ -8,24 +8,33 @@ namespace Radiant.Postgres.Tenancy;
 /// Provisions users just in time and answers their status. What it provisioned is remembered (profile and status),
 /// so a steady-state request costs no query; a status change anywhere (<see cref="Forget"/> here, a notification on
 /// <see cref="RadiantChannels.Users"/> from any instance) drops the user's entry, and every reconnect of the listener
-/// drops them all, since changes made meanwhile were not heard.
+/// drops them all, since changes made meanwhile were not heard. A host whose features keep no notification connection
+/// (focus modes and personas only) hears nothing: there an entry is trusted for <see cref="UnheardLifetime"/>, so a
+/// suspension made by another instance applies within that time.
 /// </summary>
 internal sealed class PostgresTenantDirectory : ITenantDirectory
 {
     private const int MaxRemembered = 100_000;
+
+    /// <summary>How long a remembered status is trusted by a host without the notification listener.</summary>
+    internal static readonly TimeSpan UnheardLifetime = TimeSpan.FromSeconds(5);
+
+    private readonly TimeProvider _time;
+    private readonly bool _hears;
     private readonly RadiantDb _db;
     private readonly string _ensureSql;
     private readonly string _findSql;
     private readonly string _statusSql;
     private readonly string _channel;
-    private readonly ConcurrentDictionary<(Guid TenantId, Guid UserId), (UserProfile? Profile, UserStatus Status)> _known = new();
+    private readonly ConcurrentDictionary<(Guid TenantId, Guid UserId), (UserProfile? Profile, UserStatus Status, long At)> _known = new();
 
     // Bumped by every forget: an answer read before a forget is not remembered after it (it may predate the change).
     private long _generation;
 
-    public PostgresTenantDirectory(RadiantDb db, RadiantListener listener)
+    public PostgresTenantDirectory(RadiantDb db, IServiceProvider services, TimeProvider time)
     {
         _db = db;
+        _time = time;
         _channel = RadiantChannels.Pricing(db);
         // One statement: concurrent first requests of the same user both succeed, and an unchanged profile is not
         // rewritten. A new tenant is announced so every pricing engine can price it (at the defaults) right away. The
@@ -55,7 +64,13 @@ internal sealed class PostgresTenantDirectory : ITenantDirectory
         _statusSql = db.Sql("SELECT status FROM {schema}.users WHERE tenant_id = @TenantId AND user_id = @UserId");
         _findSql = db.Sql(
             "SELECT email, display_name AS DisplayName, subscription_tier AS Tier FROM {schema}.users WHERE tenant_id = @TenantId AND user_id = @UserId");
-        listener.Subscribe(RadiantChannels.Users(db), OnStatusChanged, ForgetAll);
+        // The listener runs when a feature needs it (pricing, teams, the outbox...); a host without one opens no
+        // connection for this alone.
+        if (services.GetService(typeof(RadiantListener)) is RadiantListener listener)
+        {
+            _hears = true;
+            listener.Subscribe(RadiantChannels.Users(db), OnStatusChanged, ForgetAll);
+        }
     }
 
     public async Task<UserStatus> EnsureUserAsync(UserProfile profile, CancellationToken cancellationToken = default)
@@ -63,7 +78,7 @@ internal sealed class PostgresTenantDirectory : ITenantDirectory
         ArgumentNullException.ThrowIfNull(profile);
         var user = profile.User;
         var key = (user.TenantId, user.UserId);
-        if (_known.TryGetValue(key, out var known) && known.Profile == profile)
+        if (_known.TryGetValue(key, out var known) && known.Profile == profile && Trusted(known.At))
         {
             return known.Status;
         }
@@ -90,7 +105,7 @@ internal sealed class PostgresTenantDirectory : ITenantDirectory
             _known.Clear();
         }
 
-        _known[key] = (profile, status);
+        _known[key] = (profile, status, _time.GetTimestamp());
         if (Interlocked.Read(ref _generation) != generation)
         {
             // A status change was heard while this answer was on its way: it may be older than the change.
@@ -120,7 +135,7 @@ internal sealed class PostgresTenantDirectory : ITenantDirectory
     public async ValueTask RequireActiveAsync(RadiantCaller caller, CancellationToken cancellationToken)
     {
         var key = (caller.TenantId, caller.UserId);
-        if (!_known.TryGetValue(key, out var known))
+        if (!_known.TryGetValue(key, out var known) || !Trusted(known.At))
         {
             var generation = Interlocked.Read(ref _generation);
             var stored = await _db.InTenantAsync(
@@ -133,10 +148,10 @@ internal sealed class PostgresTenantDirectory : ITenantDirectory
                 return;
             }
 
-            known = (null, DbEnum.Parse<UserStatus>(stored));
+            known = (null, DbEnum.Parse<UserStatus>(stored), _time.GetTimestamp());
             if (_known.Count < MaxRemembered)
             {
-                _known.TryAdd(key, known);
+                _known[key] = known;
                 if (Interlocked.Read(ref _generation) != generation)
                 {
                     _known.TryRemove(key, out _);
@@ -172,6 +187,8 @@ internal sealed class PostgresTenantDirectory : ITenantDirectory
             ForgetAll();
         }
     }
+
+    private bool Trusted(long rememberedAt) => _hears || _time.GetElapsedTime(rememberedAt) < UnheardLifetime;
 
     private void ForgetAll()
     {

@@ -66,11 +66,34 @@ public sealed class ThinkTankUserStreamingTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task An_instance_without_a_notification_connection_applies_a_suspension_within_the_lifetime_of_what_it_remembered()
+    {
+        var connectionString = await server.CreateDatabaseAsync("tt_unheard", Ct);
+        await using var first = await FaultApi.StartAsync(connectionString, r => r.AddThinkTankUsers());
+        await using var second = await FaultApi.StartAsync(connectionString);
+        var admin = RadiantApi.NewAdmin();
+        var user = RadiantApi.NewUser(admin.TenantId);
+        Assert.Equal(HttpStatusCode.OK, (await second.As(user).GetAsync("/api/personas", Ct)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await first.As(admin).PostAsync($"/api/admin/thinktank/users/{user.UserId}/suspend", null, Ct)).StatusCode);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        HttpStatusCode status;
+        while ((status = (await second.As(user).GetAsync("/api/personas", Ct)).StatusCode) == HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        Assert.True(clock.Elapsed < Radiant.Postgres.Tenancy.PostgresTenantDirectory.UnheardLifetime + TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
     public async Task A_suspension_through_one_instance_is_enforced_by_another_that_remembered_the_user_as_active()
     {
         var connectionString = await server.CreateDatabaseAsync("tt_instances", Ct);
         await using var first = await FaultApi.StartAsync(connectionString, r => r.AddThinkTankUsers());
-        await using var second = await FaultApi.StartAsync(connectionString);
+        // The second instance keeps a notification connection (teams use one): it hears the change.
+        await using var second = await FaultApi.StartAsync(connectionString, r => r.AddTeams());
         var admin = RadiantApi.NewAdmin();
         var user = RadiantApi.NewUser(admin.TenantId);
         Assert.Equal(HttpStatusCode.OK, (await second.As(user).GetAsync("/api/personas", Ct)).StatusCode);
