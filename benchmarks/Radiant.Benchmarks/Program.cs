@@ -40,6 +40,12 @@ if (args.Length > 0 && args[0] == "analytics")
     return await Radiant.Benchmarks.Analytics.AnalyticsRun.RunAsync(args[1..]);
 }
 
+// `-- thinktank-export [users]`: peak memory and throughput of the Think Tank users' CSV export (default 1,000,000 users).
+if (args.Length > 0 && args[0] == "thinktank-export")
+{
+    return await Radiant.Benchmarks.ThinkTank.ExportRun.RunAsync(args[1..]);
+}
+
 // `-- scheduler-worker ...`: one worker process of the `scheduler` run (started by it, not by hand).
 if (args.Length > 0 && args[0] == "scheduler-worker")
 {

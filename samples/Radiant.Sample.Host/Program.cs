@@ -24,6 +24,7 @@ builder.Services.AddRadiant()
     .AddModelSelection()
     .AddChat()
     .AddAnalytics()
+    .AddThinkTankUsers()
     .AddHttpApi();
 
 // Chat messages and scheduled prompts call the chat client registered under the model's provider id. The sample

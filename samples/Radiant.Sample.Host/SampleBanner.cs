@@ -24,7 +24,8 @@ public static class SampleBanner
         var users = string.Join(Environment.NewLine, DemoUsers.All.Select(u =>
             $"  {u.Email,-18} password {u.Password,-12} tenant {u.TenantName,-7}{(u.IsAdmin ? " admin" : "")}"));
         var adminCalls = string.Join(Environment.NewLine, DemoUsers.Admins.Select(a =>
-            $"  curl -u {a.Email}:{a.Password} {url}/api/admin/focus-modes      ({a.TenantName}'s admin)"));
+            $"  curl -u {a.Email}:{a.Password} {url}/api/admin/focus-modes      ({a.TenantName}'s admin)" + Environment.NewLine +
+            $"  curl -u {a.Email}:{a.Password} '{url}/api/admin/thinktank/users?sort=spend'      ({a.TenantName}'s users with requests, tokens, spend; /stats, /export for CSV)"));
         var analytics = DemoUsers.Admins.First();
         const string persona = """{"name":"Sage","systemPrompt":"You are wise.","traits":["calm"]}""";
         const string chat = """{"messages":[{"role":"user","content":"Explain row-level security in one paragraph"}]}""";

@@ -50,6 +50,13 @@ public sealed class RadiantNotFoundException(string resource, object id)
 /// <summary>The caller may see the resource but not perform this operation on it (for example, edit another user's persona).</summary>
 public sealed class RadiantForbiddenException(string message) : RadiantException(message);
 
+/// <summary>
+/// The caller's account is suspended by a tenant admin: every request is refused (HTTP 403) until the account is
+/// reactivated.
+/// </summary>
+public sealed class RadiantAccountSuspendedException()
+    : RadiantException("Your account is suspended. Contact your administrator to have it reactivated.");
+
 /// <summary>The operation conflicts with the current state (for example, a duplicate name).</summary>
 public sealed class RadiantConflictException(string message, Exception? innerException = null)
     : RadiantException(message, innerException);

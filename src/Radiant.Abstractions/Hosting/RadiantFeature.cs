@@ -32,4 +32,7 @@ public enum RadiantFeature
 
     /// <summary>Usage analytics read from rollups of the usage records, with partition maintenance (<c>AddAnalytics</c>).</summary>
     Analytics,
+
+    /// <summary>The Think Tank admin's user list, stats, export and suspension (<c>AddThinkTankUsers</c>).</summary>
+    ThinkTankUsers,
 }

@@ -123,6 +123,13 @@ public static class RadiantServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Enables the Think Tank admin's user management (<c>IThinkTankUserService</c>): the tenant's users with their
+    /// requests, tokens, spend and last activity, the stats above the list, a streamed export, and suspension. A
+    /// suspended user is refused everywhere whether or not this feature is enabled; this enables managing it.
+    /// </summary>
+    public static IRadiantBuilder AddThinkTankUsers(this IRadiantBuilder builder) => builder.Enable(RadiantFeature.ThinkTankUsers);
+
+    /// <summary>
     /// For storage providers: installs <paramref name="provider"/>, which registers every feature enabled so far and
     /// every one enabled later. A host uses one provider; installing the same one again does nothing.
     /// </summary>

@@ -11,6 +11,7 @@ using Radiant.Pricing;
 using Radiant.Registry;
 using Radiant.Scheduling;
 using Radiant.Teams;
+using Radiant.ThinkTank;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -72,6 +73,11 @@ public static partial class RadiantEndpointRouteBuilderExtensions
         if (registered.IsService(typeof(IUsageAnalyticsService)))
         {
             group.MapRadiantAnalytics();
+        }
+
+        if (registered.IsService(typeof(IThinkTankUserService)))
+        {
+            group.MapRadiantThinkTankUsers();
         }
 
         return group;

@@ -34,6 +34,12 @@ public sealed class RadiantHttpOptions
     public string TenantNameClaimType { get; set; } = "tenant_name";
 
     /// <summary>
+    /// Optional claim holding the user's subscription tier (<c>free</c>, <c>pro</c>, <c>team</c> or <c>enterprise</c>),
+    /// stored for the Think Tank user list and its tier filter. Default <c>subscription_tier</c>; other values are ignored.
+    /// </summary>
+    public string SubscriptionTierClaimType { get; set; } = "subscription_tier";
+
+    /// <summary>
     /// Role required by the default <see cref="AdminPolicy"/> (checked with <see cref="ClaimsPrincipal.IsInRole"/>).
     /// Default <c>admin</c>. Ignored when the host defines the policy itself.
     /// </summary>

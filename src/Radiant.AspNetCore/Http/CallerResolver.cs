@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using Radiant.AspNetCore.Hosting;
@@ -7,14 +6,12 @@ using Radiant.Tenancy;
 namespace Radiant.AspNetCore.Http;
 
 /// <summary>
-/// Turns the authenticated principal into a <see cref="RadiantCaller"/> and provisions the tenant and user just in time.
-/// A profile already provisioned by this process is not written again, so steady-state requests cost no extra query.
+/// Turns the authenticated principal into a <see cref="RadiantCaller"/> and provisions the tenant and user just in time,
+/// learning the user's status in the same round trip. The directory remembers what it provisioned, so steady-state
+/// requests cost no extra query.
 /// </summary>
 internal sealed class CallerResolver(IOptions<RadiantHttpOptions> options, ITenantDirectory directory)
 {
-    private const int MaxRemembered = 100_000;
-    private readonly ConcurrentDictionary<UserProfile, bool> _provisioned = new();
-
     public bool TryRead(ClaimsPrincipal principal, out UserProfile profile, out string problem)
     {
         var settings = options.Value;
@@ -37,24 +34,23 @@ internal sealed class CallerResolver(IOptions<RadiantHttpOptions> options, ITena
             RadiantCaller.ForUser(tenantId, userId),
             principal.FindFirst(settings.EmailClaimType)?.Value ?? principal.FindFirst(ClaimTypes.Email)?.Value,
             principal.FindFirst(settings.NameClaimType)?.Value ?? principal.FindFirst(ClaimTypes.Name)?.Value,
-            principal.FindFirst(settings.TenantNameClaimType)?.Value);
+            principal.FindFirst(settings.TenantNameClaimType)?.Value,
+            Tier(principal.FindFirst(settings.SubscriptionTierClaimType)?.Value));
         problem = string.Empty;
         return true;
     }
 
-    public async ValueTask ProvisionAsync(UserProfile profile, CancellationToken cancellationToken)
+    /// <summary>Provisions the caller and returns their status.</summary>
+    public Task<UserStatus> ProvisionAsync(UserProfile profile, CancellationToken cancellationToken) =>
+        directory.EnsureUserAsync(profile, cancellationToken);
+
+    /// <summary>The tier a claim names (free, pro, team, enterprise; any case); anything else is no tier (the stored one stays).</summary>
+    private static SubscriptionTier? Tier(string? claim) => claim?.Trim().ToLowerInvariant() switch
     {
-        if (_provisioned.ContainsKey(profile))
-        {
-            return;
-        }
-
-        await directory.EnsureUserAsync(profile, cancellationToken);
-        if (_provisioned.Count >= MaxRemembered)
-        {
-            _provisioned.Clear();
-        }
-
-        _provisioned.TryAdd(profile, true);
-    }
+        "free" => SubscriptionTier.Free,
+        "pro" => SubscriptionTier.Pro,
+        "team" => SubscriptionTier.Team,
+        "enterprise" => SubscriptionTier.Enterprise,
+        _ => null,
+    };
 }

@@ -46,6 +46,14 @@ internal static partial class RadiantEndpointFilters
         {
             return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status404NotFound, title: "Not found.");
         }
+        catch (RadiantAccountSuspendedException e)
+        {
+            return TypedResults.Problem(
+                e.Message,
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Account suspended.",
+                extensions: new Dictionary<string, object?> { ["code"] = "account_suspended" });
+        }
         catch (RadiantForbiddenException e)
         {
             return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.");
@@ -112,7 +120,8 @@ internal static partial class RadiantEndpointFilters
     }
 
     /// <summary>
-    /// Reads the tenant and user from the principal, provisions them, and stores the caller for the handler. Whether
+    /// Reads the tenant and user from the principal, provisions them, refuses a suspended user (403, "Your account is
+    /// suspended..."), and stores the caller for the handler. Whether
     /// the caller administers the tenant is the host's <see cref="RadiantHttpOptions.AdminPolicy"/>, evaluated once
     /// here; routes marked <see cref="TenantAdminOnly"/> answer 403 to everyone else. What an admin may do beyond
     /// that is the services' decision.
@@ -138,7 +147,12 @@ internal static partial class RadiantEndpointFilters
             return TypedResults.Problem("Only tenant admins may use this route.", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.");
         }
 
-        await resolver.ProvisionAsync(profile, http.RequestAborted);
+        // The provisioning round trip (none once the directory remembers the user) answers the status too.
+        if (await resolver.ProvisionAsync(profile, http.RequestAborted) == UserStatus.Suspended)
+        {
+            throw new RadiantAccountSuspendedException();
+        }
+
         http.Items[CallerKey] = profile.User with { IsTenantAdmin = admin.Succeeded };
         return await next(context);
     }

@@ -11,6 +11,7 @@ using Radiant.Pricing;
 using Radiant.Registry;
 using Radiant.Scheduling;
 using Radiant.Teams;
+using Radiant.ThinkTank;
 
 namespace Radiant.AspNetCore.Http;
 
@@ -32,6 +33,9 @@ namespace Radiant.AspNetCore.Http;
 [JsonSerializable(typeof(ModelPerformanceReport))]
 [JsonSerializable(typeof(TopUsers))]
 [JsonSerializable(typeof(UserModelBreakdown))]
+[JsonSerializable(typeof(ThinkTankUser))]
+[JsonSerializable(typeof(Page<ThinkTankUser>))]
+[JsonSerializable(typeof(ThinkTankUserStats))]
 [JsonSerializable(typeof(RadiantChatRequest))]
 [JsonSerializable(typeof(RadiantChatResponse))]
 [JsonSerializable(typeof(RadiantChatUpdate))]

@@ -66,16 +66,39 @@ internal readonly record struct TextValue(string Value, string? Error) : IReques
     }
 }
 
-/// <summary>An instant from the query, ISO 8601 with an offset or Z (<c>2026-05-01T00:00:00Z</c>).</summary>
+/// <summary>An instant from the query, ISO 8601 with a time zone (<c>2025-06-01T00:00:00Z</c>) or a date (<c>2025-06-01</c>, midnight UTC).</summary>
 internal readonly record struct InstantValue(DateTimeOffset Value, string? Error) : IRequestValue
 {
+    private static readonly string[] Formats = ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd'T'HH:mmK"];
+
     public static bool TryParse(string? text, IFormatProvider? provider, out InstantValue value)
     {
-        value = text is { Length: > 0 and <= 40 }
-                && (text.EndsWith('Z') || text.EndsWith('z') || text.LastIndexOfAny(['+', '-']) > 10)
-                && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant)
-            ? new InstantValue(instant.ToUniversalTime(), null)
-            : new InstantValue(default, "must be an ISO 8601 instant with its offset, such as 2026-05-01T00:00:00Z.");
+        value = DateTimeOffset.TryParseExact(
+                text, Formats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var instant)
+            ? new InstantValue(instant, null)
+            : new InstantValue(default, "must be an ISO 8601 instant such as 2025-06-01T00:00:00Z, or a date such as 2025-06-01.");
+        return true;
+    }
+}
+
+/// <summary>One of an enum's API names from the query (its <see cref="System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute"/> names).</summary>
+internal readonly record struct EnumValue<T>(T Value, string? Error) : IRequestValue
+    where T : struct, Enum
+{
+    private static readonly Dictionary<string, T> ByName = typeof(T)
+        .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+        .ToDictionary(
+            f => System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute>(f)?.Name ?? f.Name,
+            f => (T)f.GetValue(null)!,
+            StringComparer.Ordinal);
+
+    private static readonly string Expected = string.Join(", ", ByName.Keys);
+
+    public static bool TryParse(string? text, IFormatProvider? provider, out EnumValue<T> value)
+    {
+        value = text is not null && ByName.TryGetValue(text, out var member)
+            ? new EnumValue<T>(member, null)
+            : new EnumValue<T>(default, $"must be one of: {Expected}.");
         return true;
     }
 }

@@ -40,12 +40,14 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
     private readonly TimeProvider _time;
     private readonly ChatMetrics _metrics;
     private readonly ILogger<PostgresRadiantChat> _logger;
+    private readonly PostgresTenantDirectory _directory;
 
     public PostgresRadiantChat(
         ChatPlanner planner, RadiantDb db, UsageRecords usage, IPricingEngine pricing, IModelHealth health, ITeamService teams, TeamMetering metering,
         ModelSelectionStore selection, IServiceProvider services, IOptions<RadiantChatOptions> options, TimeProvider time, ChatMetrics metrics,
-        ILogger<PostgresRadiantChat> logger)
+        PostgresTenantDirectory directory, ILogger<PostgresRadiantChat> logger)
     {
+        _directory = directory;
         _planner = planner;
         _db = db;
         _usage = usage;
@@ -260,6 +262,13 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
     /// <summary>Reserves for the attempt's candidate (shrinking the reply to the cost limit and the team) and finds its client.</summary>
     private async Task<Call> BeginAsync(RadiantCaller caller, ChatPlan plan, int attempt, CancellationToken cancellationToken)
     {
+        if (attempt == 1)
+        {
+            // Every path (IRadiantChat, the middleware, scheduled runs) starts here: a suspended user is refused before
+            // anything is reserved or sent. From the directory's memory in steady state, so no query.
+            await _directory.RequireActiveAsync(caller, cancellationToken);
+        }
+
         var candidate = plan.Candidates[attempt - 1];
         var client = plan.Client ?? _services.GetKeyedService<IChatClient>(candidate.ProviderId) ?? _services.GetService<IChatClient>()
             ?? throw new InvalidOperationException(

@@ -19,12 +19,14 @@ using Radiant.Postgres.Registry;
 using Radiant.Postgres.Routing;
 using Radiant.Postgres.Scheduling;
 using Radiant.Postgres.Teams;
+using Radiant.Postgres.ThinkTank;
 using Radiant.Postgres.Tenancy;
 using Radiant.Pricing;
 using Radiant.Registry;
 using Radiant.Routing;
 using Radiant.Scheduling;
 using Radiant.Teams;
+using Radiant.ThinkTank;
 
 namespace Radiant.Postgres.Hosting;
 
@@ -106,6 +108,9 @@ internal sealed class PostgresStorageProvider : IRadiantStorageProvider
                 services.TryAddSingleton<IUsageAnalyticsService, PostgresUsageAnalyticsService>();
                 services.TryAddSingleton<UsagePartitionWorker>();
                 services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, UsagePartitionWorker>(sp => sp.GetRequiredService<UsagePartitionWorker>()));
+                break;
+            case RadiantFeature.ThinkTankUsers:
+                services.TryAddSingleton<IThinkTankUserService, PostgresThinkTankUserService>();
                 break;
             default:
                 throw new NotSupportedException($"The PostgreSQL provider does not implement the Radiant feature '{feature}'; upgrade Radiant.Postgres.");

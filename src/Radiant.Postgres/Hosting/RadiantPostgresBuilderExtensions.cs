@@ -89,7 +89,8 @@ public static class RadiantPostgresBuilderExtensions
             services.TryAddSingleton<IRadiantSchemaMigrator, SchemaMigrator>();
             services.TryAddSingleton<SchemaVersionCheck>();
             services.TryAddSingleton<RowLevelSecurityGuard>();
-            services.TryAddSingleton<ITenantDirectory, PostgresTenantDirectory>();
+            services.TryAddSingleton<PostgresTenantDirectory>();
+            services.TryAddSingleton<ITenantDirectory>(sp => sp.GetRequiredService<PostgresTenantDirectory>());
             services.TryAddSingleton<WorkerHealth>();
             services.TryAddSingleton<ConnectionCapacityCheck>();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RadiantStartup>());

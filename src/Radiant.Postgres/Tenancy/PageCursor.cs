@@ -78,6 +78,9 @@ internal static class PageCursor
                     case int n:
                         writer.WriteNumberValue(n);
                         break;
+                    case decimal n:
+                        writer.WriteNumberValue(n);
+                        break;
                     case string s:
                         writer.WriteStringValue(s);
                         break;

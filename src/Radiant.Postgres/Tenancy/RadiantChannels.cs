@@ -21,6 +21,9 @@ internal static class RadiantChannels
     /// <summary>A notification was queued in the outbox: dispatchers deliver it now.</summary>
     public static string Outbox(RadiantDb db) => For(db.Schema.Trim('"'), "outbox");
 
+    /// <summary>A user's status changed; the payload is <c>tenantId:userId</c>. Every directory forgets what it remembered of that user.</summary>
+    public static string Users(RadiantDb db) => For(db.Schema.Trim('"'), "users");
+
     /// <summary>
     /// The channel of <paramref name="purpose"/> in <paramref name="schema"/>: <c>&lt;schema&gt;_&lt;purpose&gt;</c> when that
     /// fits in <see cref="MaxLength"/> bytes, otherwise <c>&lt;schema prefix&gt;_&lt;hash&gt;_&lt;purpose&gt;</c>, exactly

@@ -32,7 +32,7 @@ public sealed class RadiantApi(PostgresServer server) : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.Services.AddAuthentication(HeaderAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, null);
-        builder.Services.AddRadiant().UseTestPostgres(connectionString).AddFocusModes().AddPersonas().AddPricing().AddTeams().AddScheduler().AddModelSelection().AddChat().AddAnalytics().AddHttpApi();
+        builder.Services.AddRadiant().UseTestPostgres(connectionString).AddFocusModes().AddPersonas().AddPricing().AddTeams().AddScheduler().AddModelSelection().AddChat().AddAnalytics().AddThinkTankUsers().AddHttpApi();
         builder.Services.AddOpenApi();
 
         _app = builder.Build();

@@ -91,6 +91,22 @@ public sealed class SampleHostTests(PostgresServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_demo_admin_lists_exports_and_counts_the_tenants_think_tank_users()
+    {
+        var admin = Client("admin@acme.test", "admin-demo");
+        await Client("user@acme.test", "user-demo").GetStringAsync("/api/personas", Ct);
+
+        var users = JsonDocument.Parse(await admin.GetStringAsync("/api/admin/thinktank/users?sort=email", Ct)).RootElement;
+        var stats = JsonDocument.Parse(await admin.GetStringAsync("/api/admin/thinktank/users/stats", Ct)).RootElement;
+        var csv = await admin.GetStringAsync("/api/admin/thinktank/users/export", Ct);
+
+        Assert.Contains(users.GetProperty("items").EnumerateArray(), u => u.GetProperty("email").GetString() == "user@acme.test");
+        Assert.True(stats.GetProperty("totalUsers").GetInt64() >= 2);
+        Assert.Contains("user@acme.test", csv, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Client("user@acme.test", "user-demo").GetAsync("/api/admin/thinktank/users", Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task Each_demo_tenant_has_a_seeded_admin_who_administers_only_that_tenant()
     {
         var acme = Client("admin@acme.test", "admin-demo");

@@ -41,6 +41,9 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
         { "outbox", "INSERT INTO radiant.outbox (tenant_id, id, topic, payload) VALUES (@tenant, gen_random_uuid(), 'price_change', '{}')" },
         { "domain_modes", "INSERT INTO radiant.domain_modes (tenant_id, mode) VALUES (@tenant, 'legal')" },
         { "model_preferences", "INSERT INTO radiant.model_preferences (tenant_id, user_id) VALUES (@tenant, @user)" },
+        { "user_usage_totals", "INSERT INTO radiant.user_usage_totals (tenant_id, user_id) VALUES (@tenant, @user) ON CONFLICT DO NOTHING" },
+        { "user_usage_months", "INSERT INTO radiant.user_usage_months (tenant_id, month, user_id) VALUES (@tenant, date_trunc('month', now())::date, @user)" },
+        { "user_status_events", "INSERT INTO radiant.user_status_events (tenant_id, id, user_id, status, changed_by, changed_at) VALUES (@tenant, gen_random_uuid(), @user, 'suspended', @user, now())" },
         { "usage_records", "INSERT INTO radiant.usage_records (tenant_id, id, request_id, attempt, user_id, model_id, provider_id, routing_rule, input_tokens, output_tokens, charge, pricing_version, latency_ms, outcome) VALUES (@tenant, gen_random_uuid(), gen_random_uuid()::text, 1, @user, 'gpt-4o', 'openai', 'requested', 1, 1, 0, 1, 1, 'completed')" },
         { "usage_record_keys", "INSERT INTO radiant.usage_record_keys (tenant_id, request_id, attempt, answered) VALUES (@tenant, gen_random_uuid()::text, 1, true)" },
         { "usage_rollup_model_hourly", "INSERT INTO radiant.usage_rollup_model_hourly (tenant_id, bucket, model_id, provider_id, requests, completed, failed, input_tokens, output_tokens, cached_tokens, charge, latency_ms_sum, first_token_ms_sum, first_token_count, latency_histogram) VALUES (@tenant, '2001-01-01', 'm', 'p', 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, '{}')" },
@@ -172,16 +175,25 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
         await using (var tx = await RawSql.BeginAsAppAsync(connection, stranger.TenantId, stranger.UserId))
         {
             Assert.Equal(0, await RawSql.CountAsync(connection, tx, $"SELECT count(*) FROM radiant.{table} WHERE tenant_id = '{owner.TenantId}'"));
-            if (await RawSql.CountAsync(connection, tx, $"SELECT count(*) FROM (SELECT has_table_privilege('radiant.{table}', 'UPDATE') AND has_table_privilege('radiant.{table}', 'DELETE') AS p) x WHERE p") == 1)
+            var mayUpdate = await RawSql.CountAsync(connection, tx, $"SELECT count(*) FROM (SELECT has_table_privilege('radiant.{table}', 'UPDATE') AS p) x WHERE p") == 1;
+            var mayDelete = await RawSql.CountAsync(connection, tx, $"SELECT count(*) FROM (SELECT has_table_privilege('radiant.{table}', 'DELETE') AS p) x WHERE p") == 1;
+            if (mayUpdate)
             {
                 Assert.Equal(0, await RawSql.ExecuteAsync(connection, tx, $"UPDATE radiant.{table} SET tenant_id = tenant_id WHERE tenant_id = '{owner.TenantId}'"));
+            }
+
+            if (mayDelete)
+            {
                 Assert.Equal(0, await RawSql.ExecuteAsync(connection, tx, $"DELETE FROM radiant.{table} WHERE tenant_id = '{owner.TenantId}'"));
             }
             else
             {
-                // Written once (usage records and their keys) or only added to (the rollups, by the records' trigger): the
-                // application role may not remove any row, its own tenant's included.
-                Assert.True(table.StartsWith("usage_", StringComparison.Ordinal), table);
+                // Written once (usage records and their keys) or only ever added to (the rollups, by the records' trigger;
+                // the users' usage totals; the status audit): the application role may not remove any row, its own
+                // tenant's included.
+                Assert.True(
+                    table.StartsWith("usage_", StringComparison.Ordinal) || ((string[])["user_usage_totals", "user_usage_months", "user_status_events"]).Contains(table),
+                    table);
             }
         }
 
@@ -382,6 +394,14 @@ public sealed class RowLevelSecurityTests(RadiantDatabase db) : IClassFixture<Ra
             usageTx,
             (string)TenantTables.Single(row => (string)row.Data.Item1 == "usage_record_keys").Data.Item2,
             ("tenant", owner.TenantId));
+
+        // The Think Tank users' month of usage and a status change (their totals row came with the user).
+        foreach (var table in new[] { "user_usage_months", "user_status_events" })
+        {
+            await RawSql.ExecuteAsync(
+                connection, usageTx, (string)TenantTables.Single(row => (string)row.Data.Item1 == table).Data.Item2, ("tenant", owner.TenantId), ("user", owner.UserId));
+        }
+
         await usageTx.CommitAsync(Ct);
         return (owner, persona);
     }
