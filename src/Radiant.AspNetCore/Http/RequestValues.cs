@@ -66,17 +66,19 @@ internal readonly record struct TextValue(string Value, string? Error) : IReques
     }
 }
 
-/// <summary>An instant from the query, ISO 8601 with a time zone (<c>2025-06-01T00:00:00Z</c>) or a date (<c>2025-06-01</c>, midnight UTC).</summary>
+/// <summary>An instant from the query, ISO 8601 with its offset (<c>2025-06-01T00:00:00Z</c>) or a date (<c>2025-06-01</c>, midnight UTC); a time without an offset is refused.</summary>
 internal readonly record struct InstantValue(DateTimeOffset Value, string? Error) : IRequestValue
 {
     private static readonly string[] Formats = ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd'T'HH:mmK"];
 
     public static bool TryParse(string? text, IFormatProvider? provider, out InstantValue value)
     {
-        value = DateTimeOffset.TryParseExact(
+        // A time without its offset is ambiguous (whose midnight?): refused, while a bare date is midnight UTC.
+        var offsetGiven = text is not null && (!text.Contains('T', StringComparison.Ordinal) || text.EndsWith('Z') || text.EndsWith('z') || text.LastIndexOfAny(['+', '-']) > 10);
+        value = offsetGiven && DateTimeOffset.TryParseExact(
                 text, Formats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var instant)
             ? new InstantValue(instant, null)
-            : new InstantValue(default, "must be an ISO 8601 instant such as 2025-06-01T00:00:00Z, or a date such as 2025-06-01.");
+            : new InstantValue(default, "must be an ISO 8601 instant with its offset, such as 2025-06-01T00:00:00Z, or a date such as 2025-06-01.");
         return true;
     }
 }

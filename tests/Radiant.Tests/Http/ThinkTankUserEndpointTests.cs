@@ -82,17 +82,18 @@ public sealed class ThinkTankUserEndpointTests(RadiantApi api) : IClassFixture<R
         var tenant = Guid.NewGuid();
         var admin = RadiantApi.NewAdmin(tenant);
         var quoted = await UserAsync(tenant, "q@x.test", "Smith, \"Jr\"");
-        var formula = await UserAsync(tenant, "f@x.test", "=HYPERLINK(\"http://evil\")");
+        // "fo": no prefix of the admin's generated (hexadecimal) identity can match it.
+        var formula = await UserAsync(tenant, "fo@x.test", "=HYPERLINK(\"http://evil\")");
         await UserAsync(tenant, "zed@other.test", "Zed Ünal");
         await RecordAsync(quoted, 1.5m);
 
-        var response = await api.As(admin).GetAsync("/api/admin/thinktank/users/export?search=f&sort=email", Ct);
+        var response = await api.As(admin).GetAsync("/api/admin/thinktank/users/export?search=fo&sort=email", Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
         Assert.StartsWith("attachment; filename=\"thinktank-users-", response.Content.Headers.ContentDisposition?.ToString(), StringComparison.Ordinal);
         var filtered = Encoding.UTF8.GetString(await response.Content.ReadAsByteArrayAsync(Ct)).TrimStart('\uFEFF').Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, filtered.Length);
-        Assert.StartsWith($"{formula.UserId},f@x.test,\"'=HYPERLINK(\"\"http://evil\"\")\",,active,0,0,0,0,0,0.00,,", filtered[1], StringComparison.Ordinal);
+        Assert.StartsWith($"{formula.UserId},fo@x.test,\"'=HYPERLINK(\"\"http://evil\"\")\",,active,0,0,0,0,0,0.00,,", filtered[1], StringComparison.Ordinal);
 
         var all = await api.As(admin).GetAsync("/api/admin/thinktank/users/export?sort=spend", Ct);
         var bytes = await all.Content.ReadAsByteArrayAsync(Ct);
