@@ -23,10 +23,11 @@ internal sealed class ChatPlanner
     private readonly ITokenCounter _tokens;
     private readonly IPricingEngine _pricing;
     private readonly ModelRoutingOptions _routing;
+    private readonly TimeProvider _time;
 
     public ChatPlanner(
         IModelPreferenceService preferences, IPersonaService personas, IModelRouter router, ITokenCounter tokens, IPricingEngine pricing,
-        IOptions<ModelRoutingOptions> routing)
+        IOptions<ModelRoutingOptions> routing, TimeProvider time)
     {
         _preferences = preferences;
         _personas = personas;
@@ -34,6 +35,7 @@ internal sealed class ChatPlanner
         _tokens = tokens;
         _pricing = pricing;
         _routing = routing.Value;
+        _time = time;
     }
 
     public ITokenCounter Tokens => _tokens;
@@ -100,7 +102,7 @@ internal sealed class ChatPlanner
             throw new RadiantValidationException("modelId", $"'{modelId}' is not a registry model enabled for this tenant.");
         }
 
-        if (!_pricing.Current.TryQuote(context.Caller.TenantId, model.Id, 0, 0, DateTimeOffset.UtcNow, out _))
+        if (!_pricing.Current.TryQuote(context.Caller.TenantId, model.Id, 0, 0, _time.GetUtcNow(), out _))
         {
             await _pricing.RefreshAsync(cancellationToken);
         }
