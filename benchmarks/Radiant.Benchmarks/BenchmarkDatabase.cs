@@ -55,21 +55,7 @@ internal sealed class BenchmarkDatabase : IAsyncDisposable
         var server = await LocalPostgresServer.StartThrowawayAsync(cancellationToken);
         try
         {
-            await using (var admin = new NpgsqlConnection(server.ConnectionString))
-            {
-                await admin.OpenAsync(cancellationToken);
-                await using var logins = new NpgsqlCommand(
-                    $"""
-                    CREATE ROLE radiant_app NOLOGIN;
-                    CREATE ROLE {OwnerLogin} LOGIN PASSWORD '{Password}';
-                    CREATE ROLE {ServiceLogin} LOGIN PASSWORD '{Password}' IN ROLE radiant_app;
-                    """,
-                    admin);
-                await logins.ExecuteNonQueryAsync(cancellationToken);
-                await using var create = new NpgsqlCommand($"CREATE DATABASE radiant_bench OWNER {OwnerLogin}", admin);
-                await create.ExecuteNonQueryAsync(cancellationToken);
-            }
-
+            await CreateWithLoginsAsync(server, "radiant_bench", Password, cancellationToken);
             var builder = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "radiant_bench" };
             return new BenchmarkDatabase(server, builder.ConnectionString);
         }
@@ -78,6 +64,36 @@ internal sealed class BenchmarkDatabase : IAsyncDisposable
             await server.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Creates database <paramref name="name"/> on <paramref name="server"/> with the production logins of the README:
+    /// <c>{name}_owner</c> owns it (migrations, the catalogue sync) and <c>{name}_service</c> is only a member of
+    /// <c>radiant_app</c>. Returns both logins' connection strings.
+    /// </summary>
+    public static async Task<(string Service, string Owner)> CreateWithLoginsAsync(
+        LocalPostgresServer server, string name, string password, CancellationToken cancellationToken)
+    {
+        await using (var admin = new NpgsqlConnection(server.ConnectionString))
+        {
+            await admin.OpenAsync(cancellationToken);
+            await using var logins = new NpgsqlCommand(
+                $"""
+                CREATE ROLE radiant_app NOLOGIN;
+                CREATE ROLE {name}_owner LOGIN PASSWORD '{password}';
+                CREATE ROLE {name}_service LOGIN PASSWORD '{password}' IN ROLE radiant_app;
+                """,
+                admin);
+            await logins.ExecuteNonQueryAsync(cancellationToken);
+            // CREATE DATABASE cannot share a batch: the batch is one implicit transaction.
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name} OWNER {name}_owner", admin);
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var database = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = name, Password = password };
+        return (
+            new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = $"{name}_service" }.ConnectionString,
+            new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = $"{name}_owner" }.ConnectionString);
     }
 
     /// <summary>

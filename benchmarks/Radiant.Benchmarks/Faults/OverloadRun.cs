@@ -43,7 +43,8 @@ internal static class OverloadRun
 
         Console.WriteLine($"Starting a throwaway PostgreSQL cluster (max_connections {ServerMaxConnections})...");
         await using var server = await LocalPostgresServer.StartThrowawayAsync(CancellationToken.None, ServerMaxConnections);
-        var connectionString = await CreateDatabaseAsync(server);
+        var (connectionString, ownerConnectionString) = await BenchmarkDatabase.CreateWithLoginsAsync(
+            server, "radiant_overload", Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)), CancellationToken.None);
         var version = await ScalarAsync(server.ConnectionString, "SELECT current_setting('server_version')");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Machine: {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, PostgreSQL {version}; server GC {System.Runtime.GCSettings.IsServerGC}"));
@@ -54,7 +55,7 @@ internal static class OverloadRun
         // The process's first phase would also pay for JIT compilation (and grow its pool further while slow): an
         // unreported phase at full load first puts every measured phase on the same footing.
         Console.WriteLine("Warm-up phase (not reported)...");
-        await RunPhaseAsync("warm-up", connectionString, clients, TimeSpan.FromSeconds(warmupSeconds * 2), TimeSpan.FromSeconds(warmupSeconds));
+        await RunPhaseAsync("warm-up", connectionString, ownerConnectionString, clients, TimeSpan.FromSeconds(warmupSeconds * 2), TimeSpan.FromSeconds(warmupSeconds));
         NpgsqlConnection.ClearAllPools();
 
         var results = new List<PhaseResult>();
@@ -65,7 +66,7 @@ internal static class OverloadRun
                 : new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = int.Parse(pool, CultureInfo.InvariantCulture) }.ConnectionString;
             var label = pool == "default" ? "Radiant's default pool (20)" : $"Maximum Pool Size={pool}";
             Console.WriteLine($"Phase: {label}...");
-            results.Add(await RunPhaseAsync(label, phaseConnectionString, clients, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmupSeconds)));
+            results.Add(await RunPhaseAsync(label, phaseConnectionString, ownerConnectionString, clients, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmupSeconds)));
             // The pools of a finished phase are disposed with its host; let the server reap their backends.
             NpgsqlConnection.ClearAllPools();
         }
@@ -94,7 +95,7 @@ internal static class OverloadRun
         return ok && (radiant is null || radiant.Served > 0) ? 0 : 1;
     }
 
-    private static async Task<PhaseResult> RunPhaseAsync(string label, string connectionString, int clients, TimeSpan duration, TimeSpan warmup)
+    private static async Task<PhaseResult> RunPhaseAsync(string label, string connectionString, string ownerConnectionString, int clients, TimeSpan duration, TimeSpan warmup)
     {
         var log = new CountingLog();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
@@ -102,7 +103,7 @@ internal static class OverloadRun
         builder.Logging.ClearProviders().AddProvider(log).SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddAuthentication(HeaderAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, null);
-        builder.Services.AddRadiant().UsePostgres(connectionString, o => o.MigrationConnectionString = OwnerConnectionString).AddPersonas().AddTeams().AddHttpApi();
+        builder.Services.AddRadiant().UsePostgres(connectionString, o => o.MigrationConnectionString = ownerConnectionString).AddPersonas().AddTeams().AddHttpApi();
         await using var app = builder.Build();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -209,37 +210,6 @@ internal static class OverloadRun
 
         return await http.SendAsync(request);
     }
-
-    /// <summary>
-    /// Creates the database with the production logins (an owner that migrates, a service login in radiant_app) and
-    /// returns the service login's connection string; the owner's is kept for migrations.
-    /// </summary>
-    private static async Task<string> CreateDatabaseAsync(LocalPostgresServer server)
-    {
-        await using (var admin = new NpgsqlConnection(server.ConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var logins = new NpgsqlCommand(
-                $"""
-                CREATE ROLE radiant_app NOLOGIN;
-                CREATE ROLE radiant_overload_owner LOGIN PASSWORD '{LoginPassword}';
-                CREATE ROLE radiant_overload_service LOGIN PASSWORD '{LoginPassword}' IN ROLE radiant_app;
-                """,
-                admin);
-            await logins.ExecuteNonQueryAsync();
-            // CREATE DATABASE cannot share a batch: the batch is one implicit transaction.
-            await using var create = new NpgsqlCommand("CREATE DATABASE radiant_overload OWNER radiant_overload_owner", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var database = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "radiant_overload", Password = LoginPassword };
-        OwnerConnectionString = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = "radiant_overload_owner" }.ConnectionString;
-        return new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = "radiant_overload_service" }.ConnectionString;
-    }
-
-    private static readonly string LoginPassword = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-
-    private static string OwnerConnectionString { get; set; } = "";
 
     private static async Task<string> ScalarAsync(string connectionString, string sql)
     {

@@ -35,7 +35,8 @@ internal static class ExportRun
         var users = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
         Console.WriteLine("Starting a throwaway PostgreSQL cluster...");
         await using var server = await LocalPostgresServer.StartThrowawayAsync(CancellationToken.None);
-        var (service, owner) = await CreateDatabaseAsync(server);
+        var (service, owner) = await BenchmarkDatabase.CreateWithLoginsAsync(
+            server, "radiant_export", Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)), CancellationToken.None);
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
@@ -191,30 +192,6 @@ internal static class ExportRun
         var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         return connection;
-    }
-
-    /// <summary>Creates the database with production-like logins; returns the service and owner connection strings.</summary>
-    private static async Task<(string Service, string Owner)> CreateDatabaseAsync(LocalPostgresServer server)
-    {
-        var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-        await using (var admin = await OpenAsync(server.ConnectionString))
-        {
-            await using var logins = new NpgsqlCommand(
-                $"""
-                CREATE ROLE radiant_app NOLOGIN;
-                CREATE ROLE radiant_export_owner LOGIN PASSWORD '{password}';
-                CREATE ROLE radiant_export_service LOGIN PASSWORD '{password}' IN ROLE radiant_app;
-                """,
-                admin);
-            await logins.ExecuteNonQueryAsync();
-            await using var create = new NpgsqlCommand("CREATE DATABASE radiant_export OWNER radiant_export_owner", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var database = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "radiant_export", Password = password };
-        return (
-            new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = "radiant_export_service" }.ConnectionString,
-            new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = "radiant_export_owner" }.ConnectionString);
     }
 
     /// <summary>The benchmark's scheme: the caller is whoever the headers say, a tenant admin.</summary>
