@@ -22,19 +22,17 @@ namespace Radiant.Postgres.Chat;
 
 /// <summary>
 /// The chat pipeline (<see cref="IRadiantChat"/>): plan (<see cref="ChatPlanner"/>), then for each candidate in turn
-/// reserve, call, and settle or release with its usage record — one transaction writes the record and settles the
-/// team, so a message is charged exactly when it is recorded.
+/// reserve, call, and settle or release with its usage record (<see cref="ChatRecorder"/>: one transaction writes the
+/// record and settles the team, so a message is charged exactly when it is recorded).
 /// </summary>
 internal sealed partial class PostgresRadiantChat : IRadiantChat
 {
     private readonly ChatPlanner _planner;
-    private readonly RadiantDb _db;
     private readonly UsageRecords _usage;
     private readonly IPricingEngine _pricing;
     private readonly IModelHealth _health;
     private readonly ITeamService _teams;
-    private readonly TeamMetering _metering;
-    private readonly ModelSelectionStore _selection;
+    private readonly ChatRecorder _recorder;
     private readonly IServiceProvider _services;
     private readonly RadiantChatOptions _options;
     private readonly TimeProvider _time;
@@ -43,19 +41,17 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
     private readonly PostgresTenantDirectory _directory;
 
     public PostgresRadiantChat(
-        ChatPlanner planner, RadiantDb db, UsageRecords usage, IPricingEngine pricing, IModelHealth health, ITeamService teams, TeamMetering metering,
-        ModelSelectionStore selection, IServiceProvider services, IOptions<RadiantChatOptions> options, TimeProvider time, ChatMetrics metrics,
+        ChatPlanner planner, UsageRecords usage, ChatRecorder recorder, IPricingEngine pricing, IModelHealth health, ITeamService teams,
+        IServiceProvider services, IOptions<RadiantChatOptions> options, TimeProvider time, ChatMetrics metrics,
         PostgresTenantDirectory directory, ILogger<PostgresRadiantChat> logger)
     {
         _directory = directory;
         _planner = planner;
-        _db = db;
         _usage = usage;
         _pricing = pricing;
         _health = health;
         _teams = teams;
-        _metering = metering;
-        _selection = selection;
+        _recorder = recorder;
         _services = services;
         _options = options.Value;
         _time = time;
@@ -337,7 +333,7 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
     }
 
     /// <summary>
-    /// Records the call and settles its hold in one transaction, prices it from the current snapshot, feeds the
+    /// Records the call and settles its hold (<see cref="ChatRecorder"/>), prices it from the current snapshot, feeds the
     /// router's health and the user's recent models. Returns the charge (zero for a failed call).
     /// </summary>
     private async Task<ChatCharge> FinishAsync(
@@ -358,31 +354,7 @@ internal sealed partial class PostgresRadiantChat : IRadiantChat
             JsonName(call.Candidate.Choice.Rule), input, output, cached, charge, snapshot.Version, Milliseconds(latency),
             firstToken is { } first ? Milliseconds(_time.GetElapsedTime(call.Started, first)) : null, outcome, error);
 
-        var recorded = await _db.InTenantAsync(caller, async (connection, transaction) =>
-        {
-            var added = await _usage.TryAddAsync(connection, transaction, caller, record, cancellationToken);
-            if (added && outcome == UsageOutcome.Completed)
-            {
-                // Before the settlement: the team's row lock, taken last, is held only until the commit.
-                await connection.ExecuteAsync(new CommandDefinition(
-                    _selection.RecordRecentModel, new { caller.TenantId, caller.UserId, ModelId = model }, transaction, cancellationToken: cancellationToken));
-            }
-
-            if (call.Hold is { } hold)
-            {
-                if (added && charge > 0 && input + output > 0)
-                {
-                    await _metering.SettleAsync(connection, transaction, caller, hold.TeamId, hold.Id, new TeamUsage(input + (long)output, model, "chat"), cancellationToken);
-                }
-                else
-                {
-                    await _metering.ReleaseAsync(connection, transaction, caller, hold.TeamId, hold.Id, cancellationToken);
-                }
-            }
-
-            return added;
-        }, cancellationToken);
-
+        var recorded = await _recorder.RecordAsync(new ChatRecording(caller, record, call.Hold));
         if (!recorded)
         {
             LogDuplicate(plan.RequestId, call.Attempt);

@@ -93,6 +93,7 @@ internal sealed class PostgresStorageProvider : IRadiantStorageProvider
 
                 services.TryAddSingleton(TimeProvider.System);
                 services.TryAddSingleton<UsageRecords>();
+                services.TryAddSingleton<ChatRecorder>();
                 services.AddMetrics();
                 services.TryAddSingleton<ChatMetrics>();
                 services.TryAddSingleton<ChatPlanner>();

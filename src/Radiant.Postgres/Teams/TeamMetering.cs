@@ -39,7 +39,7 @@ internal sealed record MeterRow(
 /// <summary>
 /// Team usage and reservations: every operation is one call of <c>meter_team</c> (migration 0010), which checks the
 /// pool and the member's allocation under the plan row lock, writes the usage, the log and the reservations, and
-/// raises the 80 % / 100 % warnings. Operations from callers go through <see cref="TeamMeterBatcher"/>, which sends
+/// raises the 80 % / 100 % warnings. Operations from callers go through a <see cref="TransactionCombiner{TKey, TOperation, TResult}"/>, which sends
 /// each transaction as one round trip and combines concurrent operations on the same team; the methods taking a
 /// connection and a transaction run inside a transaction the caller already has (the chat pipeline settling in the
 /// transaction that writes its own usage record).
@@ -50,7 +50,7 @@ internal sealed class TeamMetering
     private readonly TeamStore _store;
     private readonly TeamStore.Statements _sql;
     private readonly TeamPeriodRollover _periods;
-    private readonly TeamMeterBatcher _batcher;
+    private readonly TransactionCombiner<(Guid TenantId, Guid TeamId), MeterOperation, MeterRow> _batcher;
     private readonly string _meter;
     private readonly string _channel;
     private readonly string _expiredTeams;
@@ -73,7 +73,7 @@ internal sealed class TeamMetering
             "SELECT DISTINCT tenant_id FROM {schema}.team_reservations WHERE state = 'held' AND expires_at <= clock_timestamp() LIMIT 500");
         _expire = db.Sql(
             "UPDATE {schema}.team_reservations SET state = 'expired', closed_at = now() WHERE tenant_id = $1 AND state = 'held' AND expires_at <= clock_timestamp()");
-        _batcher = new TeamMeterBatcher(RunBatchAsync);
+        _batcher = new(RunBatchAsync);
     }
 
     public async Task<UsageRecorded> RecordUsageAsync(RadiantCaller caller, Guid teamId, TeamUsage usage, CancellationToken cancellationToken)
@@ -197,53 +197,73 @@ internal sealed class TeamMetering
     private static MeterOperation Reserve(RadiantCaller caller, TeamReservationRequest request) =>
         new(MeterKind.Reserve, caller.UserId, null, Guid.CreateVersion7(), request.MaxTokens, request.MinTokens, request.EffectiveExpiry, request.Model);
 
-    private static MeterOperation Settle(RadiantCaller caller, Guid reservationId, TeamUsage actual) =>
+    /// <summary>A settlement of <paramref name="reservationId"/> to <paramref name="actual"/> (validated by the caller).</summary>
+    public static MeterOperation Settle(RadiantCaller caller, Guid reservationId, TeamUsage actual) =>
         new(MeterKind.Settle, caller.UserId, reservationId, Guid.CreateVersion7(), actual.Tokens, Model: actual.Model, UsageType: actual.UsageType);
 
-    private static MeterOperation Release(RadiantCaller caller, Guid reservationId) =>
+    /// <summary>A release of <paramref name="reservationId"/>.</summary>
+    public static MeterOperation Release(RadiantCaller caller, Guid reservationId) =>
         new(MeterKind.Release, caller.UserId, reservationId, Guid.CreateVersion7(), 0);
 
     /// <summary>Through the batcher; a period that ended is rolled over in a transaction of the caller's own, then charged there.</summary>
     private async Task<MeterRow> RunAsync(RadiantCaller caller, Guid teamId, MeterOperation operation, CancellationToken cancellationToken)
     {
-        var row = await _batcher.RunAsync(caller.TenantId, teamId, operation, cancellationToken);
+        var row = await _batcher.RunAsync((caller.TenantId, teamId), operation, cancellationToken);
         return row.Outcome == "period_over"
             ? await _db.InTenantAsync(caller, (connection, transaction) => MeterInTransactionAsync(connection, transaction, caller.TenantId, teamId, operation, cancellationToken), cancellationToken)
             : row;
     }
 
     private async Task<MeterRow> MeterInTransactionAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid teamId, MeterOperation operation, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid teamId, MeterOperation operation, CancellationToken cancellationToken) =>
+        (await MeterAllInTransactionAsync(connection, transaction, tenantId, teamId, [operation], cancellationToken))[0];
+
+    /// <summary>
+    /// Applies <paramref name="operations"/> to one team inside the caller's transaction, in one call of
+    /// <c>meter_team</c>; the rows come back unchecked, one per operation. An operation that found the period ended
+    /// is applied again, in the same transaction, once the period is rolled over.
+    /// </summary>
+    public async Task<IReadOnlyList<MeterRow>> MeterAllInTransactionAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid teamId, IReadOnlyList<MeterOperation> operations,
+        CancellationToken cancellationToken)
     {
-        var row = await MeterOnceAsync(connection, transaction, teamId, operation, cancellationToken);
-        if (row.Outcome != "period_over")
+        var rows = await MeterOnceAsync(connection, transaction, teamId, operations, cancellationToken);
+        var over = Enumerable.Range(0, rows.Count).Where(i => rows[i].Outcome == "period_over").ToList();
+        if (over.Count == 0)
         {
-            return row;
+            return rows;
         }
 
         // Under the plan lock, so that what follows sees the latest state: roll the ended period over (unless a
         // concurrent request or the worker just did), then charge again in the new one.
         await _periods.RollOverIfDueAsync(connection, transaction, tenantId, teamId, cancellationToken);
-        row = await MeterOnceAsync(connection, transaction, teamId, operation, cancellationToken);
-        return row.Outcome == "period_over" ? throw new InvalidOperationException("The period was still over after rolling it over.") : row;
+        var again = await MeterOnceAsync(connection, transaction, teamId, over.ConvertAll(i => operations[i]), cancellationToken);
+        var result = rows.ToArray();
+        for (var j = 0; j < over.Count; j++)
+        {
+            result[over[j]] = again[j].Outcome == "period_over" ? throw new InvalidOperationException("The period was still over after rolling it over.") : again[j];
+        }
+
+        return result;
     }
 
-    private async Task<MeterRow> MeterOnceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid teamId, MeterOperation operation, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<MeterRow>> MeterOnceAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid teamId, IReadOnlyList<MeterOperation> operations, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(_meter, connection, transaction);
-        AddParameters(command.Parameters, teamId, [operation]);
+        AddParameters(command.Parameters, teamId, operations);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return (await ReadRowsAsync(reader, 1, cancellationToken))[0];
+        return await ReadRowsAsync(reader, operations.Count, cancellationToken);
     }
 
-    private Task<IReadOnlyList<MeterRow>> RunBatchAsync(Guid tenantId, Guid teamId, IReadOnlyList<MeterOperation> operations) =>
+    private Task<IReadOnlyList<MeterRow>> RunBatchAsync((Guid TenantId, Guid TeamId) team, IReadOnlyList<MeterOperation> operations) =>
         _db.InTenantOneTripAsync(
-            tenantId,
+            team.TenantId,
             null,
             batch =>
             {
                 var command = new NpgsqlBatchCommand(_meter);
-                AddParameters(command.Parameters, teamId, operations);
+                AddParameters(command.Parameters, team.TeamId, operations);
                 batch.BatchCommands.Add(command);
             },
             (reader, ct) => ReadRowsAsync(reader, operations.Count, ct),
@@ -312,7 +332,7 @@ internal sealed class TeamMetering
     private static long? Int64(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
 
     /// <summary>Returns a row that did what was asked (or had been done before); throws the refusal of any other.</summary>
-    private static MeterRow Check(MeterRow row, Guid teamId, MeterOperation operation) => row.Outcome switch
+    public static MeterRow Check(MeterRow row, Guid teamId, MeterOperation operation) => row.Outcome switch
     {
         "recorded" or "reserved" or "settled" or "settled_before" or "released" or "closed_before" => row,
         "not_found" when operation.Kind is MeterKind.Settle or MeterKind.Release => throw new RadiantNotFoundException("reservation", operation.Target!.Value),

@@ -220,11 +220,14 @@ internal sealed partial class RadiantDb
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>The batch form of <see cref="EnterTenantAsync"/>, for work that batches many tenants in one round trip.</summary>
-    public NpgsqlBatchCommand TenantCommand(NpgsqlConnection connection, Guid tenantId)
+    /// <summary>
+    /// The batch form of <see cref="EnterTenantAsync"/>, for work that batches many tenants in one round trip; with a
+    /// <paramref name="userId"/>, the commands after it act as that user of the tenant (rows only their owner may write).
+    /// </summary>
+    public NpgsqlBatchCommand TenantCommand(NpgsqlConnection connection, Guid tenantId, Guid? userId = null)
     {
         var command = new NpgsqlBatchCommand(_enterSql);
-        AddContext(command.Parameters, connection, SessionKeys.Claim(tenantId, null, ""));
+        AddContext(command.Parameters, connection, SessionKeys.Claim(tenantId, userId, ""));
         return command;
     }
 

@@ -35,6 +35,34 @@ public sealed class RadiantMiddlewareTests(ChatFixture chat) : IClassFixture<Cha
     }
 
     [Fact]
+    public async Task A_tool_loop_inside_the_middleware_is_one_message_reserved_once_and_charged_for_every_round()
+    {
+        var owner = await chat.NewUserAsync();
+        var team = (await chat.Teams.CreateAsync(owner, new TeamCreate("Tools", TeamPlanType.Team, 5, 100_000), Ct)).Id;
+        var first = chat.Peer.RequestCount + 1;
+        // Round 1 asks for the tool; round 2 answers with what the tool returned.
+        chat.Peer.Script = r => r.Number == first
+            ? new PeerReply.ToolCall("get_city_weather", """{"city":"Paris"}""", PromptTokens: 40, CompletionTokens: 10)
+            : new PeerReply.Answer($"It is {r.Prompt} there.", PromptTokens: 60, CompletionTokens: 15);
+        var calls = new List<string>();
+        var weather = AIFunctionFactory.Create((string city) => { calls.Add(city); return "sunny"; }, "get_city_weather", "The weather in a city.");
+        var client = chat.Peer.CreateChatClient().AsBuilder().UseRadiant().UseFunctionInvocation().Build(chat.Services);
+
+        var response = await client.GetResponseAsync(
+            "What is the weather in Paris?",
+            new ChatOptions { ModelId = "gpt-4o-mini", Tools = [weather] }.WithRadiant(new RadiantChatContext(owner) { TeamId = team, RequestId = "mw-tools" }),
+            Ct);
+
+        Assert.Equal("It is \"sunny\" there.", response.Text); // the tool's result, as JSON, in the second round's prompt
+        Assert.Equal(["Paris"], calls);
+        Assert.Equal(first + 1, chat.Peer.RequestCount);
+        // One record for the message, with the usage of both rounds; the team is charged for both.
+        var record = Assert.Single(await chat.UsageRecordsAsync(owner.TenantId, "mw-tools"));
+        Assert.Equal(("completed", 100, 25), (record.Outcome, record.InputTokens, record.OutputTokens));
+        Assert.Equal(125, (await chat.Teams.GetStatsAsync(owner, team, Ct)).TokensUsed);
+    }
+
+    [Fact]
     public async Task A_streamed_call_passes_every_update_through_and_is_recorded_with_its_usage()
     {
         var user = await chat.NewUserAsync();

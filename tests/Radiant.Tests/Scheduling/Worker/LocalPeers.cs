@@ -85,6 +85,9 @@ public abstract record PeerReply
 
     /// <summary>Never answers: holds the request open until the client goes away or the peer stops.</summary>
     public sealed record Hang : PeerReply;
+
+    /// <summary>Answers 200 (not streamed) asking the client to call the function <paramref name="Name"/> with these JSON arguments.</summary>
+    public sealed record ToolCall(string Name, string ArgumentsJson, int PromptTokens = 12, int CompletionTokens = 8) : PeerReply;
 }
 
 /// <summary>
@@ -190,6 +193,9 @@ public sealed class ChatPeer : IAsyncDisposable
             case PeerReply.Answer answer when streamed:
                 await StreamAsync(context, request, answer.Content ?? DefaultContent(request), answer, aborted.Token);
                 return;
+            case PeerReply.ToolCall call:
+                await context.Response.WriteAsJsonAsync(ToolCallCompletion(request, call), context.RequestAborted);
+                return;
             case PeerReply.Answer answer:
                 var content = answer.Content ?? DefaultContent(request);
                 _answers[content] = request;
@@ -280,6 +286,38 @@ public sealed class ChatPeer : IAsyncDisposable
             ["prompt_tokens"] = promptTokens,
             ["completion_tokens"] = completionTokens,
             ["total_tokens"] = promptTokens + completionTokens,
+        },
+    };
+
+    private static JsonObject ToolCallCompletion(PeerRequest request, PeerReply.ToolCall call) => new()
+    {
+        ["id"] = $"chatcmpl-{request.Number.ToString(CultureInfo.InvariantCulture)}",
+        ["object"] = "chat.completion",
+        ["created"] = request.ReceivedAt.ToUnixTimeSeconds(),
+        ["model"] = request.Model,
+        ["choices"] = new JsonArray(new JsonObject
+        {
+            ["index"] = 0,
+            ["message"] = new JsonObject
+            {
+                ["role"] = "assistant",
+                ["content"] = null,
+                ["refusal"] = null,
+                ["tool_calls"] = new JsonArray(new JsonObject
+                {
+                    ["id"] = $"call_{request.Number.ToString(CultureInfo.InvariantCulture)}",
+                    ["type"] = "function",
+                    ["function"] = new JsonObject { ["name"] = call.Name, ["arguments"] = call.ArgumentsJson },
+                }),
+            },
+            ["logprobs"] = null,
+            ["finish_reason"] = "tool_calls",
+        }),
+        ["usage"] = new JsonObject
+        {
+            ["prompt_tokens"] = call.PromptTokens,
+            ["completion_tokens"] = call.CompletionTokens,
+            ["total_tokens"] = call.PromptTokens + call.CompletionTokens,
         },
     };
 

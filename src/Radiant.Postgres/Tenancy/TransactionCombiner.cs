@@ -1,14 +1,13 @@
 using System.Collections.Concurrent;
-using Radiant.Postgres.Tenancy;
 
-namespace Radiant.Postgres.Teams;
+namespace Radiant.Postgres.Tenancy;
 
 /// <summary>
-/// Combines concurrent metering operations on the same team into one transaction. Every team's usage serializes on
-/// its plan row, so one transaction per operation caps a team at one round trip and one commit per operation; here,
-/// while a team's transaction is in flight, the operations that arrive wait, and go together in the next one (up to
-/// <see cref="MaxBatch"/>). <c>meter_team</c> applies them in arrival order, each with its own result or refusal, so
-/// combining changes how many transactions run, never what is charged.
+/// Combines concurrent operations on the same hot rows into one transaction. Work that serializes on a row (a team's
+/// plan row, a tenant's rollup rows) is capped at one round trip and one commit per operation when each has its own
+/// transaction; here, while a key's transaction is in flight, the operations that arrive wait, and go together in the
+/// next one (up to <see cref="MaxBatch"/>). The transaction <c>run</c> applies them in arrival order, each with its own
+/// result or refusal, so combining changes how many transactions run, never what each operation does.
 /// </summary>
 /// <remarks>
 /// A combined transaction that fails before its commit (one operation's value refused by the database, a deadlock
@@ -16,17 +15,20 @@ namespace Radiant.Postgres.Teams;
 /// have committed (the connection broke, the commit failed) is not run again: every operation of it gets the error.
 /// An operation whose caller cancels while it waits is dropped; once sent, it runs to its end.
 /// </remarks>
-internal sealed class TeamMeterBatcher(Func<Guid, Guid, IReadOnlyList<MeterOperation>, Task<IReadOnlyList<MeterRow>>> run)
+/// <typeparam name="TKey">What the operations contend on (a team, a tenant).</typeparam>
+/// <typeparam name="TOperation">One operation.</typeparam>
+/// <typeparam name="TResult">One operation's result; <c>run</c> returns one per operation, in order.</typeparam>
+internal sealed class TransactionCombiner<TKey, TOperation, TResult>(Func<TKey, IReadOnlyList<TOperation>, Task<IReadOnlyList<TResult>>> run)
+    where TKey : notnull
 {
     /// <summary>The most operations one transaction carries.</summary>
     public const int MaxBatch = 128;
 
-    private readonly ConcurrentDictionary<(Guid TenantId, Guid TeamId), Lane> _lanes = new();
+    private readonly ConcurrentDictionary<TKey, Lane> _lanes = new();
 
-    public Task<MeterRow> RunAsync(Guid tenantId, Guid teamId, MeterOperation operation, CancellationToken cancellationToken)
+    public Task<TResult> RunAsync(TKey key, TOperation operation, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var key = (tenantId, teamId);
         var waiter = new Waiter(operation);
         Lane lane;
         bool lead;
@@ -62,7 +64,7 @@ internal sealed class TeamMeterBatcher(Func<Guid, Guid, IReadOnlyList<MeterOpera
         return waiter.Task;
     }
 
-    private async Task DrainAsync((Guid TenantId, Guid TeamId) key, Lane lane)
+    private async Task DrainAsync(TKey key, Lane lane)
     {
         while (true)
         {
@@ -81,7 +83,7 @@ internal sealed class TeamMeterBatcher(Func<Guid, Guid, IReadOnlyList<MeterOpera
                 {
                     lane.Draining = false;
                     lane.Retired = true;
-                    _lanes.TryRemove(new KeyValuePair<(Guid, Guid), Lane>(key, lane));
+                    _lanes.TryRemove(new KeyValuePair<TKey, Lane>(key, lane));
                     return;
                 }
             }
@@ -90,14 +92,14 @@ internal sealed class TeamMeterBatcher(Func<Guid, Guid, IReadOnlyList<MeterOpera
         }
     }
 
-    private async Task RunBatchAsync((Guid TenantId, Guid TeamId) key, List<Waiter> batch)
+    private async Task RunBatchAsync(TKey key, List<Waiter> batch)
     {
         try
         {
-            var rows = await run(key.TenantId, key.TeamId, batch.ConvertAll(w => w.Operation));
+            var results = await run(key, batch.ConvertAll(w => w.Operation));
             for (var i = 0; i < batch.Count; i++)
             {
-                batch[i].Complete(rows[i]);
+                batch[i].Complete(results[i]);
             }
         }
         catch (Exception e) when (batch.Count > 1 && !RadiantDb.CommitMayHaveHappened(e))
@@ -106,7 +108,7 @@ internal sealed class TeamMeterBatcher(Func<Guid, Guid, IReadOnlyList<MeterOpera
             {
                 try
                 {
-                    waiter.Complete((await run(key.TenantId, key.TeamId, [waiter.Operation]))[0]);
+                    waiter.Complete((await run(key, [waiter.Operation]))[0]);
                 }
                 catch (Exception alone)
                 {
@@ -132,18 +134,18 @@ internal sealed class TeamMeterBatcher(Func<Guid, Guid, IReadOnlyList<MeterOpera
         public bool Retired { get; set; }
     }
 
-    private sealed class Waiter(MeterOperation operation)
+    private sealed class Waiter(TOperation operation)
     {
         private const int Waiting = 0;
         private const int Claimed = 1;
         private const int Cancelled = 2;
-        private readonly TaskCompletionSource<MeterRow> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<TResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _state;
         private CancellationTokenRegistration _registration;
 
-        public MeterOperation Operation { get; } = operation;
+        public TOperation Operation { get; } = operation;
 
-        public Task<MeterRow> Task => _result.Task;
+        public Task<TResult> Task => _result.Task;
 
         public void CancelWith(CancellationToken cancellationToken) =>
             _registration = cancellationToken.Register(
@@ -159,10 +161,10 @@ internal sealed class TeamMeterBatcher(Func<Guid, Guid, IReadOnlyList<MeterOpera
 
         public bool TryClaim() => Interlocked.CompareExchange(ref _state, Claimed, Waiting) == Waiting;
 
-        public void Complete(MeterRow row)
+        public void Complete(TResult result)
         {
             _registration.Dispose();
-            _result.TrySetResult(row);
+            _result.TrySetResult(result);
         }
 
         public void Fail(Exception exception)
