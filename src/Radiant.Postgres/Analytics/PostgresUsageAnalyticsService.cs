@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Radiant.Analytics;
 using Radiant.Postgres.Tenancy;
@@ -9,8 +10,9 @@ namespace Radiant.Postgres.Analytics;
 /// <summary>
 /// Reads the usage rollups of migration 0011: the model rollups when no team or domain mode filter is set, the
 /// segment rollups otherwise; hourly ones for hour buckets, daily ones for day buckets. Rollup rows come back whole
-/// (a 90-day dashboard of the largest tenant is a few hundred rows) and are summed here, histograms included, in
-/// decimal for money. Active users, top users and user × model read the per-user daily rollup for day ranges and the
+/// (a 90-day dashboard of the largest tenant is a few hundred rows) and are summed here, histograms included (sparse,
+/// migration 0013), in decimal for money. An hour-bucket range that starts before the hourly rollups' window
+/// (<see cref="RadiantAnalyticsOptions.HourlyRollupDays"/>) is read from the records, grouped into the same rows. Active users, top users and user × model read the per-user daily rollup for day ranges and the
 /// records themselves for hour ranges (at most 14 days of one tenant's records, the range and the previous one).
 /// </summary>
 internal sealed class PostgresUsageAnalyticsService : IUsageAnalyticsService
@@ -29,14 +31,17 @@ internal sealed class PostgresUsageAnalyticsService : IUsageAnalyticsService
         " AND (@TeamId::uuid IS NULL OR team_id = @TeamId) AND (@DomainMode::text IS NULL OR domain_mode = @DomainMode)";
 
     private readonly RadiantDb _db;
+    private readonly int _hourlyRollupDays;
     private readonly Dictionary<(UsageBucket, bool Segment), string> _rollupSql;
+    private readonly string _hourlyFromRecordsSql;
     private readonly Dictionary<UsageBucket, string> _activeUsersSql;
     private readonly Dictionary<UsageBucket, string> _topUsersSql;
     private readonly Dictionary<UsageBucket, string> _userModelsSql;
 
-    public PostgresUsageAnalyticsService(RadiantDb db)
+    public PostgresUsageAnalyticsService(RadiantDb db, IOptions<RadiantAnalyticsOptions> options)
     {
         _db = db;
+        _hourlyRollupDays = options.Value.HourlyRollupDays;
         string Rollup(string table, string filters) => db.Sql(
             $"SELECT {RollupColumns} FROM {{schema}}.{table} WHERE tenant_id = @TenantId AND bucket >= @Start AND bucket < @To{filters}");
         _rollupSql = new()
@@ -46,6 +51,20 @@ internal sealed class PostgresUsageAnalyticsService : IUsageAnalyticsService
             [(UsageBucket.Hour, true)] = Rollup("usage_rollup_segment_hourly", SegmentFilters),
             [(UsageBucket.Day, true)] = Rollup("usage_rollup_segment_daily", SegmentFilters),
         };
+
+        // The hourly rows the trigger would have built, from at most 14 days of one tenant's records.
+        _hourlyFromRecordsSql = db.Sql(
+            $$"""
+            SELECT date_trunc('hour', created_at, 'UTC') AS Bucket, model_id AS ModelId, provider_id AS ProviderId, count(*) AS Requests,
+                   count(*) FILTER (WHERE outcome = 'completed') AS Completed, count(*) FILTER (WHERE outcome = 'failed') AS Failed,
+                   sum(input_tokens)::bigint AS InputTokens, sum(output_tokens)::bigint AS OutputTokens, sum(charge) AS Charge,
+                   sum(latency_ms)::bigint AS LatencyMsSum, coalesce(sum(first_token_ms), 0)::bigint AS FirstTokenMsSum,
+                   count(first_token_ms) AS FirstTokenCount,
+                   {schema}.usage_histogram_of(array_agg({schema}.usage_latency_bucket(latency_ms)), array_agg(1::bigint)) AS LatencyHistogram
+            FROM {schema}.usage_records
+            WHERE tenant_id = @TenantId AND created_at >= @Start AND created_at < @To{{SegmentFilters}}
+            GROUP BY 1, 2, 3
+            """);
 
         // One probe per user of the tenant through the (tenant, user, time) index, rather than a distinct over every row.
         string ActiveUsers(string table, string time) => db.Sql(
@@ -130,10 +149,13 @@ internal sealed class PostgresUsageAnalyticsService : IUsageAnalyticsService
         caller.RequireTenantAdmin(ReadAnalytics);
         return await _db.InTenantAsync(caller, async (connection, transaction) =>
         {
-            var range = query.Resolve(await _db.NowAsync(connection, transaction, cancellationToken));
+            var now = await _db.NowAsync(connection, transaction, cancellationToken);
+            var range = query.Resolve(now);
+            var start = withPrevious ? range.PreviousFrom : range.From;
+            var hourlyWindow = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero).AddDays(-_hourlyRollupDays);
             var rows = (await connection.QueryAsync<RollupRow>(new CommandDefinition(
-                _rollupSql[(range.Bucket, query.FiltersSegment)],
-                Parameters(caller, query, range, start: withPrevious ? range.PreviousFrom : range.From),
+                range.Bucket == UsageBucket.Hour && start < hourlyWindow ? _hourlyFromRecordsSql : _rollupSql[(range.Bucket, query.FiltersSegment)],
+                Parameters(caller, query, range, start),
                 transaction,
                 cancellationToken: cancellationToken))).ToList();
             return await answer(range, rows, connection, transaction);
@@ -262,7 +284,7 @@ internal sealed class PostgresUsageAnalyticsService : IUsageAnalyticsService
 
     private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
-    /// <summary>Rollup rows summed: counters, money in decimal, the latency histogram bucket by bucket.</summary>
+    /// <summary>Rollup rows summed: counters, money in decimal, the latency histograms bucket by bucket.</summary>
     private sealed class Sum
     {
         private readonly long[] _histogram = new long[LatencyHistogram.BucketCount];
@@ -286,9 +308,10 @@ internal sealed class PostgresUsageAnalyticsService : IUsageAnalyticsService
             LatencyMsSum += row.LatencyMsSum;
             FirstTokenMsSum += row.FirstTokenMsSum;
             FirstTokenCount += row.FirstTokenCount;
-            for (var i = 0; i < row.LatencyHistogram.Length && i < _histogram.Length; i++)
+            // Sparse (migration 0013): each element is count * 128 + bucket.
+            foreach (var element in row.LatencyHistogram)
             {
-                _histogram[i] += row.LatencyHistogram[i];
+                _histogram[(int)(element % 128)] += element / 128;
             }
         }
 
@@ -316,7 +339,7 @@ internal sealed class PostgresUsageAnalyticsService : IUsageAnalyticsService
         public long LatencyMsSum { get; init; }
         public long FirstTokenMsSum { get; init; }
         public long FirstTokenCount { get; init; }
-        public int[] LatencyHistogram { get; init; } = [];
+        public long[] LatencyHistogram { get; init; } = [];
     }
 
     private sealed class UserRow

@@ -12,7 +12,9 @@ namespace Radiant.Postgres.Analytics;
 /// <summary>
 /// Keeps the usage records' monthly partitions: creates the current month and the next two (so records never land in
 /// the default partition) and drops the months past <see cref="RadiantAnalyticsOptions.RetentionMonths"/> whole,
-/// with their idempotency keys (<c>maintain_usage_partitions</c>, migration 0011), as the schema owner. Runs at start
+/// with their idempotency keys (<c>maintain_usage_partitions</c>, migration 0011); and deletes the hourly rollups
+/// older than <see cref="RadiantAnalyticsOptions.HourlyRollupDays"/> (<c>prune_hourly_usage_rollups</c>, migration
+/// 0013) — as the schema owner. Runs at start
 /// and every <see cref="RadiantAnalyticsOptions.MaintenanceInterval"/> on every instance (the function takes its locks
 /// and is idempotent). Waits out an outage with <see cref="OutageBackoff"/>; any other failure is logged and the next
 /// tick tries again.
@@ -26,6 +28,7 @@ internal sealed partial class UsagePartitionWorker : BackgroundService
     private readonly ILogger<UsagePartitionWorker> _logger;
     private readonly ResiliencePipeline _retry;
     private readonly string _maintainSql;
+    private readonly string _pruneSql;
     private WorkerHealthReporter? _reporter;
 
     public UsagePartitionWorker(RadiantDb db, WorkerHealth health, IOptions<RadiantAnalyticsOptions> options, TimeProvider time, ILogger<UsagePartitionWorker> logger)
@@ -36,6 +39,7 @@ internal sealed partial class UsagePartitionWorker : BackgroundService
         _time = time;
         _logger = logger;
         _maintainSql = db.Sql("SELECT action, partition_name FROM {schema}.maintain_usage_partitions(@RetentionMonths)");
+        _pruneSql = db.Sql("SELECT {schema}.prune_hourly_usage_rollups(@HourlyRollupDays)");
         _retry = OutageBackoff.Create(time, (e, delay) =>
         {
             _reporter?.Failed(e);
@@ -43,17 +47,29 @@ internal sealed partial class UsagePartitionWorker : BackgroundService
         });
     }
 
-    /// <summary>One round: what was created and dropped.</summary>
-    public Task<IReadOnlyList<(string Action, string PartitionName)>> MaintainAsync(CancellationToken cancellationToken) =>
-        _db.AsSchemaOwnerAsync<IReadOnlyList<(string, string)>>(async (connection, transaction) =>
+    /// <summary>One round: what was created and dropped (hourly rollups pruned are counted in the log, not returned).</summary>
+    public async Task<IReadOnlyList<(string Action, string PartitionName)>> MaintainAsync(CancellationToken cancellationToken)
+    {
+        var options = _options.Value;
+        var (changes, pruned) = await _db.AsSchemaOwnerAsync(async (connection, transaction) =>
         {
             // Instances run it one at a time (two creating the same partition would collide).
             await connection.ExecuteAsync(new CommandDefinition(
                 "SELECT pg_advisory_xact_lock(hashtext('radiant usage partitions'))", transaction: transaction, cancellationToken: cancellationToken));
-            return (await connection.QueryAsync<(string, string)>(new CommandDefinition(
-                _maintainSql, new { _options.Value.RetentionMonths }, transaction, cancellationToken: cancellationToken))).ToList();
+            var changes = (await connection.QueryAsync<(string, string)>(new CommandDefinition(
+                _maintainSql, new { options.RetentionMonths }, transaction, cancellationToken: cancellationToken))).ToList();
+            var pruned = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                _pruneSql, new { options.HourlyRollupDays }, transaction, cancellationToken: cancellationToken));
+            return (changes, pruned);
         },
             cancellationToken);
+        if (pruned > 0)
+        {
+            LogPruned(pruned, options.HourlyRollupDays);
+        }
+
+        return changes;
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -87,6 +103,9 @@ internal sealed partial class UsagePartitionWorker : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Usage records partition {Partition}: {Action}")]
     private partial void LogChanged(string action, string partition);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Rows} hourly usage rollup rows older than {Days} days")]
+    private partial void LogPruned(long rows, int days);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Usage partition maintenance failed; retrying in {Delay}")]
     private partial void LogFailed(Exception? exception, TimeSpan delay);

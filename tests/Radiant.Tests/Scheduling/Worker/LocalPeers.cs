@@ -152,9 +152,12 @@ public sealed class ChatPeer : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context, CancellationToken stopping)
     {
+        // Counted on arrival, before the body is read: a client that gives up while the body is still on its way
+        // (an attempt timeout on a loaded machine) has still sent a request.
+        var number = Interlocked.Increment(ref _count);
         using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
         var request = new PeerRequest(
-            Interlocked.Increment(ref _count),
+            number,
             body.RootElement.GetProperty("model").GetString() ?? "",
             LastMessageText(body.RootElement.GetProperty("messages")),
             DateTimeOffset.UtcNow);

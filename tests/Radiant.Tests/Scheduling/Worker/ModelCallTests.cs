@@ -99,7 +99,7 @@ public sealed class ModelCallTests(PostgresServer server)
         await scenario.StartWorkerAsync("w1", peer, o =>
         {
             o.MaxAttempts = 2;
-            o.AttemptTimeout = TimeSpan.FromMilliseconds(300);
+            o.AttemptTimeout = TimeSpan.FromSeconds(1); // long enough for each request to reach the peer on a loaded machine
         });
 
         var (schedule, _) = await scenario.CreateDueOnceAsync(caller, "silence", "Say something");
