@@ -88,7 +88,7 @@ internal static class AnalyticsRun
             DROP INDEX radiant.usage_records_user_time;
             """, new { tenants }, commandTimeout: 0);
         // Fewer checkpoints while tens of gigabytes are written (ALTER SYSTEM runs alone, outside a batch).
-        await admin.ExecuteAsync("ALTER SYSTEM SET max_wal_size = '16GB'", commandTimeout: 0);
+        await admin.ExecuteAsync("ALTER SYSTEM SET max_wal_size = '4GB'", commandTimeout: 0);
         await admin.ExecuteAsync("ALTER SYSTEM SET checkpoint_timeout = '30min'", commandTimeout: 0);
         await admin.ExecuteAsync("SELECT pg_reload_conf()", commandTimeout: 0);
 
@@ -143,36 +143,94 @@ internal static class AnalyticsRun
         Console.WriteLine($"Indexes built in {clock.Elapsed.TotalSeconds:F0} s");
 
         clock.Restart();
-        // The rollups from the records, as the trigger would have built them: one pass each, two at a time; the hourly
-        // ones for the window the maintenance worker keeps (RadiantAnalyticsOptions.HourlyRollupDays).
-        var hourlyFrom = $"WHERE created_at >= date_trunc('day', now(), 'UTC') - interval '{new RadiantAnalyticsOptions().HourlyRollupDays} days'";
-        string Build(string table, string bucket, string keys, bool histogram, bool user) =>
-            $"""
-            SET work_mem = '512MB';
-            INSERT INTO radiant.{table}
-            SELECT tenant_id, b, {keys}, sum(n), sum(c), sum(f), sum(i), sum(o), sum(ca), sum(ch), sum(l)
-                   {(histogram ? ", sum(ft), sum(fc), radiant.usage_histogram_of(array_agg(lb), array_agg(n))" : ", min(fa), max(la)")}
-            FROM (SELECT tenant_id, date_trunc('{bucket}', created_at, 'UTC') AS b, {keys}, radiant.usage_latency_bucket(latency_ms) AS lb,
-                         count(*) AS n, count(*) FILTER (WHERE outcome = 'completed') AS c, count(*) FILTER (WHERE outcome = 'failed') AS f,
-                         sum(input_tokens) AS i, sum(output_tokens) AS o, sum(cached_tokens) AS ca, sum(charge) AS ch, sum(latency_ms) AS l,
-                         coalesce(sum(first_token_ms), 0) AS ft, count(first_token_ms) AS fc, min(created_at) AS fa, max(created_at) AS la
-                  FROM radiant.usage_records {(bucket == "hour" ? hourlyFrom : "")}
-                  GROUP BY 1, 2, {keys}, radiant.usage_latency_bucket(latency_ms)) x
-            GROUP BY tenant_id, b, {keys}
-            """;
-        var builds = new[]
+        // The rollups from the records, as the trigger would have built them, month by month (a daily bucket never
+        // spans two months, so each month's groups are complete and fit in memory), two statements at a time, into
+        // tables whose keys, indexes and triggers are off until they are full; the hourly ones for the window the
+        // maintenance worker keeps (RadiantAnalyticsOptions.HourlyRollupDays).
+        string[] rollups = ["usage_rollup_model_hourly", "usage_rollup_model_daily", "usage_rollup_segment_hourly", "usage_rollup_segment_daily", "usage_rollup_user_daily"];
+        var constraints = (await admin.QueryAsync<(string Table, string Name, string Definition)>(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = ANY (@tables::regclass[]) AND contype IN ('p', 'u')",
+            new { tables = rollups.Select(t => "radiant." + t).ToArray() })).ToList();
+        var plainIndexes = (await admin.QueryAsync<string>(
+            """
+            SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
+            WHERE i.indrelid = ANY (@tables::regclass[]) AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+            """,
+            new { tables = rollups.Select(t => "radiant." + t).ToArray() })).ToList();
+        foreach (var (table, name, _) in constraints)
         {
-            Build("usage_rollup_model_hourly", "hour", "model_id, provider_id", true, false),
-            Build("usage_rollup_model_daily", "day", "model_id, provider_id", true, false),
-            Build("usage_rollup_segment_hourly", "hour", "model_id, provider_id, team_id, domain_mode", true, false),
-            Build("usage_rollup_segment_daily", "day", "model_id, provider_id, team_id, domain_mode", true, false),
-            Build("usage_rollup_user_daily", "day", "user_id, model_id, provider_id, team_id, domain_mode", false, true),
-        };
-        var queue = new Queue<string>(builds);
-        await Task.WhenAll(Drain(queue, ""), Drain(queue, ""));
+            await admin.ExecuteAsync($"ALTER TABLE {table} DROP CONSTRAINT {name}");
+        }
+
+        foreach (var index in await admin.QueryAsync<string>(
+            "SELECT i.indexrelid::regclass::text FROM pg_index i WHERE i.indrelid = ANY (@tables::regclass[])", new { tables = rollups.Select(t => "radiant." + t).ToArray() }))
+        {
+            await admin.ExecuteAsync($"DROP INDEX {index}");
+        }
+
+        foreach (var table in rollups)
+        {
+            await admin.ExecuteAsync($"ALTER TABLE radiant.{table} DISABLE TRIGGER ALL");
+        }
+
+        var hourlyCutoff = $"date_trunc('day', now(), 'UTC') - interval '{new RadiantAnalyticsOptions().HourlyRollupDays} days'";
+        string Build(string partition, string table, string bucket, string keys, bool histogram) => histogram
+            ? $"""
+              INSERT INTO radiant.{table}
+              SELECT tenant_id, b, {keys}, sum(n), sum(c), sum(f), sum(i), sum(o), sum(ca), sum(ch), sum(l), sum(ft), sum(fc),
+                     radiant.usage_histogram_of(array_agg(lb), array_agg(n))
+              FROM (SELECT tenant_id, date_trunc('{bucket}', created_at, 'UTC') AS b, {keys}, radiant.usage_latency_bucket(latency_ms) AS lb,
+                           count(*) AS n, count(*) FILTER (WHERE outcome = 'completed') AS c, count(*) FILTER (WHERE outcome = 'failed') AS f,
+                           sum(input_tokens) AS i, sum(output_tokens) AS o, sum(cached_tokens) AS ca, sum(charge) AS ch, sum(latency_ms) AS l,
+                           coalesce(sum(first_token_ms), 0) AS ft, count(first_token_ms) AS fc
+                    FROM radiant.{partition} {(bucket == "hour" ? $"WHERE created_at >= {hourlyCutoff}" : "")}
+                    GROUP BY 1, 2, {keys}, radiant.usage_latency_bucket(latency_ms)) x
+              GROUP BY tenant_id, b, {keys}
+              """
+            : $"""
+              INSERT INTO radiant.{table}
+              SELECT tenant_id, date_trunc('{bucket}', created_at, 'UTC'), {keys}, count(*), count(*) FILTER (WHERE outcome = 'completed'),
+                     count(*) FILTER (WHERE outcome = 'failed'), sum(input_tokens), sum(output_tokens), sum(cached_tokens), sum(charge),
+                     sum(latency_ms), min(created_at), max(created_at)
+              FROM radiant.{partition}
+              GROUP BY 1, 2, {keys}
+              """;
+        // A month partition (usage_records_YYYY_MM) holds hourly-window records when it ends after the window starts.
+        var windowStart = DateTime.UtcNow.Date.AddDays(-new RadiantAnalyticsOptions().HourlyRollupDays);
+        var partitions = (await admin.QueryAsync<string>(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'radiant.usage_records'::regclass ORDER BY 1"))
+            .Select(name => (Name: name, Recent: !DateTime.TryParseExact(name["usage_records_".Length..], "yyyy_MM", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var month)
+                || month.AddMonths(1) > windowStart))
+            .ToList();
+        var builds = new Queue<string>();
+        foreach (var (partition, recent) in partitions)
+        {
+            builds.Enqueue(Build(partition, "usage_rollup_user_daily", "day", "user_id, model_id, provider_id, team_id, domain_mode", histogram: false));
+            builds.Enqueue(Build(partition, "usage_rollup_segment_daily", "day", "model_id, provider_id, team_id, domain_mode", histogram: true));
+            builds.Enqueue(Build(partition, "usage_rollup_model_daily", "day", "model_id, provider_id", histogram: true));
+            if (recent)
+            {
+                builds.Enqueue(Build(partition, "usage_rollup_segment_hourly", "hour", "model_id, provider_id, team_id, domain_mode", histogram: true));
+                builds.Enqueue(Build(partition, "usage_rollup_model_hourly", "hour", "model_id, provider_id", histogram: true));
+            }
+        }
+
+        const string BuildMemory = "SET work_mem = '1GB'; SET maintenance_work_mem = '2GB'; SET max_parallel_workers_per_gather = 0; SET max_parallel_maintenance_workers = 1;";
+        await Task.WhenAll(Drain(builds, BuildMemory), Drain(builds, BuildMemory));
+        Console.WriteLine($"Rollups aggregated in {clock.Elapsed.TotalSeconds:F0} s");
+        clock.Restart();
+        var keys = new Queue<string>(constraints.Select(c => $"ALTER TABLE {c.Table} ADD CONSTRAINT {c.Name} {c.Definition}").Concat(plainIndexes));
+        await Task.WhenAll(Drain(keys, BuildMemory), Drain(keys, BuildMemory));
+        foreach (var table in rollups)
+        {
+            await admin.ExecuteAsync($"ALTER TABLE radiant.{table} ENABLE TRIGGER ALL");
+        }
+
         await admin.ExecuteAsync("ALTER TABLE radiant.usage_records ENABLE TRIGGER ALL", commandTimeout: 0);
+        Console.WriteLine($"Rollup keys and indexes built in {clock.Elapsed.TotalSeconds:F0} s");
+        clock.Restart();
         await admin.ExecuteAsync("VACUUM ANALYZE", commandTimeout: 0);
-        Console.WriteLine($"Rollups built and the database analyzed in {clock.Elapsed.TotalSeconds:F0} s");
+        Console.WriteLine($"Database vacuumed and analyzed in {clock.Elapsed.TotalSeconds:F0} s");
         var sizes = await admin.QueryAsync<(string Table, long Rows, string Size)>(
             """
             SELECT c.relname, c.reltuples::bigint, pg_size_pretty(pg_total_relation_size(c.oid))
