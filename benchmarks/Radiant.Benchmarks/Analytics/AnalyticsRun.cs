@@ -205,7 +205,7 @@ internal static class AnalyticsRun
         var builds = new Queue<string>();
         foreach (var (partition, recent) in partitions)
         {
-            builds.Enqueue(Build(partition, "usage_rollup_user_daily", "day", "user_id, model_id, provider_id, team_id, domain_mode", histogram: false));
+            builds.Enqueue(Build(partition, "usage_rollup_user_daily", "day", "user_id, model_id, provider_id, team_id", histogram: false));
             builds.Enqueue(Build(partition, "usage_rollup_segment_daily", "day", "model_id, provider_id, team_id, domain_mode", histogram: true));
             builds.Enqueue(Build(partition, "usage_rollup_model_daily", "day", "model_id, provider_id", histogram: true));
             if (recent)

@@ -12,8 +12,10 @@ namespace Radiant.Postgres.Analytics;
 /// segment rollups otherwise; hourly ones for hour buckets, daily ones for day buckets. Rollup rows come back whole
 /// (a 90-day dashboard of the largest tenant is a few hundred rows) and are summed here, histograms included (sparse,
 /// migration 0013), in decimal for money. An hour-bucket range that starts before the hourly rollups' window
-/// (<see cref="RadiantAnalyticsOptions.HourlyRollupDays"/>) is read from the records, grouped into the same rows. Active users, top users and user × model read the per-user daily rollup for day ranges and the
-/// records themselves for hour ranges (at most 14 days of one tenant's records, the range and the previous one).
+/// (<see cref="RadiantAnalyticsOptions.HourlyRollupDays"/>) is read from the records, grouped into the same rows.
+/// Active users, top users and user × model read the per-user daily rollup for day ranges, and the records themselves
+/// for hour ranges (at most 14 days of one tenant's records, the range and the previous one) and for a domain-mode
+/// filter, which the per-user rollup is not keyed by (migration 0013).
 /// </summary>
 internal sealed class PostgresUsageAnalyticsService : IUsageAnalyticsService
 {
@@ -27,8 +29,9 @@ internal sealed class PostgresUsageAnalyticsService : IUsageAnalyticsService
     private const string ModelFilters =
         " AND (@ModelId::text IS NULL OR model_id = @ModelId) AND (@ProviderId::text IS NULL OR provider_id = @ProviderId)";
 
-    private const string SegmentFilters = ModelFilters +
-        " AND (@TeamId::uuid IS NULL OR team_id = @TeamId) AND (@DomainMode::text IS NULL OR domain_mode = @DomainMode)";
+    private const string UserFilters = ModelFilters + " AND (@TeamId::uuid IS NULL OR team_id = @TeamId)";
+
+    private const string SegmentFilters = UserFilters + " AND (@DomainMode::text IS NULL OR domain_mode = @DomainMode)";
 
     private readonly RadiantDb _db;
     private readonly int _hourlyRollupDays;
@@ -67,41 +70,41 @@ internal sealed class PostgresUsageAnalyticsService : IUsageAnalyticsService
             """);
 
         // One probe per user of the tenant through the (tenant, user, time) index, rather than a distinct over every row.
-        string ActiveUsers(string table, string time) => db.Sql(
+        string ActiveUsers(string table, string time, string filters) => db.Sql(
             $$"""
             SELECT count(*) FILTER (WHERE current) AS Current, count(*) FILTER (WHERE previous) AS Previous
             FROM (
                 SELECT EXISTS (SELECT FROM {schema}.{{table}} d WHERE d.tenant_id = u.tenant_id AND d.user_id = u.user_id
-                               AND d.{{time}} >= @From AND d.{{time}} < @To{{SegmentFilters}}) AS current,
+                               AND d.{{time}} >= @From AND d.{{time}} < @To{{filters}}) AS current,
                        EXISTS (SELECT FROM {schema}.{{table}} d WHERE d.tenant_id = u.tenant_id AND d.user_id = u.user_id
-                               AND d.{{time}} >= @PreviousFrom AND d.{{time}} < @From{{SegmentFilters}}) AS previous
+                               AND d.{{time}} >= @PreviousFrom AND d.{{time}} < @From{{filters}}) AS previous
                 FROM {schema}.users u WHERE u.tenant_id = @TenantId) x
             """);
         _activeUsersSql = new()
         {
-            [UsageBucket.Hour] = ActiveUsers("usage_records", "created_at"),
-            [UsageBucket.Day] = ActiveUsers("usage_rollup_user_daily", "bucket"),
+            [UsageBucket.Hour] = ActiveUsers("usage_records", "created_at", SegmentFilters),
+            [UsageBucket.Day] = ActiveUsers("usage_rollup_user_daily", "bucket", UserFilters),
         };
 
-        string Users(string table, string time, string requests, string lastAt, string groupBy, string columns) => db.Sql(
+        string Users(string table, string time, string filters, string requests, string lastAt, string groupBy, string columns) => db.Sql(
             $$"""
             SELECT {{columns}}, {{requests}} AS Requests, sum(input_tokens)::bigint AS InputTokens, sum(output_tokens)::bigint AS OutputTokens,
                    sum(charge) AS Cost{{lastAt}}
             FROM {schema}.{{table}}
-            WHERE tenant_id = @TenantId AND {{time}} >= @From AND {{time}} < @To{{SegmentFilters}}
+            WHERE tenant_id = @TenantId AND {{time}} >= @From AND {{time}} < @To{{filters}}
             GROUP BY {{groupBy}}
             ORDER BY Cost DESC, Requests DESC, {{groupBy}}
             LIMIT @Limit
             """);
         _topUsersSql = new()
         {
-            [UsageBucket.Hour] = Users("usage_records", "created_at", "count(*)", ", max(created_at) AS LastActiveAt", "user_id", "user_id AS UserId"),
-            [UsageBucket.Day] = Users("usage_rollup_user_daily", "bucket", "sum(requests)::bigint", ", max(last_at) AS LastActiveAt", "user_id", "user_id AS UserId"),
+            [UsageBucket.Hour] = Users("usage_records", "created_at", SegmentFilters, "count(*)", ", max(created_at) AS LastActiveAt", "user_id", "user_id AS UserId"),
+            [UsageBucket.Day] = Users("usage_rollup_user_daily", "bucket", UserFilters, "sum(requests)::bigint", ", max(last_at) AS LastActiveAt", "user_id", "user_id AS UserId"),
         };
         _userModelsSql = new()
         {
-            [UsageBucket.Hour] = Users("usage_records", "created_at", "count(*)", "", "user_id, model_id, provider_id", "user_id AS UserId, model_id AS ModelId, provider_id AS ProviderId"),
-            [UsageBucket.Day] = Users("usage_rollup_user_daily", "bucket", "sum(requests)::bigint", "", "user_id, model_id, provider_id", "user_id AS UserId, model_id AS ModelId, provider_id AS ProviderId"),
+            [UsageBucket.Hour] = Users("usage_records", "created_at", SegmentFilters, "count(*)", "", "user_id, model_id, provider_id", "user_id AS UserId, model_id AS ModelId, provider_id AS ProviderId"),
+            [UsageBucket.Day] = Users("usage_rollup_user_daily", "bucket", UserFilters, "sum(requests)::bigint", "", "user_id, model_id, provider_id", "user_id AS UserId, model_id AS ModelId, provider_id AS ProviderId"),
         };
     }
 
@@ -173,7 +176,7 @@ internal sealed class PostgresUsageAnalyticsService : IUsageAnalyticsService
             var range = query.Resolve(await _db.NowAsync(connection, transaction, cancellationToken));
             var parameters = new DynamicParameters(Parameters(caller, query, range, range.From));
             parameters.Add("Limit", limit);
-            var rows = (await connection.QueryAsync<T>(new CommandDefinition(sql[range.Bucket], parameters, transaction, cancellationToken: cancellationToken))).ToList();
+            var rows = (await connection.QueryAsync<T>(new CommandDefinition(sql[UserSource(range, query)], parameters, transaction, cancellationToken: cancellationToken))).ToList();
             return (range, rows);
         }, cancellationToken);
     }
@@ -181,7 +184,14 @@ internal sealed class PostgresUsageAnalyticsService : IUsageAnalyticsService
     private async Task<(long Current, long Previous)> ActiveUsersAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, RadiantCaller caller, UsageAnalyticsQuery query, UsageRange range, CancellationToken cancellationToken) =>
         await connection.QuerySingleAsync<(long Current, long Previous)>(new CommandDefinition(
-            _activeUsersSql[range.Bucket], Parameters(caller, query, range, range.PreviousFrom), transaction, cancellationToken: cancellationToken));
+            _activeUsersSql[UserSource(range, query)], Parameters(caller, query, range, range.PreviousFrom), transaction, cancellationToken: cancellationToken));
+
+    /// <summary>
+    /// Where user figures come from: the per-user daily rollup for day ranges, the records for hour ranges and for a
+    /// domain-mode filter (the rollup is not keyed by mode, migration 0013) — keyed like the SQL dictionaries.
+    /// </summary>
+    private static UsageBucket UserSource(UsageRange range, UsageAnalyticsQuery query) =>
+        query.DomainMode is null ? range.Bucket : UsageBucket.Hour;
 
     private static object Parameters(RadiantCaller caller, UsageAnalyticsQuery query, UsageRange range, DateTimeOffset start) => new
     {

@@ -95,6 +95,32 @@ public sealed class CompactRollupTests(AnalyticsFixture fx) : IClassFixture<Anal
         Assert.Equal(["kept"], connection.Query<string>("SELECT request_id FROM radiant.usage_record_keys WHERE tenant_id = @tenant", new { tenant = user.TenantId }));
     }
 
+    [Fact]
+    public async Task User_figures_of_a_day_range_filtered_by_domain_mode_come_from_the_records()
+    {
+        var a = await fx.NewUserAsync();
+        var b = await fx.NewUserAsync(a.TenantId);
+        var day = Now.AddDays(-10);
+        await fx.AddAsync(
+            a.TenantId,
+            new Rec(a.UserId, day, Mode: "code", Charge: 1m),
+            new Rec(a.UserId, day.AddHours(1), Mode: "code", Charge: 1m),
+            new Rec(a.UserId, day.AddHours(2), Mode: "legal", Charge: 0.5m),
+            new Rec(b.UserId, day, Mode: "legal", Charge: 2m));
+        var admin = TestCallers.Admin(a.TenantId);
+
+        var legal = await fx.Analytics.GetTotalsAsync(admin, new UsageAnalyticsQuery("30d", DomainMode: "legal"), Ct);
+        var legalUsers = await fx.Analytics.GetTopUsersAsync(admin, new UsageAnalyticsQuery("30d", DomainMode: "legal"), 10, Ct);
+        var code = await fx.Analytics.GetUserModelBreakdownAsync(admin, new UsageAnalyticsQuery("30d", DomainMode: "code"), 10, Ct);
+        var all = await fx.Analytics.GetTopUsersAsync(admin, new UsageAnalyticsQuery("30d"), 10, Ct);
+
+        Assert.Equal(UsageBucket.Day, legal.Range.Bucket);
+        Assert.Equal((2L, 2L), (legal.Current.Requests, legal.Current.ActiveUsers));
+        Assert.Equal([(b.UserId, 1L, 2m), (a.UserId, 1L, 0.5m)], legalUsers.Users.Select(u => (u.UserId, u.Requests, u.Cost)));
+        Assert.Equal([(a.UserId, "gpt-4o", 2L, 2m)], code.Rows.Select(r => (r.UserId, r.ModelId, r.Requests, r.Cost)));
+        Assert.Equal([(a.UserId, 3L, 2.5m), (b.UserId, 1L, 2m)], all.Users.Select(u => (u.UserId, u.Requests, u.Cost)));
+    }
+
     private static long[] Dense(IEnumerable<int> latencies)
     {
         var counts = new long[LatencyHistogram.BucketCount];

@@ -103,7 +103,7 @@ public sealed class RollupPropertyTests(AnalyticsFixture fx) : IClassFixture<Ana
             ("usage_rollup_model_daily", "bucket, model_id, provider_id", "date_trunc('day', created_at, 'UTC'), model_id, provider_id", ", first_token_ms_sum, first_token_count, latency_histogram", Histogram),
             ("usage_rollup_segment_hourly", "bucket, model_id, provider_id, team_id, domain_mode", "date_trunc('hour', created_at, 'UTC'), model_id, provider_id, team_id, domain_mode", ", first_token_ms_sum, first_token_count, latency_histogram", Histogram),
             ("usage_rollup_segment_daily", "bucket, model_id, provider_id, team_id, domain_mode", "date_trunc('day', created_at, 'UTC'), model_id, provider_id, team_id, domain_mode", ", first_token_ms_sum, first_token_count, latency_histogram", Histogram),
-            ("usage_rollup_user_daily", "bucket, user_id, model_id, provider_id, team_id, domain_mode", "date_trunc('day', created_at, 'UTC'), user_id, model_id, provider_id, team_id, domain_mode", ", first_at, last_at", ", min(created_at), max(created_at)"),
+            ("usage_rollup_user_daily", "bucket, user_id, model_id, provider_id, team_id", "date_trunc('day', created_at, 'UTC'), user_id, model_id, provider_id, team_id", ", first_at, last_at", ", min(created_at), max(created_at)"),
         };
         foreach (var (table, keys, rawKeys, extra, rawExtra) in cases)
         {

@@ -9,6 +9,11 @@
 --    RadiantAnalyticsOptions.HourlyRollupDays (default 35) by the maintenance worker (prune_hourly_usage_rollups); an
 --    hour-bucket range that starts before that window is read from the records, which are kept for months and are the
 --    source of truth. Daily rollups are kept for ever.
+-- 3. The per-user daily rollup without the domain mode. Keyed by (tenant, day, user, model, provider, team, domain
+--    mode) it had about a row per record (a user's calls spread over the modes; a user's team rarely changes), so at
+--    50 M records it took 13 GB beside 17 GB of records. Keyed without the mode it keeps what the dashboards read —
+--    active users, top users, user x model, filtered by team, model or provider — and a user figure filtered by domain
+--    mode is read from the records of the range.
 
 -- 1. Histograms. The dense form converts row by row; the functions keep their names with the new types.
 CREATE FUNCTION {schema}.usage_histogram_sparse(p_dense integer[]) RETURNS bigint[]
@@ -96,3 +101,107 @@ CREATE POLICY retention_read ON {schema}.usage_rollup_model_hourly FOR SELECT US
 CREATE POLICY retention ON {schema}.usage_rollup_segment_hourly FOR DELETE USING ((SELECT {schema}.in_system_scope()));
 CREATE POLICY retention_read ON {schema}.usage_rollup_segment_hourly FOR SELECT USING ((SELECT {schema}.in_system_scope()));
 CREATE POLICY retention_read ON {schema}.usage_record_keys FOR SELECT USING ((SELECT {schema}.in_system_scope()));
+
+-- 3. The per-user daily rollup: rows that differed only by domain mode are merged, and the trigger keys it without it.
+-- Row-level security is forced on the owner too, so the table stops forcing it for this (transactional) migration.
+ALTER TABLE {schema}.usage_rollup_user_daily NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE {schema}.usage_rollup_user_daily DROP CONSTRAINT usage_rollup_user_daily_key;
+CREATE TEMPORARY TABLE user_daily_merged ON COMMIT DROP AS
+SELECT tenant_id, bucket, user_id, model_id, provider_id, team_id, sum(requests) AS requests, sum(completed) AS completed, sum(failed) AS failed,
+       sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cached_tokens) AS cached_tokens, sum(charge) AS charge,
+       sum(latency_ms_sum) AS latency_ms_sum, min(first_at) AS first_at, max(last_at) AS last_at
+FROM {schema}.usage_rollup_user_daily GROUP BY 1, 2, 3, 4, 5, 6;
+DELETE FROM {schema}.usage_rollup_user_daily;
+ALTER TABLE {schema}.usage_rollup_user_daily DROP COLUMN domain_mode;
+INSERT INTO {schema}.usage_rollup_user_daily SELECT * FROM user_daily_merged;
+ALTER TABLE {schema}.usage_rollup_user_daily
+    ADD CONSTRAINT usage_rollup_user_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, bucket, user_id, model_id, provider_id, team_id);
+ALTER TABLE {schema}.usage_rollup_user_daily FORCE ROW LEVEL SECURITY;
+
+-- The trigger of migration 0011 with its last rollup keyed as above (the rest unchanged).
+CREATE OR REPLACE FUNCTION {schema}.roll_up_usage_records() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    WITH lines AS (
+        SELECT tenant_id, date_trunc('hour', created_at, 'UTC') AS hour, user_id, model_id, provider_id, team_id, domain_mode,
+               {schema}.usage_latency_bucket(latency_ms) AS latency_bucket,
+               count(*) AS requests,
+               count(*) FILTER (WHERE outcome = 'completed') AS completed,
+               count(*) FILTER (WHERE outcome = 'failed') AS failed,
+               sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cached_tokens) AS cached_tokens,
+               sum(charge) AS charge, sum(latency_ms) AS latency_ms_sum,
+               coalesce(sum(first_token_ms), 0) AS first_token_ms_sum, count(first_token_ms) AS first_token_count,
+               min(created_at) AS first_at, max(created_at) AS last_at
+        FROM added
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+    ),
+    model_hourly AS (
+        INSERT INTO {schema}.usage_rollup_model_hourly AS r
+        SELECT tenant_id, hour, model_id, provider_id, sum(requests), sum(completed), sum(failed), sum(input_tokens), sum(output_tokens),
+               sum(cached_tokens), sum(charge), sum(latency_ms_sum), sum(first_token_ms_sum), sum(first_token_count),
+               {schema}.usage_histogram_of(array_agg(latency_bucket), array_agg(requests))
+        FROM lines GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (tenant_id, bucket, model_id, provider_id) DO UPDATE SET
+            requests = r.requests + excluded.requests, completed = r.completed + excluded.completed, failed = r.failed + excluded.failed,
+            input_tokens = r.input_tokens + excluded.input_tokens, output_tokens = r.output_tokens + excluded.output_tokens,
+            cached_tokens = r.cached_tokens + excluded.cached_tokens, charge = r.charge + excluded.charge,
+            latency_ms_sum = r.latency_ms_sum + excluded.latency_ms_sum, first_token_ms_sum = r.first_token_ms_sum + excluded.first_token_ms_sum,
+            first_token_count = r.first_token_count + excluded.first_token_count,
+            latency_histogram = {schema}.usage_histogram_add(r.latency_histogram, excluded.latency_histogram)
+    ),
+    model_daily AS (
+        INSERT INTO {schema}.usage_rollup_model_daily AS r
+        SELECT tenant_id, date_trunc('day', hour, 'UTC'), model_id, provider_id, sum(requests), sum(completed), sum(failed), sum(input_tokens), sum(output_tokens),
+               sum(cached_tokens), sum(charge), sum(latency_ms_sum), sum(first_token_ms_sum), sum(first_token_count),
+               {schema}.usage_histogram_of(array_agg(latency_bucket), array_agg(requests))
+        FROM lines GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (tenant_id, bucket, model_id, provider_id) DO UPDATE SET
+            requests = r.requests + excluded.requests, completed = r.completed + excluded.completed, failed = r.failed + excluded.failed,
+            input_tokens = r.input_tokens + excluded.input_tokens, output_tokens = r.output_tokens + excluded.output_tokens,
+            cached_tokens = r.cached_tokens + excluded.cached_tokens, charge = r.charge + excluded.charge,
+            latency_ms_sum = r.latency_ms_sum + excluded.latency_ms_sum, first_token_ms_sum = r.first_token_ms_sum + excluded.first_token_ms_sum,
+            first_token_count = r.first_token_count + excluded.first_token_count,
+            latency_histogram = {schema}.usage_histogram_add(r.latency_histogram, excluded.latency_histogram)
+    ),
+    segment_hourly AS (
+        INSERT INTO {schema}.usage_rollup_segment_hourly AS r
+        SELECT tenant_id, hour, model_id, provider_id, team_id, domain_mode, sum(requests), sum(completed), sum(failed), sum(input_tokens), sum(output_tokens),
+               sum(cached_tokens), sum(charge), sum(latency_ms_sum), sum(first_token_ms_sum), sum(first_token_count),
+               {schema}.usage_histogram_of(array_agg(latency_bucket), array_agg(requests))
+        FROM lines GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT (tenant_id, bucket, model_id, provider_id, team_id, domain_mode) DO UPDATE SET
+            requests = r.requests + excluded.requests, completed = r.completed + excluded.completed, failed = r.failed + excluded.failed,
+            input_tokens = r.input_tokens + excluded.input_tokens, output_tokens = r.output_tokens + excluded.output_tokens,
+            cached_tokens = r.cached_tokens + excluded.cached_tokens, charge = r.charge + excluded.charge,
+            latency_ms_sum = r.latency_ms_sum + excluded.latency_ms_sum, first_token_ms_sum = r.first_token_ms_sum + excluded.first_token_ms_sum,
+            first_token_count = r.first_token_count + excluded.first_token_count,
+            latency_histogram = {schema}.usage_histogram_add(r.latency_histogram, excluded.latency_histogram)
+    ),
+    segment_daily AS (
+        INSERT INTO {schema}.usage_rollup_segment_daily AS r
+        SELECT tenant_id, date_trunc('day', hour, 'UTC'), model_id, provider_id, team_id, domain_mode, sum(requests), sum(completed), sum(failed), sum(input_tokens), sum(output_tokens),
+               sum(cached_tokens), sum(charge), sum(latency_ms_sum), sum(first_token_ms_sum), sum(first_token_count),
+               {schema}.usage_histogram_of(array_agg(latency_bucket), array_agg(requests))
+        FROM lines GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT (tenant_id, bucket, model_id, provider_id, team_id, domain_mode) DO UPDATE SET
+            requests = r.requests + excluded.requests, completed = r.completed + excluded.completed, failed = r.failed + excluded.failed,
+            input_tokens = r.input_tokens + excluded.input_tokens, output_tokens = r.output_tokens + excluded.output_tokens,
+            cached_tokens = r.cached_tokens + excluded.cached_tokens, charge = r.charge + excluded.charge,
+            latency_ms_sum = r.latency_ms_sum + excluded.latency_ms_sum, first_token_ms_sum = r.first_token_ms_sum + excluded.first_token_ms_sum,
+            first_token_count = r.first_token_count + excluded.first_token_count,
+            latency_histogram = {schema}.usage_histogram_add(r.latency_histogram, excluded.latency_histogram)
+    )
+    INSERT INTO {schema}.usage_rollup_user_daily AS r
+    SELECT tenant_id, date_trunc('day', hour, 'UTC'), user_id, model_id, provider_id, team_id, sum(requests), sum(completed), sum(failed),
+           sum(input_tokens), sum(output_tokens), sum(cached_tokens), sum(charge), sum(latency_ms_sum), min(first_at), max(last_at)
+    FROM lines GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (tenant_id, bucket, user_id, model_id, provider_id, team_id) DO UPDATE SET
+        requests = r.requests + excluded.requests, completed = r.completed + excluded.completed, failed = r.failed + excluded.failed,
+        input_tokens = r.input_tokens + excluded.input_tokens, output_tokens = r.output_tokens + excluded.output_tokens,
+        cached_tokens = r.cached_tokens + excluded.cached_tokens, charge = r.charge + excluded.charge,
+        latency_ms_sum = r.latency_ms_sum + excluded.latency_ms_sum,
+        first_at = least(r.first_at, excluded.first_at), last_at = greatest(r.last_at, excluded.last_at);
+    RETURN NULL;
+END
+$$;
