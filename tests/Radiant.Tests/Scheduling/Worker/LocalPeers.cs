@@ -271,37 +271,13 @@ public sealed class ChatPeer : IAsyncDisposable
         await context.Response.Body.FlushAsync(aborted);
     }
 
-    private static JsonObject Completion(PeerRequest request, string content, int promptTokens, int completionTokens) => new()
-    {
-        ["id"] = $"chatcmpl-{request.Number.ToString(CultureInfo.InvariantCulture)}",
-        ["object"] = "chat.completion",
-        ["created"] = request.ReceivedAt.ToUnixTimeSeconds(),
-        ["model"] = request.Model,
-        ["choices"] = new JsonArray(new JsonObject
-        {
-            ["index"] = 0,
-            ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = content, ["refusal"] = null },
-            ["logprobs"] = null,
-            ["finish_reason"] = "stop",
-        }),
-        ["usage"] = new JsonObject
-        {
-            ["prompt_tokens"] = promptTokens,
-            ["completion_tokens"] = completionTokens,
-            ["total_tokens"] = promptTokens + completionTokens,
-        },
-    };
+    private static JsonObject Completion(PeerRequest request, string content, int promptTokens, int completionTokens) =>
+        Completion(request, new JsonObject { ["role"] = "assistant", ["content"] = content, ["refusal"] = null }, "stop", promptTokens, completionTokens);
 
-    private static JsonObject ToolCallCompletion(PeerRequest request, PeerReply.ToolCall call) => new()
-    {
-        ["id"] = $"chatcmpl-{request.Number.ToString(CultureInfo.InvariantCulture)}",
-        ["object"] = "chat.completion",
-        ["created"] = request.ReceivedAt.ToUnixTimeSeconds(),
-        ["model"] = request.Model,
-        ["choices"] = new JsonArray(new JsonObject
-        {
-            ["index"] = 0,
-            ["message"] = new JsonObject
+    private static JsonObject ToolCallCompletion(PeerRequest request, PeerReply.ToolCall call) =>
+        Completion(
+            request,
+            new JsonObject
             {
                 ["role"] = "assistant",
                 ["content"] = null,
@@ -313,14 +289,28 @@ public sealed class ChatPeer : IAsyncDisposable
                     ["function"] = new JsonObject { ["name"] = call.Name, ["arguments"] = call.ArgumentsJson },
                 }),
             },
+            "tool_calls",
+            call.PromptTokens,
+            call.CompletionTokens);
+
+    private static JsonObject Completion(PeerRequest request, JsonObject message, string finishReason, int promptTokens, int completionTokens) => new()
+    {
+        ["id"] = $"chatcmpl-{request.Number.ToString(CultureInfo.InvariantCulture)}",
+        ["object"] = "chat.completion",
+        ["created"] = request.ReceivedAt.ToUnixTimeSeconds(),
+        ["model"] = request.Model,
+        ["choices"] = new JsonArray(new JsonObject
+        {
+            ["index"] = 0,
+            ["message"] = message,
             ["logprobs"] = null,
-            ["finish_reason"] = "tool_calls",
+            ["finish_reason"] = finishReason,
         }),
         ["usage"] = new JsonObject
         {
-            ["prompt_tokens"] = call.PromptTokens,
-            ["completion_tokens"] = call.CompletionTokens,
-            ["total_tokens"] = call.PromptTokens + call.CompletionTokens,
+            ["prompt_tokens"] = promptTokens,
+            ["completion_tokens"] = completionTokens,
+            ["total_tokens"] = promptTokens + completionTokens,
         },
     };
 
