@@ -62,9 +62,14 @@ internal sealed class ChatRecorder
                 var operations = team.Select(i =>
                 {
                     var (caller, record, hold) = (recordings[i].Caller, recordings[i].Record, recordings[i].Hold!);
-                    return Settles(recordings[i], added[i])
-                        ? TeamMetering.Settle(caller, hold.Id, new TeamUsage(record.InputTokens + (long)record.OutputTokens, record.ModelId, "chat"))
-                        : TeamMetering.Release(caller, hold.Id);
+                    if (!Settles(recordings[i], added[i]))
+                    {
+                        return TeamMetering.Release(caller, hold.Id);
+                    }
+
+                    var usage = new TeamUsage(record.InputTokens + (long)record.OutputTokens, record.ModelId, "chat");
+                    usage.Validate();
+                    return TeamMetering.Settle(caller, hold.Id, usage);
                 }).ToList();
                 var rows = await _metering.MeterAllInTransactionAsync(connection, transaction, tenantId, team.Key, operations, ct);
                 for (var j = 0; j < rows.Count; j++)
