@@ -17,12 +17,25 @@ namespace Radiant.Postgres.Hosting;
 /// too, so one busy instance could take every slot and have the server refuse the rest ("53300: too many clients").
 /// Requests beyond the pool wait for a free connection (up to <c>Timeout</c>, 15 s by default) and then answer 503.
 /// </remarks>
+/// <remarks>
+/// Radiant's scheduler prepares its statements, and Npgsql keeps prepared statements on a physical connection across
+/// pooled opens. SQL injected into a request could replace one of them (<c>DEALLOCATE</c>, then <c>PREPARE</c> under
+/// the same name) and have the scheduler run it later in its cross-tenant scope; so when Radiant builds its pools
+/// itself, the scheduler's transactions run on a <see cref="Worker"/> pool of their own (at most
+/// <see cref="WorkerMaxPoolSize"/> connections, application name suffixed " (worker)") that no request ever uses, and
+/// request connections never hold a prepared statement. With a data source the host hands in, there is one pool, and
+/// the scheduler does not prepare.
+/// </remarks>
 internal sealed class RadiantDataSources : IAsyncDisposable
 {
     /// <summary>Connections per pool when the connection string does not say: room for several instances below a default server.</summary>
     public const int DefaultMaxPoolSize = 20;
 
+    /// <summary>Connections of the worker pool: the scheduler's claim, lease and completion transactions are batched and few.</summary>
+    public const int WorkerMaxPoolSize = 4;
+
     private readonly NpgsqlDataSource? _ownedApp;
+    private readonly NpgsqlDataSource? _ownedWorker;
     private readonly NpgsqlDataSource? _ownedMigration;
 
     public RadiantDataSources(IServiceProvider services, IOptions<RadiantPostgresOptions> options)
@@ -38,6 +51,12 @@ internal sealed class RadiantDataSources : IAsyncDisposable
             var builder = Builder(settings.ConnectionString, loggers);
             services.GetService<DataSourceCallback>()?.Configure(builder);
             App = _ownedApp = builder.Build();
+            var worker = Builder(settings.ConnectionString, loggers);
+            services.GetService<DataSourceCallback>()?.Configure(worker);
+            worker.ConnectionStringBuilder.MaxPoolSize = WorkerMaxPoolSize;
+            worker.ConnectionStringBuilder.MinPoolSize = 0;
+            worker.ConnectionStringBuilder.ApplicationName = (worker.ConnectionStringBuilder.ApplicationName ?? "Radiant") + " (worker)";
+            _ownedWorker = worker.Build();
         }
         else
         {
@@ -57,6 +76,12 @@ internal sealed class RadiantDataSources : IAsyncDisposable
     }
 
     public NpgsqlDataSource App { get; }
+
+    /// <summary>The scheduler's pool (see the remarks); <see cref="App"/> itself when the host handed in the data source.</summary>
+    public NpgsqlDataSource Worker => _ownedWorker ?? App;
+
+    /// <summary>Whether <see cref="Worker"/> is a pool of its own, on which statements may be prepared safely.</summary>
+    public bool HasWorkerPool => _ownedWorker is not null;
 
     public NpgsqlDataSource Migration { get; }
 
@@ -89,6 +114,11 @@ internal sealed class RadiantDataSources : IAsyncDisposable
         if (_ownedMigration is not null)
         {
             await _ownedMigration.DisposeAsync();
+        }
+
+        if (_ownedWorker is not null)
+        {
+            await _ownedWorker.DisposeAsync();
         }
 
         if (_ownedApp is not null)

@@ -69,7 +69,8 @@ internal sealed partial class SchedulerStore
     public SchedulerStore(RadiantDb db, IOptions<SchedulerWorkerOptions> options, ILogger<SchedulerStore> logger)
     {
         _db = db;
-        _prepare = options.Value.PrepareStatements;
+        // Only on a pool of its own: a request could replace a statement prepared on a connection it also uses.
+        _prepare = options.Value.PrepareStatements && db.PreparesSafely;
         _logger = logger;
         _selectDue = db.Sql("""
             SELECT s.tenant_id, s.id, s.user_id, s.prompt_name, s.prompt_text, s.model, m.provider_id, s.schedule_type,
@@ -312,7 +313,9 @@ internal sealed partial class SchedulerStore
     /// and is left to its new owner.
     /// </summary>
     public Task<HashSet<Guid>> CompleteAsync(IReadOnlyCollection<RunOutcome> outcomes, CancellationToken cancellationToken) =>
-        _db.WithoutTenantAsync(async (connection, transaction) =>
+        // On the worker pool (the scheduler's scope), though every command runs as its tenant: the batch enters each
+        // tenant before its runs' update, and no statement runs in the scope itself.
+        _db.InScopeAsync(RadiantScope.Scheduler, async (connection, transaction) =>
         {
             await using var batch = new NpgsqlBatch(connection, transaction);
             foreach (var tenant in outcomes.GroupBy(o => o.Run.TenantId))

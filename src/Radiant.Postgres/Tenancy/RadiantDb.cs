@@ -39,6 +39,7 @@ internal sealed partial class RadiantDb
     private const string CommitStarted = "Radiant.CommitStarted";
     private const string KeyLost = "Radiant.SessionKeyLost";
     private readonly NpgsqlDataSource _dataSource;
+    private readonly NpgsqlDataSource _workerDataSource;
     private readonly NpgsqlDataSource _ownerDataSource;
     private readonly string _enterSql;
     private readonly string _enterAsAppSql;
@@ -49,6 +50,8 @@ internal sealed partial class RadiantDb
     public RadiantDb(RadiantDataSources dataSources, IOptions<RadiantPostgresOptions> options, TimeProvider time, ILogger<RadiantDb> logger)
     {
         _dataSource = dataSources.App;
+        _workerDataSource = dataSources.Worker;
+        PreparesSafely = dataSources.HasWorkerPool;
         _ownerDataSource = dataSources.Migration;
         _logger = logger;
         var settings = options.Value;
@@ -77,6 +80,12 @@ internal sealed partial class RadiantDb
     /// Set by tests that move time: every reading of <see cref="NowAsync"/> returns it instead of the database's clock.
     /// </summary>
     internal Func<DateTimeOffset>? PinnedNow { get; set; }
+
+    /// <summary>
+    /// Whether transactions in the <see cref="RadiantScope.Scheduler"/> scope run on a pool no request uses, so their
+    /// statements may be prepared (see <see cref="Hosting.RadiantDataSources"/>).
+    /// </summary>
+    public bool PreparesSafely { get; }
 
     /// <summary>The quoted schema name, for building SQL once per service.</summary>
     public string Schema { get; }
@@ -195,9 +204,12 @@ internal sealed partial class RadiantDb
     public Task<T> WithoutTenantAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
         RunAsync(_dataSource, _enterAsAppSql, SessionKeys.Claim(null, null, ""), work, cancellationToken);
 
-    /// <summary>Runs <paramref name="work"/> in a transaction in one of Radiant's cross-tenant <see cref="RadiantScope"/>s.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> in a transaction in one of Radiant's cross-tenant <see cref="RadiantScope"/>s; the
+    /// scheduler's on the worker pool.
+    /// </summary>
     public Task<T> InScopeAsync<T>(RadiantScope scope, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
-        RunAsync(_dataSource, _enterAsAppSql, SessionKeys.Claim(null, null, ScopeName(scope)), work, cancellationToken);
+        RunAsync(scope == RadiantScope.Scheduler ? _workerDataSource : _dataSource, _enterAsAppSql, SessionKeys.Claim(null, null, ScopeName(scope)), work, cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="work"/> as the schema owner (the migration login, without switching to the application
