@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
-using Dapper;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -9,9 +8,7 @@ using Microsoft.Extensions.Options;
 using Radiant.Chat;
 using Radiant.Errors;
 using Radiant.ModelSelection;
-using Radiant.Postgres.ModelSelection;
 using Radiant.Postgres.Scheduling;
-using Radiant.Postgres.Teams;
 using Radiant.Postgres.Tenancy;
 using Radiant.Pricing;
 using Radiant.Routing;
