@@ -59,6 +59,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 
 app.MapRadiant();
+// The embedded dashboard: the Think Tank pages for every user, the admin back office for admins.
+app.MapRadiantDashboard("/radiant");
 app.MapHealthChecks("/health");
 app.MapOpenApi();
 app.MapScalarApiReference();

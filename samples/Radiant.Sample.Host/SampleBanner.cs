@@ -34,6 +34,7 @@ public static class SampleBanner
         return $"""
 
             Radiant sample is running at {url}
+              Dashboard:      {url}/radiant      (sign in as a demo user below; admins also see the back office)
               API reference:  {url}/scalar/v1      OpenAPI: {url}/openapi/v1.json      Health: {url}/health
               Database:       {database}
                               one superuser login (AllowPrivilegedLogin: development only; README "Tenant isolation" has the production setup)
