@@ -39,6 +39,7 @@ internal sealed class DashboardShell(IReadOnlyList<DashboardPage> pages, string 
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
             .Append("<title>").Append(e.Encode(page.Title)).Append(" · ").Append(title).Append("</title>\n")
             .Append("<base href=\"").Append(e.Encode($"{http.Request.PathBase}{pattern}/")).Append("\">\n")
+            .Append("<link rel=\"icon\" href=\"assets/favicon.svg\" type=\"image/svg+xml\">\n")
             .Append("<link rel=\"stylesheet\" href=\"assets/dashboard.css\">\n");
         if (page.Charts)
         {

@@ -43,8 +43,11 @@ public sealed partial class DashboardFixture(PostgresServer server) : IAsyncLife
         ConnectionString = await server.CreateDatabaseAsync("dashboard", TestContext.Current.CancellationToken);
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web => web
             .UseSetting("ConnectionStrings:Radiant", ConnectionString)
+            .UseSetting("Logging:LogLevel:Default", "Warning")
+            .UseSetting("Logging:LogLevel:Microsoft.AspNetCore.HttpLogging", "Warning")
             .UseSetting("Sample:MailDirectory", Path.Combine(Path.GetTempPath(), "radiant-dashboard-mail-" + Guid.NewGuid().ToString("N"))));
-        _factory.UseKestrel(0);
+        // A port of the system's choosing on loopback: test runs side by side never collide (Kestrel's default is 5000).
+        _factory.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
         _factory.StartServer();
         var addresses = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         BaseUrl = addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
@@ -131,6 +134,16 @@ public sealed class DashboardSession : IAsyncDisposable
                 }
             }
         };
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400)
+            {
+                lock (_errors)
+                {
+                    _errors.Add($"response: {response.Status} {response.Request.Method} {response.Url}");
+                }
+            }
+        };
         page.PageError += (_, error) =>
         {
             lock (_errors)
@@ -144,7 +157,7 @@ public sealed class DashboardSession : IAsyncDisposable
 
     public IPage Page { get; }
 
-    /// <summary>Console errors and uncaught exceptions so far.</summary>
+    /// <summary>Console errors, uncaught exceptions and 4xx/5xx responses so far.</summary>
     public IReadOnlyList<string> Errors
     {
         get
@@ -154,6 +167,13 @@ public sealed class DashboardSession : IAsyncDisposable
                 return [.. _errors];
             }
         }
+    }
+
+    /// <summary>Fails with every console error, uncaught exception and 4xx/5xx response so far, one per line.</summary>
+    public void AssertNoErrors()
+    {
+        var errors = Errors;
+        Assert.True(errors.Count == 0, "The page reported errors:\n" + string.Join("\n", errors));
     }
 
     /// <summary>Opens a dashboard page (e.g. <c>admin/pricing</c>) and waits until it has loaded its data.</summary>

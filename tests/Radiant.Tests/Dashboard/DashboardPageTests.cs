@@ -28,7 +28,7 @@ public sealed class DashboardPageTests(DashboardFixture dashboard)
 
         Assert.Equal((int)HttpStatusCode.OK, response?.Status);
         await session.ScreenshotAsync("page-" + path);
-        Assert.Empty(session.Errors);
+        session.AssertNoErrors();
         Assert.Empty(await session.SeriousAccessibilityViolationsAsync());
     }
 

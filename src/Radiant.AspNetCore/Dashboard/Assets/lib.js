@@ -309,3 +309,14 @@ export function mount(Page) {
   root.textContent = '';
   render(html`<${Page} />`, root);
 }
+
+/**
+ * What a number field sends: nothing when empty, the number when it parses, otherwise the text as typed, so the API's
+ * 400 names the field (a typo is never turned into a default).
+ */
+export function numeric(text) {
+  const trimmed = String(text ?? '').trim();
+  if (trimmed === '') return null;
+  const n = Number(trimmed);
+  return Number.isFinite(n) ? n : trimmed;
+}
