@@ -137,6 +137,19 @@ public sealed class SampleHostTests(PostgresServer server) : IAsyncLifetime
         Assert.Contains("curl -u admin@globex.test:globex-admin http://localhost:5000/api/admin/focus-modes", banner, StringComparison.Ordinal);
         Assert.Contains("curl -u user@acme.test:user-demo http://localhost:5000/api/thinktank/models", banner, StringComparison.Ordinal);
         Assert.Contains(".eml file to /srv/sample/.data/mail", banner, StringComparison.Ordinal);
+        Assert.Contains("Dashboard:      http://localhost:5000/radiant", banner, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_sample_maps_the_dashboard_where_its_banner_says()
+    {
+        var client = _factory!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("user@acme.test:user-demo")));
+        var response = await client.GetAsync("/radiant", Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/radiant/chat", response.Headers.Location?.OriginalString);
+        Assert.Equal(HttpStatusCode.OK, (await Client("user@acme.test", "user-demo").GetAsync("/radiant/chat", Ct)).StatusCode);
     }
 
     [Fact]
