@@ -47,7 +47,7 @@ public sealed class ChatPageTests(DashboardFixture dashboard)
         await Expect(page.Locator($"tr[data-model-id='{modelId}']")).ToHaveCountAsync(1);
         Assert.DoesNotContain(modelId, (await saved.CurrentAsync())["favoriteModels"]!.AsArray().Select(n => n!.GetValue<string>()));
         await session.ScreenshotAsync("chat-favourite-removed");
-        Assert.Empty(session.Errors);
+        session.AssertNoErrors();
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public sealed class ChatPageTests(DashboardFixture dashboard)
             await Expect(row.Locator(".price-output")).ToHaveTextAsync(Price(model["userOutputPricePer1M"]!.GetValue<decimal>()));
         }
 
-        Assert.Empty(session.Errors);
+        session.AssertNoErrors();
         Assert.Empty(await session.SeriousAccessibilityViolationsAsync());
     }
 
@@ -97,7 +97,7 @@ public sealed class ChatPageTests(DashboardFixture dashboard)
         // Nothing was sent.
         await Expect(page.GetByText("No messages yet.")).ToBeVisibleAsync();
         await session.ScreenshotAsync("chat-estimate");
-        Assert.Empty(session.Errors);
+        session.AssertNoErrors();
         Assert.Empty(await session.SeriousAccessibilityViolationsAsync());
     }
 
@@ -130,7 +130,7 @@ public sealed class ChatPageTests(DashboardFixture dashboard)
         var reply = page.Locator(".chat-log li.assistant").Last;
         await Expect(reply).ToHaveAttributeAsync("data-status", "done");
         await Expect(reply.Locator(".message-charge")).ToContainTextAsync($"{await DisplayNameAsync(page, picked)} ({RuleWords("requested")})");
-        Assert.Empty(session.Errors);
+        session.AssertNoErrors();
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public sealed class ChatPageTests(DashboardFixture dashboard)
         await Expect(page.Locator(".chat-log li.assistant[data-status='done']")).ToHaveCountAsync(2);
         await Expect(page.Locator(".chat-log li.assistant").Last.Locator(".message-charge")).ToContainTextAsync("Charge $");
         await session.ScreenshotAsync("chat-conversation");
-        Assert.Empty(session.Errors);
+        session.AssertNoErrors();
         Assert.Empty(await session.SeriousAccessibilityViolationsAsync());
     }
 
@@ -213,6 +213,61 @@ public sealed class ChatPageTests(DashboardFixture dashboard)
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Send", Exact = true })).ToBeEnabledAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Stop", Exact = true })).ToHaveCountAsync(0);
         await session.ScreenshotAsync("chat-stopped");
+        session.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task A_persona_focus_mode_and_domain_mode_picked_on_the_page_go_with_the_message()
+    {
+        await using var session = await dashboard.SignInAsAcmeUserAsync();
+        await using var saved = await SavedPreferences.ReadAsync(session);
+        var api = session.Context.APIRequest;
+        var name = "Chat test " + Guid.NewGuid().ToString("N")[..8];
+        var created = await api.PostAsync("/api/personas", new APIRequestContextOptions
+        {
+            DataObject = new { name, systemPrompt = "You answer in haiku.", traits = new[] { "terse" } },
+        });
+        Assert.True(created.Ok, $"Creating a persona: {created.Status}");
+        var personaId = JsonNode.Parse(await created.TextAsync())!["id"]!.GetValue<string>();
+        try
+        {
+            await session.OpenAsync("chat");
+            var page = session.Page;
+            var focus = page.GetByLabel("Focus mode");
+            // A focus mode only goes with a persona.
+            await Expect(focus).ToBeDisabledAsync();
+            await page.GetByLabel("Persona").SelectOptionAsync(new SelectOptionValue { Label = name });
+            await Expect(focus).ToBeEnabledAsync();
+            var focusModes = (await GetJsonAsync(session, "/api/focus-modes")).AsArray();
+            var focusMode = focusModes[0]!["name"]!.GetValue<string>();
+            await focus.SelectOptionAsync(focusMode);
+            await page.GetByLabel("Domain mode").SelectOptionAsync("code");
+
+            var estimated = await page.RunAndWaitForResponseAsync(
+                () => page.GetByLabel("Message", new() { Exact = true }).FillAsync("Write a function that reverses a list"),
+                r => r.Url.Contains("/api/thinktank/estimate", StringComparison.Ordinal) && r.Ok);
+            var sent = await page.RunAndWaitForResponseAsync(
+                () => page.GetByRole(AriaRole.Button, new() { Name = "Send", Exact = true }).ClickAsync(),
+                r => r.Url.Contains("/api/thinktank/chat", StringComparison.Ordinal));
+
+            foreach (var request in new[] { estimated.Request, sent.Request })
+            {
+                var body = JsonNode.Parse(request.PostData!)!;
+                Assert.Equal(personaId, body["personaId"]!.GetValue<string>());
+                Assert.Equal(focusMode, body["focusMode"]!.GetValue<string>());
+                Assert.Equal("code", body["domainMode"]!.GetValue<string>());
+            }
+
+            await Expect(page.Locator(".chat-log li.assistant").Last).ToHaveAttributeAsync("data-status", "done");
+            await session.ScreenshotAsync("chat-persona-focus-domain");
+            session.AssertNoErrors();
+            Assert.Empty(await session.SeriousAccessibilityViolationsAsync());
+        }
+        finally
+        {
+            var deleted = await api.DeleteAsync($"/api/personas/{personaId}");
+            Assert.True(deleted.Ok, $"Deleting the persona: {deleted.Status}");
+        }
     }
 
     [Fact]

@@ -102,7 +102,7 @@ public sealed class PreferencesPageTests(DashboardFixture dashboard)
         var body = JsonNode.Parse(response.Request.PostData!)!.AsObject();
         Assert.Equal(["favoriteModels"], body.Select(p => p.Key));
         Assert.DoesNotContain(favouriteId, (await saved.CurrentAsync())["favoriteModels"]!.AsArray().Select(n => n!.GetValue<string>()));
-        Assert.Empty(session.Errors);
+        session.AssertNoErrors();
         Assert.Empty(await session.SeriousAccessibilityViolationsAsync());
     }
 }

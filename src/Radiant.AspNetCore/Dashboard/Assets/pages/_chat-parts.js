@@ -89,16 +89,6 @@ export function contextText(tokens) {
   return tokens >= 1_000_000 ? `${+(tokens / 1_000_000).toFixed(1)}M` : `${Math.round(tokens / 1000)}K`;
 }
 
-/**
- * A dollar amount as typed, for the API: empty is null (no limit), a plain decimal is sent as a number, anything
- * else is sent as typed so that the API names what is wrong with it (it is the authority on what it accepts).
- */
-export function parseDollars(text) {
-  const value = String(text ?? '').trim();
-  if (value === '') return null;
-  return /^[+-]?(\d+\.?\d*|\.\d+)$/.test(value) ? Number(value) : value;
-}
-
 /** A dollar amount from the API as the text of an input (no exponent, no trailing zeros). */
 export function dollarsText(value) {
   if (value === null || value === undefined) return '';

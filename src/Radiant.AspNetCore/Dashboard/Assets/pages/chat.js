@@ -4,10 +4,10 @@
 // preference (the chat request has no field of its own for it), so the page edits that preference.
 import {
   html, api, stream, useLoad, useState, useEffect, useRef, useMemo, useId, ApiError,
-  Busy, ErrorMessage, Notice, Input, TextArea, Select, Cards, money, number,
+  Busy, ErrorMessage, Notice, Input, TextArea, Select, Cards, money, number, numeric,
 } from '../lib.js';
 import {
-  domainModes, ruleLabel, groupByCategory, pricePer1M, contextText, parseDollars, dollarsText,
+  domainModes, ruleLabel, groupByCategory, pricePer1M, contextText, dollarsText,
   Exclusions, NoModelFits, isNoModelFits, OtherFieldErrors,
 } from './_chat-parts.js';
 
@@ -180,7 +180,7 @@ function CostLimit({ preferences, onSaved }) {
     setError(null);
     setNotice('');
     try {
-      const saved = await api('/api/thinktank/preferences/models', { method: 'PUT', body: { maxCostPerMessage: parseDollars(text) } });
+      const saved = await api('/api/thinktank/preferences/models', { method: 'PUT', body: { maxCostPerMessage: numeric(text) } });
       setText(dollarsText(saved.maxCostPerMessage));
       setNotice(saved.maxCostPerMessage === null ? 'No cost limit.' : `Cost limit saved: ${money(saved.maxCostPerMessage)} per message.`);
       onSaved(saved);

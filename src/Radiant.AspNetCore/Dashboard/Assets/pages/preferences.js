@@ -1,8 +1,8 @@
 // Model preferences (sections 31.2 and 31.5): how the model of a message is picked, the default model, the cost
 // limit and cost optimisation, which models are listed, a model per domain mode, and the favourites. The PUT is
 // partial: only the fields changed here are sent, so a favourite toggled meanwhile on the chat page is kept.
-import { html, api, useLoad, useState, ApiError, Busy, ErrorMessage, Notice, Input, Select, Checkbox, money, when } from '../lib.js';
-import { domainModes, groupByCategory, priceText, parseDollars, dollarsText, OtherFieldErrors } from './_chat-parts.js';
+import { html, api, useLoad, useState, ApiError, Busy, ErrorMessage, Notice, Input, Select, Checkbox, money, when, numeric } from '../lib.js';
+import { domainModes, groupByCategory, priceText, dollarsText, OtherFieldErrors } from './_chat-parts.js';
 
 const selectionModes = [
   { value: 'auto', label: 'Auto: the router picks for each message' },
@@ -32,7 +32,7 @@ function changes(form, initial) {
   for (const key of Object.keys(form)) {
     if (JSON.stringify(form[key]) === JSON.stringify(initial[key])) continue;
     if (key === 'defaultModelId') body[key] = form[key] || null;
-    else if (key === 'maxCostPerMessage') body[key] = parseDollars(form[key]);
+    else if (key === 'maxCostPerMessage') body[key] = numeric(form[key]);
     else if (key === 'domainModeModelOverrides') {
       body[key] = Object.fromEntries(Object.entries(form[key]).filter(([, model]) => model));
     } else body[key] = form[key];
