@@ -121,7 +121,7 @@ function ModelSelector({ models, preferences, selected, onSelect, onToggle, togg
 }
 
 /** What the draft would cost and which model would answer it, and why. */
-function EstimatePanel({ estimate, nameOf, showCost }) {
+function EstimatePanel({ estimate, nameOf, showCost, hasDraft }) {
   const { data, error, loading } = estimate;
   return html`<section class="panel" aria-labelledby="estimate-heading">
     <h3 id="estimate-heading">Before you send</h3>
@@ -138,7 +138,9 @@ function EstimatePanel({ estimate, nameOf, showCost }) {
         <p class="estimate-reason"><strong>Why:</strong> ${data.model.reason}</p>
         <${Exclusions} exclusions=${data.exclusions} nameOf=${nameOf} />
       </div>` : null}
-    ${!data && !error && !loading ? html`<p class="muted">Type a message to see the model and its cost before you send it.</p>` : null}
+    ${!data && !error && !loading ? html`<p class="muted">${hasDraft
+      ? 'The estimate follows when you pause typing.'
+      : 'Type a message to see the model and its cost before you send it.'}</p>` : null}
   </section>`;
 }
 
@@ -259,10 +261,12 @@ export default function Chat() {
 
   // The estimate follows the draft (debounced) and everything else the request depends on.
   useEffect(() => {
-    if (!base.data || sending || draft.trim() === '') {
+    if (draft.trim() === '') {
       setEstimate({ data: null, error: null, loading: false });
       return undefined;
     }
+    // While a message is under way the last estimate stays; a refused send estimates its draft again.
+    if (!base.data || sending) return undefined;
     const controller = new AbortController();
     const timer = setTimeout(async () => {
       setEstimate(s => ({ ...s, loading: true }));
@@ -398,7 +402,7 @@ export default function Chat() {
               onClick=${() => { setLog([]); setNotice('Started a new conversation.'); }}>New conversation</button>
           </div>
         </form>
-        <${EstimatePanel} estimate=${estimate} nameOf=${nameOf} showCost=${showCost} />
+        <${EstimatePanel} estimate=${estimate} nameOf=${nameOf} showCost=${showCost} hasDraft=${draft.trim() !== ''} />
         <${CostLimit} preferences=${preferences} onSaved=${saved => {
           base.setData(d => ({ ...d, preferences: saved }));
           setSendError(null);
