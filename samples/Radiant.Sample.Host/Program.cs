@@ -30,9 +30,11 @@ builder.Services.AddRadiant()
 // Chat messages and scheduled prompts call the chat client registered under the model's provider id. The sample
 // registers its offline client (it streams its reply and reports token usage) for every provider of the built-in
 // catalogue, so the whole flow runs without network, whichever model the router picks.
+// Sample:OfflineChunkDelayMs paces its stream (default 40 ms per three words).
+var chunkDelay = builder.Configuration.GetValue<int?>("Sample:OfflineChunkDelayMs") is { } ms ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
 foreach (var provider in Radiant.Registry.BuiltInCatalog.Catalog.Providers)
 {
-    builder.Services.AddKeyedChatClient(provider.Id, new OfflineChatClient(provider.Id));
+    builder.Services.AddKeyedChatClient(provider.Id, new OfflineChatClient(provider.Id, chunkDelay));
 }
 
 // Email output of scheduled prompts goes to .eml files in a folder (no SMTP server needed).

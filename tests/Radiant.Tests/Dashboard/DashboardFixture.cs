@@ -43,6 +43,8 @@ public sealed partial class DashboardFixture(PostgresServer server) : IAsyncLife
         ConnectionString = await server.CreateDatabaseAsync("dashboard", TestContext.Current.CancellationToken);
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web => web
             .UseSetting("ConnectionStrings:Radiant", ConnectionString)
+            // A reply streams for about 2 s, so a test can watch it grow and stop it even on a loaded machine.
+            .UseSetting("Sample:OfflineChunkDelayMs", "150")
             .UseSetting("Logging:LogLevel:Default", "Warning")
             .UseSetting("Logging:LogLevel:Microsoft.AspNetCore.HttpLogging", "Warning")
             .UseSetting("Sample:MailDirectory", Path.Combine(Path.GetTempPath(), "radiant-dashboard-mail-" + Guid.NewGuid().ToString("N"))));

@@ -26,7 +26,7 @@ export class ApiError extends Error {
     this.errors = problem?.errors ?? {};
   }
 
-  /** The messages for one field: its exact key, or any key under it (`modes[0].temperature` for `modes[0]`). */
+  /** The messages for one field, by its exact key (case-insensitive), e.g. `modes[0].temperature`. */
   field(name) {
     const lower = name.toLowerCase();
     return Object.entries(this.errors)

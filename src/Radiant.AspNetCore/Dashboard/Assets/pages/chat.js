@@ -99,7 +99,7 @@ function ModelSelector({ models, preferences, selected, onSelect, onToggle, togg
   return html`
     <${Input} label="Search models" name="search" type="search" value=${search} onValue=${setSearch}
       hint="By name, provider or category." autocomplete="off" />
-    <fieldset class="panel" aria-describedby=${messages.length ? `${autoId}-error` : undefined}>
+    <fieldset class="panel model-list" aria-describedby=${messages.length ? `${autoId}-error` : undefined}>
       <legend>Model for the next message</legend>
       ${messages.length ? html`<p class="field-error" id=${`${autoId}-error`}>${messages.join(' ')}</p>` : null}
       <div class="field field-check" data-model-id=${AUTO}>
