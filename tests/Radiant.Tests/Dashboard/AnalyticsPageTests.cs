@@ -135,6 +135,23 @@ public sealed partial class AnalyticsPageTests(DashboardFixture dashboard)
         await session.ScreenshotAsync("analytics-custom");
     }
 
+    [Fact]
+    public async Task Without_the_chart_library_the_page_says_so_and_keeps_the_figures_in_its_tables()
+    {
+        await using var session = await dashboard.SignInAsAcmeAdminAsync();
+        await session.Page.RouteAsync("**/vendor/chart.umd.min.js", route => route.AbortAsync());
+
+        await session.OpenAsync("admin/analytics");
+
+        await Expect(session.Page.GetByRole(AriaRole.Alert).First).ToContainTextAsync("The chart library could not be loaded");
+        var expected = await ModelsFromApiAsync(session, "7d");
+        await Expect(session.Page.GetByRole(AriaRole.Table, new() { Name = "Performance per model" }).Locator("tbody tr")).ToHaveCountAsync(expected.Count);
+        await Expect(session.Page.GetByRole(AriaRole.Table, new() { Name = "Requests and cost per model" }).Locator("tbody tr")).ToHaveCountAsync(expected.Count);
+        await Expect(session.Page.GetByRole(AriaRole.List, new() { Name = "Summary" }).GetByRole(AriaRole.Listitem)).ToHaveCountAsync(8);
+        Assert.DoesNotContain(session.Errors, error => error.StartsWith("uncaught", StringComparison.Ordinal));
+        await session.ScreenshotAsync("analytics-without-charts");
+    }
+
     /// <summary>The model ids of the API's performance report for a range, read now with the session's credentials.</summary>
     private static async Task<List<string>> ModelsFromApiAsync(DashboardSession session, string range)
     {

@@ -73,6 +73,32 @@ public sealed class UsersPageTests(DashboardFixture dashboard)
     }
 
     [Fact]
+    public async Task A_filter_the_server_refuses_shows_its_message_next_to_the_filter_until_it_is_changed()
+    {
+        await using var session = await dashboard.SignInAsAcmeAdminAsync();
+
+        // An address edited by hand: the page passes the tier on and the server is the one to judge it.
+        await session.OpenAsync("admin/users?tier=gold");
+
+        var tier = session.Page.GetByLabel("Tier", new() { Exact = true });
+        await Expect(tier).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(session.Page.Locator("#" + await tier.GetAttributeAsync("aria-describedby"))).ToContainTextAsync("'tier' must be one of");
+        await Expect(session.Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("The request is invalid.");
+        await Expect(session.Page.GetByRole(AriaRole.Link, new() { Name = "Export CSV" })).ToHaveCountAsync(0);
+        await session.ScreenshotAsync("users-bad-filter");
+        Assert.All(session.Errors, error => Assert.Contains("400", error, StringComparison.Ordinal));
+
+        await tier.SelectOptionAsync("team");
+        await tier.SelectOptionAsync("");
+
+        await Expect(tier).Not.ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(session.Page.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
+        await Expect(EmailCells(session).Filter(new() { HasText = "admin@acme.test" })).ToHaveCountAsync(1);
+        await Expect(session.Page.GetByRole(AriaRole.Link, new() { Name = "Export CSV" })).ToBeVisibleAsync();
+        Assert.DoesNotContain("tier=", session.Page.Url, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task With_a_small_limit_the_list_pages_with_next_and_previous()
     {
         await using var session = await dashboard.SignInAsAcmeAdminAsync();

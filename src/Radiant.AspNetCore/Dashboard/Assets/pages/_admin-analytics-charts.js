@@ -16,7 +16,7 @@ export function chartLibrary() {
     const ready = () => {
       const Chart = window.Chart;
       if (!Chart) {
-        reject(new Error('The chart library could not be loaded.'));
+        reject(new Error('The chart library could not be loaded: the figures are in the tables.'));
         return;
       }
       // The page's text colours and font, so axis labels read like the rest of the page.
@@ -55,6 +55,7 @@ export function ChartCanvas({ label, config }) {
       chart?.destroy();
     };
   }, [config]);
-  return html`<${ErrorMessage} error=${error} />
-    <div class="chart"><canvas ref=${canvas} role="img" aria-label=${label}></canvas></div>`;
+  return error
+    ? html`<${ErrorMessage} error=${error} />`
+    : html`<div class="chart"><canvas ref=${canvas} role="img" aria-label=${label}></canvas></div>`;
 }
