@@ -42,7 +42,7 @@ public sealed partial class AnalyticsPageTests(DashboardFixture dashboard)
         await Expect(session.Page.GetByRole(AriaRole.Img, new() { NameString = "Share of requests by model:" })).ToBeVisibleAsync();
 
         // The performance table lists exactly the models the API reports for the range, and the demo chats made some.
-        var expected = await ModelsFromApiAsync(session, "7d");
+        var expected = await ModelsFromApiAsync(session, "range=7d");
         Assert.NotEmpty(expected);
         var table = session.Page.GetByRole(AriaRole.Table, new() { Name = "Performance per model" });
         var rows = table.Locator("tbody tr");
@@ -81,7 +81,7 @@ public sealed partial class AnalyticsPageTests(DashboardFixture dashboard)
             // The old charts were destroyed, not left holding their canvases: two charts live, whatever the history.
             Assert.Equal(2, await session.Page.EvaluateAsync<int>("() => Object.keys(window.Chart.instances).length"));
             var rows = await session.Page.GetByRole(AriaRole.Table, new() { Name = "Performance per model" }).Locator("tbody tr td:first-child").AllInnerTextsAsync();
-            var expected = await ModelsFromApiAsync(session, value);
+            var expected = await ModelsFromApiAsync(session, $"range={value}");
             Assert.Equal(expected.Count == 0 ? ["No model was called in this range."] : expected.Order(StringComparer.Ordinal), rows.Order(StringComparer.Ordinal));
         }
 
@@ -111,9 +111,9 @@ public sealed partial class AnalyticsPageTests(DashboardFixture dashboard)
         var today = DateTime.UtcNow.Date;
 
         await session.Page.GetByLabel("Range", new() { Exact = true }).SelectOptionAsync("custom");
-        await session.Page.GetByLabel("From", new() { Exact = true }).FillAsync(today.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await session.Page.GetByLabel("From", new() { Exact = true }).FillAsync(Day(today));
         var to = session.Page.GetByLabel("To (inclusive)");
-        await to.FillAsync(today.AddDays(-2).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await to.FillAsync(Day(today.AddDays(-2)));
         await to.PressAsync("Enter");
 
         // The server refuses an end before the start; its message sits under the field it is about.
@@ -123,15 +123,18 @@ public sealed partial class AnalyticsPageTests(DashboardFixture dashboard)
         await Expect(session.Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("The request is invalid.");
         await session.ScreenshotAsync("analytics-custom-error");
 
-        await to.FillAsync(today.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await to.FillAsync(Day(today));
         await session.Page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
 
         await Expect(to).Not.ToHaveAttributeAsync("aria-invalid", "true");
         await Expect(session.Page.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
-        await Expect(session.Page.Locator("#range-summary")).ToContainTextAsync("the period of the same length before");
+        await Expect(session.Page.Locator("#range-summary")).ToContainTextAsync("the previous period of the same length");
         await session.SettledAsync();
         await session.Page.WaitForFunctionAsync(ChartsDrawn, 2);
-        await Expect(session.Page.GetByRole(AriaRole.Table, new() { Name = "Performance per model" }).Locator("tbody tr")).Not.ToHaveCountAsync(0);
+        // Today, inclusive: the API's end is exclusive, so the page asked up to the next midnight.
+        var expected = await ModelsFromApiAsync(session, $"from={Day(today)}&to={Day(today.AddDays(1))}");
+        var rows = await session.Page.GetByRole(AriaRole.Table, new() { Name = "Performance per model" }).Locator("tbody tr td:first-child").AllInnerTextsAsync();
+        Assert.Equal(expected.Count == 0 ? ["No model was called in this range."] : expected.Order(StringComparer.Ordinal), rows.Order(StringComparer.Ordinal));
         await session.ScreenshotAsync("analytics-custom");
     }
 
@@ -144,7 +147,7 @@ public sealed partial class AnalyticsPageTests(DashboardFixture dashboard)
         await session.OpenAsync("admin/analytics");
 
         await Expect(session.Page.GetByRole(AriaRole.Alert).First).ToContainTextAsync("The chart library could not be loaded");
-        var expected = await ModelsFromApiAsync(session, "7d");
+        var expected = await ModelsFromApiAsync(session, "range=7d");
         await Expect(session.Page.GetByRole(AriaRole.Table, new() { Name = "Performance per model" }).Locator("tbody tr")).ToHaveCountAsync(expected.Count);
         await Expect(session.Page.GetByRole(AriaRole.Table, new() { Name = "Requests and cost per model" }).Locator("tbody tr")).ToHaveCountAsync(expected.Count);
         await Expect(session.Page.GetByRole(AriaRole.List, new() { Name = "Summary" }).GetByRole(AriaRole.Listitem)).ToHaveCountAsync(8);
@@ -152,14 +155,16 @@ public sealed partial class AnalyticsPageTests(DashboardFixture dashboard)
         await session.ScreenshotAsync("analytics-without-charts");
     }
 
-    /// <summary>The model ids of the API's performance report for a range, read now with the session's credentials.</summary>
-    private static async Task<List<string>> ModelsFromApiAsync(DashboardSession session, string range)
+    /// <summary>The model ids of the API's performance report for a query (<c>range=7d</c>), read now with the session's credentials.</summary>
+    private static async Task<List<string>> ModelsFromApiAsync(DashboardSession session, string query)
     {
-        var response = await session.Context.APIRequest.GetAsync($"/api/admin/analytics/models/performance?range={range}");
+        var response = await session.Context.APIRequest.GetAsync($"/api/admin/analytics/models/performance?{query}");
         Assert.True(response.Ok, $"{response.Status}");
         using var json = JsonDocument.Parse(await response.TextAsync());
         return [.. json.RootElement.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("modelId").GetString()!)];
     }
+
+    private static string Day(DateTime date) => date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
     [GeneratedRegex("than the previous 7 days|No figures for the previous 7 days|No change on the previous 7 days")]
     private static partial Regex GrowthText();

@@ -9,7 +9,7 @@ const ranges = [
   { value: '7d', label: 'Last 7 days', previous: 'the previous 7 days' },
   { value: '30d', label: 'Last 30 days', previous: 'the previous 30 days' },
   { value: '90d', label: 'Last 90 days', previous: 'the previous 90 days' },
-  { value: 'custom', label: 'Custom dates', previous: 'the period of the same length before' },
+  { value: 'custom', label: 'Custom dates', previous: 'the previous period of the same length' },
 ];
 
 const metrics = [
