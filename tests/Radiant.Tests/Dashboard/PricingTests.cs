@@ -161,6 +161,46 @@ public sealed class PricingTests
     }
 
     [Fact]
+    public async Task A_bad_override_shows_the_field_errors_next_to_the_override_fields_and_changes_nothing()
+    {
+        await using var session = await GlobexAdmin.SignInAsync(_dashboard);
+        var model = (await PricedModel.EligibleAsync(session, null))[0];
+        await session.OpenAsync("admin/pricing");
+        await session.Page.GetByRole(AriaRole.Tab, new() { Name = "Individual models" }).ClickAsync();
+        await session.Page.GetByRole(AriaRole.Button, new() { Name = $"Edit the price of {model.Name}", Exact = true }).ClickAsync();
+        var form = session.Page.GetByRole(AriaRole.Form, new() { Name = $"Override for {model.Name}", Exact = true });
+        var markup = form.GetByLabel("Markup override (%)");
+        var input = form.GetByLabel("Input price override");
+        var save = form.GetByRole(AriaRole.Button, new() { Name = "Save override" });
+        // The editor takes the focus when it opens, above the table.
+        await Expect(markup).ToBeFocusedAsync();
+
+        // Nothing to override: the API names the markup field.
+        await save.ClickAsync();
+        await Expect(await FieldErrorAsync(session.Page, markup)).ToContainTextAsync("Give at least one of");
+
+        await markup.FillAsync("-10");
+        await input.FillAsync("cheap");
+        await save.ClickAsync();
+        await Expect(await FieldErrorAsync(session.Page, input)).ToContainTextAsync("'inputPricePer1M' must be a number");
+        await session.ScreenshotAsync("pricing-override-errors");
+        Assert.Empty(await session.SeriousAccessibilityViolationsAsync());
+
+        await markup.FillAsync("-10");
+        await input.FillAsync("");
+        await save.ClickAsync();
+        await Expect(await FieldErrorAsync(session.Page, markup)).ToContainTextAsync("'markup' is a fraction");
+        Assert.Null(await input.GetAttributeAsync("aria-invalid"));
+        // The focus goes to the field to correct.
+        await Expect(markup).ToBeFocusedAsync();
+
+        Assert.False((await PricedModel.AllAsync(session)).Single(m => m.Id == model.Id).HasAnyOverride);
+        await form.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+        await Expect(form).ToHaveCountAsync(0);
+        await Expect(session.Page.GetByRole(AriaRole.Button, new() { Name = $"Edit the price of {model.Name}", Exact = true })).ToBeFocusedAsync();
+    }
+
+    [Fact]
     public async Task A_bulk_update_is_previewed_runs_and_reports_its_result_and_the_history_lists_the_changes()
     {
         await using var session = await GlobexAdmin.SignInAsync(_dashboard);

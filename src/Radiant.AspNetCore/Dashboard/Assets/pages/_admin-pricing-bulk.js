@@ -1,8 +1,8 @@
 // Pricing, tab "Bulk operations": sets the default markup of all external or all self-hosted models at once
 // (POST /api/admin/pricing/bulk-update). The API has no dry run, so the preview is worked out here from the model list
 // by the rule the server applies (models whose own override sets a markup keep it); the result is the server's count.
-import { html, api, useLoad, useState, Busy, ErrorMessage, Notice, Input, Select } from '../lib.js';
-import { isDecimal, percentToFraction, fractionToPercent, percentText, fieldError, OtherErrors } from './_admin-pricing-kit.js';
+import { html, api, useLoad, useState, useRef, Busy, ErrorMessage, Notice, Input, Select } from '../lib.js';
+import { isDecimal, percentToFraction, fractionToPercent, percentText, fieldError, OtherErrors, useFocusInvalid } from './_admin-pricing-kit.js';
 
 const types = [
   { value: 'external', label: 'External providers’ models', config: 'externalDefaultMarkup' },
@@ -26,6 +26,8 @@ function BulkForm({ config, models, onApplied }) {
   const [running, setRunning] = useState(false);
   const [notice, setNotice] = useState('');
   const kind = types.find(t => t.value === type);
+  const form = useRef(null);
+  useFocusInvalid(form, error);
 
   const choose = value => {
     setType(value);
@@ -65,7 +67,7 @@ function BulkForm({ config, models, onApplied }) {
 
   return html`
     <${Notice}>${notice}<//>
-    <form class="panel" onSubmit=${review} aria-label="Bulk markup update" novalidate>
+    <form class="panel" ref=${form} onSubmit=${review} aria-label="Bulk markup update" novalidate>
       <h2>Set the default markup of a group of models</h2>
       <${ErrorMessage} error=${error} />
       <${OtherErrors} error=${error} shown=${key => key === 'markup' || key === 'type'} />
@@ -82,8 +84,8 @@ function BulkForm({ config, models, onApplied }) {
     </form>
     ${preview ? html`<section class="panel" aria-labelledby="bulk-preview">
       <h2 id="bulk-preview">Confirm the bulk update</h2>
-      <p>The default markup of ${types.find(t => t.value === preview.type).label.toLowerCase()} goes from
-        ${percentText(config[types.find(t => t.value === preview.type).config])} to ${percentText(preview.markup)}, at once.</p>
+      <p>The default markup of ${types.find(t => t.value === preview.type).label.toLowerCase()} goes from ${
+        percentText(config[types.find(t => t.value === preview.type).config])} to ${percentText(preview.markup)}, at once.</p>
       <p><strong>${preview.change.length} of ${preview.target.length} models</strong> change price${preview.change.length
         ? html`: ${preview.change.map(m => m.displayName).join(', ')}.` : '.'}</p>
       ${preview.keep.length ? html`<p>${preview.keep.length} keep their own markup override: ${preview.keep.map(m => m.displayName).join(', ')}.</p>` : null}

@@ -1,7 +1,7 @@
 // Pricing, tab "Global markups": the tenant's pricing configuration (GET/PUT /api/admin/pricing/config). The PUT is
 // partial, so only the fields the admin changed are sent: a save never overwrites what another admin changed meanwhile.
-import { html, api, numeric, useLoad, useState, Busy, ErrorMessage, Notice, Input, Select, Checkbox } from '../lib.js';
-import { percentToFraction, fractionToPercent, percentText, OtherErrors } from './_admin-pricing-kit.js';
+import { html, api, numeric, useLoad, useState, useRef, Busy, ErrorMessage, Notice, Input, Select, Checkbox } from '../lib.js';
+import { percentToFraction, fractionToPercent, percentText, OtherErrors, useFocusInvalid } from './_admin-pricing-kit.js';
 
 const frequencies = [
   { value: 'hourly', label: 'Hourly' },
@@ -39,6 +39,8 @@ function ConfigForm({ config, onSaved }) {
   const [saving, setSaving] = useState(false);
   const [notice, setNotice] = useState('');
   const set = key => value => setForm(f => ({ ...f, [key]: value }));
+  const ref = useRef(null);
+  useFocusInvalid(ref, error);
 
   const submit = async event => {
     event.preventDefault();
@@ -62,7 +64,7 @@ function ConfigForm({ config, onSaved }) {
     }
   };
 
-  return html`<form onSubmit=${submit} aria-label="Pricing configuration" novalidate>
+  return html`<form ref=${ref} onSubmit=${submit} aria-label="Pricing configuration" novalidate>
     <${Notice}>${notice}<//>
     <${ErrorMessage} error=${error} />
     <${OtherErrors} error=${error} shown=${key => key in lowerFields} />

@@ -3,7 +3,8 @@
 import { html, api, useLoad, useState, useMemo, usePager, Pager, Table, Busy, ErrorMessage, Select, money } from '../lib.js';
 import { percentText, Time, Change } from './_admin-pricing-kit.js';
 
-const sources = { admin: 'Admin change', bulk_update: 'Bulk update', auto_sync: 'Provider sync' };
+// No-break spaces keep each badge on one line in its narrow column.
+const sources = { admin: 'Admin\u00a0change', bulk_update: 'Bulk\u00a0update', auto_sync: 'Provider\u00a0sync' };
 
 export default function HistoryTab() {
   const pager = usePager();

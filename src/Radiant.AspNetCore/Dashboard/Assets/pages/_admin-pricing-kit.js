@@ -1,7 +1,7 @@
 // Helpers the pricing, domain-mode and registry pages share and lib.js does not have: exact decimal conversion between
 // the percentages admins type and the fractions the API stores, an accessible switch, <time> elements, and a banner
 // for the API's errors that no field on the form shows.
-import { html, ApiError } from '../lib.js';
+import { html, ApiError, useEffect } from '../lib.js';
 
 const decimal = /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/;
 
@@ -50,6 +50,16 @@ export function isoToLocal(value) {
 /** An instant as a <time> element (machine-readable for tests and assistive technology). */
 export function Time({ value }) {
   return value ? html`<time datetime=${value}>${new Date(value).toLocaleString()}</time>` : '—';
+}
+
+/**
+ * After a refused submit, moves the keyboard focus to the first field the API marked invalid inside `ref` (a form), so
+ * the message next to it is read out and the admin can correct it at once.
+ */
+export function useFocusInvalid(ref, error) {
+  useEffect(() => {
+    if (error) ref.current?.querySelector('[aria-invalid="true"]')?.focus();
+  }, [error]);
 }
 
 /** A local field error of the form's own (e.g. a preview that needs a number), shaped like the API's. */

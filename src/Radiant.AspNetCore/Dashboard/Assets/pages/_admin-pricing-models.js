@@ -1,8 +1,8 @@
 // Pricing, tab "Individual models": every model's provider cost, markup and user price for this tenant now, with its
 // override — the one that applies now and one still pending (a price rise waits for the tenant's grace period) — and
 // an editor to set or clear it (PUT/DELETE /api/admin/pricing/models/{modelId}/override).
-import { html, api, numeric, useLoad, useState, useMemo, Table, Busy, ErrorMessage, Notice, Input, money, when } from '../lib.js';
-import { isDecimal, percentToFraction, fractionToPercent, percentText, localToIso, isoToLocal, Time, OtherErrors } from './_admin-pricing-kit.js';
+import { html, api, numeric, useLoad, useState, useMemo, useRef, useEffect, Table, Busy, ErrorMessage, Notice, Input, money, when } from '../lib.js';
+import { isDecimal, percentToFraction, fractionToPercent, percentText, localToIso, isoToLocal, Time, OtherErrors, useFocusInvalid } from './_admin-pricing-kit.js';
 
 const overrideFields = ['markup', 'inputpriceper1m', 'outputpriceper1m', 'effectivefrom', 'effectiveto'];
 
@@ -47,6 +47,10 @@ function OverrideForm({ model, config, onDone, onCancel }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState('');
   const set = key => value => setForm(f => ({ ...f, [key]: value }));
+  const ref = useRef(null);
+  // The editor opens above the table: the focus goes to its first field (which scrolls it into view).
+  useEffect(() => { ref.current?.querySelector('input')?.focus(); }, []);
+  useFocusInvalid(ref, error);
   const fallbackMarkup = defaultMarkup(model, config);
   // With no override price the provider's cost applies: known here only when the current override does not replace it.
   const providerInput = model.override?.inputPricePer1M != null ? null : model.baseInputPricePer1M;
@@ -95,7 +99,7 @@ function OverrideForm({ model, config, onDone, onCancel }) {
   };
 
   const title = `Override for ${model.displayName}`;
-  return html`<form class="panel" onSubmit=${save} aria-label=${title} novalidate>
+  return html`<form class="panel" ref=${ref} onSubmit=${save} aria-label=${title} novalidate>
     <h2>${title} <span class="muted">(${model.modelId})</span></h2>
     <p>Now: provider cost ${money(model.baseInputPricePer1M)} / ${money(model.baseOutputPricePer1M)} per 1M input / output tokens,
       markup ${percentText(model.effectiveMarkup)}, users pay ${money(model.userInputPricePer1M)} / ${money(model.userOutputPricePer1M)}.</p>
@@ -148,6 +152,14 @@ export default function ModelsTab() {
   const [error, setError] = useState(null);
   const [filter, setFilter] = useState('');
   const [clearing, setClearing] = useState('');
+  // When the editor closes, the focus goes back to the model's Edit button.
+  const returnTo = useRef(null);
+  useEffect(() => {
+    if (editing || !returnTo.current) return;
+    document.querySelector(`button[data-model="${CSS.escape(returnTo.current)}"]`)?.focus();
+    returnTo.current = null;
+  });
+  const close = () => { returnTo.current = editing; setEditing(null); };
 
   const rows = useMemo(() => {
     const needle = filter.trim().toLowerCase();
@@ -157,7 +169,7 @@ export default function ModelsTab() {
   const replace = updated => models.setData(list => list.map(m => (m.modelId === updated.modelId ? updated : m)));
   const done = (updated, message) => {
     replace(updated);
-    setEditing(null);
+    close();
     setError(null);
     setNotice(message);
   };
@@ -167,7 +179,10 @@ export default function ModelsTab() {
     setNotice('');
     try {
       const cleared = await api(`/api/admin/pricing/models/${encodeURIComponent(model.modelId)}/override`, { method: 'DELETE' });
-      done(cleared, clearedMessage(cleared));
+      replace(cleared);
+      setNotice(clearedMessage(cleared));
+      // The Clear button goes with the override: the focus moves to the model's Edit button.
+      returnTo.current = model.modelId;
     } catch (e) {
       setError(e);
     } finally {
@@ -182,7 +197,7 @@ export default function ModelsTab() {
     <${ErrorMessage} error=${error ?? models.error ?? config.error} />
     ${loading ? html`<${Busy} label="Loading model prices…" />` : null}
     ${editingModel && config.data
-      ? html`<${OverrideForm} key=${editingModel.modelId} model=${editingModel} config=${config.data} onDone=${done} onCancel=${() => setEditing(null)} />`
+      ? html`<${OverrideForm} key=${editingModel.modelId} model=${editingModel} config=${config.data} onDone=${done} onCancel=${close} />`
       : null}
     ${models.data && config.data ? html`
       <div class="toolbar">
@@ -198,7 +213,7 @@ export default function ModelsTab() {
           { key: 'price', label: 'User price (input / output)', numeric: true, render: m => html`<strong>${money(m.userInputPricePer1M)} / ${money(m.userOutputPricePer1M)}</strong>` },
           { key: 'override', label: 'Override', render: m => html`<${OverrideStatus} model=${m} />` },
           { key: 'actions', label: 'Actions', render: m => html`<div class="toolbar">
-            <button type="button" class="secondary" aria-label=${`Edit the price of ${m.displayName}`} onClick=${() => { setNotice(''); setEditing(m.modelId); }}>Edit</button>
+            <button type="button" class="secondary" data-model=${m.modelId} aria-label=${`Edit the price of ${m.displayName}`} onClick=${() => { setNotice(''); setEditing(m.modelId); }}>Edit</button>
             ${m.override || m.pendingOverride ? html`<button type="button" class="danger" disabled=${clearing === m.modelId}
               aria-label=${`Clear the override of ${m.displayName}`} onClick=${() => clear(m)}>${clearing === m.modelId ? 'Clearing…' : 'Clear'}</button>` : null}
           </div>` },

@@ -1,8 +1,8 @@
 // Domain modes (section 29.3): the tenant's seven modes — enabled, default model (or auto), temperature, system prompt
 // override — saved together with one partial PUT /api/admin/thinktank/domain-modes that names only the modes and fields
 // the admin changed. The API's field errors are keyed modes.<mode>.<field> and shown next to that mode's field.
-import { html, api, numeric, useLoad, useState, Busy, ErrorMessage, Notice, Input, Select, TextArea, Checkbox, when } from '../lib.js';
-import { OtherErrors } from './_admin-pricing-kit.js';
+import { html, api, numeric, useLoad, useState, useRef, Busy, ErrorMessage, Notice, Input, Select, TextArea, Checkbox, when } from '../lib.js';
+import { OtherErrors, useFocusInvalid } from './_admin-pricing-kit.js';
 
 const MODES = [
   { id: 'general', name: 'General', description: 'Default mode for general queries' },
@@ -70,6 +70,10 @@ function ModesForm({ saved, models, onSaved }) {
   const [notice, setNotice] = useState('');
   const pending = changes(form, saved);
   const changed = Object.keys(pending).length;
+  const ref = useRef(null);
+  useFocusInvalid(ref, error);
+  // The modes the API found fault with, named at the top: the fields themselves may be far down the page.
+  const faulty = error?.errors ? MODES.filter(m => Object.keys(error.errors).some(k => k.toLowerCase().startsWith(`modes.${m.id}`))) : [];
 
   const submit = async event => {
     event.preventDefault();
@@ -97,9 +101,10 @@ function ModesForm({ saved, models, onSaved }) {
     const [root, mode, field] = key.split('.');
     return root === 'modes' && MODES.some(m => m.id === mode) && (field === undefined || FIELDS.includes(field));
   };
-  return html`<form onSubmit=${submit} aria-label="Domain modes" novalidate>
+  return html`<form ref=${ref} onSubmit=${submit} aria-label="Domain modes" novalidate>
     <${Notice}>${notice}<//>
     <${ErrorMessage} error=${error} />
+    ${faulty.length ? html`<p class="field-error">Nothing was saved. Check the fields marked in: ${faulty.map(m => m.name).join(', ')}.</p>` : null}
     <${OtherErrors} error=${error} shown=${shown} />
     ${MODES.map(mode => html`<${ModeSection} key=${mode.id} mode=${mode} saved=${saved.find(s => s.mode === mode.id)} value=${form[mode.id]}
       models=${models} error=${error} onChange=${value => setForm(f => ({ ...f, [mode.id]: value }))} />`)}
