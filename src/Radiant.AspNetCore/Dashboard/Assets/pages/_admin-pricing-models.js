@@ -140,7 +140,7 @@ function OverrideForm({ model, config, onDone, onCancel }) {
 /** What a DELETE did: removed at once, or (when that raises the price) the override now ends after the grace period. */
 function clearedMessage(model) {
   return model.override?.effectiveTo && !model.pendingOverride
-    ? `${model.displayName} returns to the default price ${when(model.override.effectiveTo)}: a price rise waits for the grace period.`
+    ? `${model.displayName} returns to the default price on ${when(model.override.effectiveTo)}: a price rise waits for the grace period.`
     : `The override of ${model.displayName} is cleared: it has the default price.`;
 }
 
