@@ -26,6 +26,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
     private readonly Outbox _outbox;
     private readonly ILogger<PostgresModelRegistry> _logger;
     private readonly string _lockSql;
+    private readonly string _hasCatalogSql;
     private readonly string _upsertProviderSql;
     private readonly string _upsertModelSql;
     private readonly string _updatePriceSql;
@@ -46,6 +47,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
         _outbox = outbox;
         _logger = logger;
         _lockSql = "SELECT pg_advisory_xact_lock(hashtext(@key))";
+        _hasCatalogSql = db.Sql("SELECT EXISTS (SELECT FROM {schema}.models)");
         // Upserts report what they did (xmax = 0 means inserted) and touch nothing when nothing changed.
         _upsertProviderSql = db.Sql(
             """
@@ -133,6 +135,13 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
 
     private readonly string _upsertTenantPriceSql;
     private readonly string _dropPendingSql;
+
+    /// <summary>Whether the catalogue has been synced at least once (the models table is global: any login reads it).</summary>
+    internal Task<bool> HasCatalogAsync(CancellationToken cancellationToken) =>
+        _db.InScopeAsync(
+            RadiantScope.System,
+            (connection, transaction) => connection.ExecuteScalarAsync<bool>(new CommandDefinition(_hasCatalogSql, transaction: transaction, cancellationToken: cancellationToken)),
+            cancellationToken);
 
     public async Task<ModelSyncResult> SyncAsync(ModelCatalog catalog, CancellationToken cancellationToken = default)
     {
