@@ -25,15 +25,16 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
     private readonly PricingSql _pricing;
     private readonly Outbox _outbox;
     private readonly ILogger<PostgresModelRegistry> _logger;
+    private const char UnitSeparator = '\u001f';
+
     private readonly string _lockSql;
     private readonly string _hasCatalogSql;
-    private readonly string _upsertProviderSql;
-    private readonly string _upsertModelSql;
-    private readonly string _updatePriceSql;
+    private readonly string _upsertProvidersSql;
+    private readonly string _upsertModelsSql;
+    private readonly string _updatePricesSql;
     private readonly string _tenantsSql;
     private readonly string _tenantBaseSql;
     private readonly string _pinSql;
-    private readonly string _basePriceSql;
     private readonly string _pruneSql;
     private readonly string _historySql;
     private readonly string _listSql;
@@ -49,35 +50,57 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
         _lockSql = "SELECT pg_advisory_xact_lock(hashtext(@key))";
         _hasCatalogSql = db.Sql("SELECT EXISTS (SELECT FROM {schema}.models)");
         // Upserts report what they did (xmax = 0 means inserted) and touch nothing when nothing changed.
-        _upsertProviderSql = db.Sql(
+        // The catalogue is written set-based: one statement for the providers, one for the models (reporting, per model,
+        // whether it was inserted, updated or untouched, and the list price it had), one for the changed prices.
+        // Upserts report what they did (xmax = 0 means inserted) and touch nothing when nothing changed.
+        _upsertProvidersSql = db.Sql(
             """
-            INSERT INTO {schema}.providers AS p (id, display_name, api_base, auth_type) VALUES (@Id, @DisplayName, @ApiBase, @AuthType)
+            INSERT INTO {schema}.providers AS p (id, display_name, api_base, auth_type)
+            SELECT * FROM unnest(@ids::text[], @names::text[], @bases::text[], @auths::text[]) ORDER BY 1
             ON CONFLICT (id) DO UPDATE SET display_name = EXCLUDED.display_name, api_base = EXCLUDED.api_base,
                 auth_type = EXCLUDED.auth_type, updated_at = now()
             WHERE (p.display_name, p.api_base, p.auth_type) IS DISTINCT FROM (EXCLUDED.display_name, EXCLUDED.api_base, EXCLUDED.auth_type)
             RETURNING xmax = 0 AS inserted
             """);
-        _upsertModelSql = db.Sql(
+        // Modalities and capabilities travel as unit-separator-joined text (arrays of arrays cannot be ragged).
+        _upsertModelsSql = db.Sql(
             """
-            WITH previous AS (SELECT input_price, output_price FROM {schema}.models WHERE id = @Id)
-            INSERT INTO {schema}.models AS m (id, provider_id, display_name, context_window, max_output_tokens, modalities, capabilities,
-                input_price, output_price, is_novel, category, thinktank_enabled, display_order)
-            VALUES (@Id, @ProviderId, @DisplayName, @ContextWindow, @MaxOutputTokens, @Modalities, @Capabilities,
-                @InputPrice, @OutputPrice, @IsNovel, @Category, @ThinkTankEnabled, @DisplayOrder)
-            ON CONFLICT (id) DO UPDATE SET provider_id = EXCLUDED.provider_id, display_name = EXCLUDED.display_name,
-                context_window = EXCLUDED.context_window, max_output_tokens = EXCLUDED.max_output_tokens,
-                modalities = EXCLUDED.modalities, capabilities = EXCLUDED.capabilities, is_novel = EXCLUDED.is_novel,
-                category = EXCLUDED.category, thinktank_enabled = EXCLUDED.thinktank_enabled,
-                display_order = EXCLUDED.display_order, updated_at = now()
-            WHERE (m.provider_id, m.display_name, m.context_window, m.max_output_tokens, m.modalities, m.capabilities, m.is_novel,
-                   m.category, m.thinktank_enabled, m.display_order)
-                IS DISTINCT FROM (EXCLUDED.provider_id, EXCLUDED.display_name, EXCLUDED.context_window, EXCLUDED.max_output_tokens,
-                   EXCLUDED.modalities, EXCLUDED.capabilities, EXCLUDED.is_novel, EXCLUDED.category, EXCLUDED.thinktank_enabled,
-                   EXCLUDED.display_order)
-            RETURNING xmax = 0 AS inserted
+            WITH input AS (
+                SELECT * FROM unnest(@ids::text[], @providers::text[], @names::text[], @contexts::integer[], @maxOutputs::integer[],
+                                     @modalities::text[], @capabilities::text[], @inputs::numeric[], @outputs::numeric[],
+                                     @novel::boolean[], @categories::text[], @thinkTank::boolean[], @orders::integer[])
+                    AS x(id, provider_id, display_name, context_window, max_output_tokens, modalities, capabilities,
+                         input_price, output_price, is_novel, category, thinktank_enabled, display_order)
+            ),
+            previous AS (SELECT m.id, m.input_price, m.output_price FROM {schema}.models m JOIN input USING (id)),
+            upserted AS (
+                INSERT INTO {schema}.models AS m (id, provider_id, display_name, context_window, max_output_tokens, modalities, capabilities,
+                    input_price, output_price, is_novel, category, thinktank_enabled, display_order)
+                SELECT id, provider_id, display_name, context_window, max_output_tokens,
+                       string_to_array(modalities, chr(31)), string_to_array(capabilities, chr(31)),
+                       input_price, output_price, is_novel, category, thinktank_enabled, display_order
+                FROM input ORDER BY id
+                ON CONFLICT (id) DO UPDATE SET provider_id = EXCLUDED.provider_id, display_name = EXCLUDED.display_name,
+                    context_window = EXCLUDED.context_window, max_output_tokens = EXCLUDED.max_output_tokens,
+                    modalities = EXCLUDED.modalities, capabilities = EXCLUDED.capabilities, is_novel = EXCLUDED.is_novel,
+                    category = EXCLUDED.category, thinktank_enabled = EXCLUDED.thinktank_enabled,
+                    display_order = EXCLUDED.display_order, updated_at = now()
+                WHERE (m.provider_id, m.display_name, m.context_window, m.max_output_tokens, m.modalities, m.capabilities, m.is_novel,
+                       m.category, m.thinktank_enabled, m.display_order)
+                    IS DISTINCT FROM (EXCLUDED.provider_id, EXCLUDED.display_name, EXCLUDED.context_window, EXCLUDED.max_output_tokens,
+                       EXCLUDED.modalities, EXCLUDED.capabilities, EXCLUDED.is_novel, EXCLUDED.category, EXCLUDED.thinktank_enabled,
+                       EXCLUDED.display_order)
+                RETURNING m.id, xmax = 0 AS inserted
+            )
+            SELECT i.id AS Id, u.inserted AS Inserted, p.input_price AS OldInput, p.output_price AS OldOutput
+            FROM input i LEFT JOIN upserted u USING (id) LEFT JOIN previous p USING (id)
             """);
-        _basePriceSql = db.Sql("SELECT input_price AS Input, output_price AS Output FROM {schema}.models WHERE id = @Id");
-        _updatePriceSql = db.Sql("UPDATE {schema}.models SET input_price = @Input, output_price = @Output, price_updated_at = now(), updated_at = now() WHERE id = @Id");
+        _updatePricesSql = db.Sql(
+            """
+            UPDATE {schema}.models m SET input_price = x.input, output_price = x.output, price_updated_at = now(), updated_at = now()
+            FROM unnest(@ids::text[], @inputs::numeric[], @outputs::numeric[]) AS x(id, input, output)
+            WHERE m.id = x.id
+            """);
         _tenantsSql = db.Sql("SELECT tenant_id FROM {schema}.tenants ORDER BY tenant_id");
         _tenantBaseSql = db.Sql(
             """
@@ -158,40 +181,48 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
                     var notifications = 0;
                     // Instances syncing together queue here: each price change is recorded once.
                     await connection.ExecuteAsync(new CommandDefinition(_lockSql, new { key = _pricing.Channel + ":sync" }, transaction, cancellationToken: cancellationToken));
-                    var (providersAdded, providersUpdated) = (0, 0);
-                    foreach (var p in catalog.Providers)
-                    {
-                        var inserted = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
-                            _upsertProviderSql,
-                            new { p.Id, p.DisplayName, p.ApiBase, AuthType = DbEnum.Name(p.AuthType) },
-                            transaction,
-                            cancellationToken: cancellationToken));
-                        providersAdded += inserted is true ? 1 : 0;
-                        providersUpdated += inserted is false ? 1 : 0;
-                    }
-
-                    var (modelsAdded, modelsUpdated) = (0, 0);
-                    var changes = new List<(ModelDefinition Model, decimal OldInput, decimal OldOutput)>();
-                    foreach (var m in catalog.Models)
-                    {
-                        var stored = await connection.QuerySingleOrDefaultAsync<(decimal Input, decimal Output)?>(new CommandDefinition(
-                            _basePriceSql, new { m.Id }, transaction, cancellationToken: cancellationToken));
-                        var inserted = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
-                            _upsertModelSql,
-                            new
-                            {
-                                m.Id, m.ProviderId, m.DisplayName, m.ContextWindow, m.MaxOutputTokens,
-                                Modalities = m.Modalities.ToArray(), Capabilities = m.Capabilities.ToArray(),
-                                InputPrice = m.InputPricePer1M, OutputPrice = m.OutputPricePer1M,
-                                m.IsNovel, m.Category, m.ThinkTankEnabled, m.DisplayOrder,
-                            },
-                            transaction,
-                            cancellationToken: cancellationToken));
-                        modelsAdded += inserted is true ? 1 : 0;
-                        modelsUpdated += inserted is false ? 1 : 0;
-                        if (stored is { } old && (old.Input != m.InputPricePer1M || old.Output != m.OutputPricePer1M))
+                    var providers = catalog.Providers;
+                    var providerResults = (await connection.QueryAsync<bool>(new CommandDefinition(
+                        _upsertProvidersSql,
+                        new
                         {
-                            changes.Add((m, old.Input, old.Output));
+                            ids = providers.Select(p => p.Id).ToArray(),
+                            names = providers.Select(p => p.DisplayName).ToArray(),
+                            bases = providers.Select(p => p.ApiBase).ToArray(),
+                            auths = providers.Select(p => DbEnum.Name(p.AuthType)).ToArray(),
+                        },
+                        transaction,
+                        cancellationToken: cancellationToken))).ToList();
+                    var (providersAdded, providersUpdated) = (providerResults.Count(inserted => inserted), providerResults.Count(inserted => !inserted));
+
+                    var models = catalog.Models;
+                    var rows = (await connection.QueryAsync<ModelUpsertRow>(new CommandDefinition(
+                        _upsertModelsSql,
+                        new
+                        {
+                            ids = models.Select(m => m.Id).ToArray(),
+                            providers = models.Select(m => m.ProviderId).ToArray(),
+                            names = models.Select(m => m.DisplayName).ToArray(),
+                            contexts = models.Select(m => m.ContextWindow).ToArray(),
+                            maxOutputs = models.Select(m => m.MaxOutputTokens).ToArray(),
+                            modalities = models.Select(m => string.Join(UnitSeparator, m.Modalities)).ToArray(),
+                            capabilities = models.Select(m => string.Join(UnitSeparator, m.Capabilities)).ToArray(),
+                            inputs = models.Select(m => m.InputPricePer1M).ToArray(),
+                            outputs = models.Select(m => m.OutputPricePer1M).ToArray(),
+                            novel = models.Select(m => m.IsNovel).ToArray(),
+                            categories = models.Select(m => m.Category).ToArray(),
+                            thinkTank = models.Select(m => m.ThinkTankEnabled).ToArray(),
+                            orders = models.Select(m => m.DisplayOrder).ToArray(),
+                        },
+                        transaction,
+                        cancellationToken: cancellationToken))).ToDictionary(r => r.Id, StringComparer.Ordinal);
+                    var (modelsAdded, modelsUpdated) = (rows.Values.Count(r => r.Inserted is true), rows.Values.Count(r => r.Inserted is false));
+                    var changes = new List<(ModelDefinition Model, decimal OldInput, decimal OldOutput)>();
+                    foreach (var m in models)
+                    {
+                        if (rows[m.Id] is { OldInput: { } oldInput, OldOutput: { } oldOutput } && (oldInput != m.InputPricePer1M || oldOutput != m.OutputPricePer1M))
+                        {
+                            changes.Add((m, oldInput, oldOutput));
                         }
                     }
 
@@ -199,11 +230,16 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
                     if (changes.Count > 0)
                     {
                         (tenantUpdates, notifications) = await ApplyPriceChangesAsync(connection, transaction, changes, cancellationToken);
-                        foreach (var (m, _, _) in changes)
-                        {
-                            await connection.ExecuteAsync(new CommandDefinition(
-                                _updatePriceSql, new { m.Id, Input = m.InputPricePer1M, Output = m.OutputPricePer1M }, transaction, cancellationToken: cancellationToken));
-                        }
+                        await connection.ExecuteAsync(new CommandDefinition(
+                            _updatePricesSql,
+                            new
+                            {
+                                ids = changes.Select(c => c.Model.Id).ToArray(),
+                                inputs = changes.Select(c => c.Model.InputPricePer1M).ToArray(),
+                                outputs = changes.Select(c => c.Model.OutputPricePer1M).ToArray(),
+                            },
+                            transaction,
+                            cancellationToken: cancellationToken));
                     }
 
                     if (providersAdded + providersUpdated + modelsAdded + modelsUpdated + changes.Count > 0)
@@ -382,5 +418,18 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
                 IsNovel, Category, CatalogThinkTank, DisplayOrder),
             IsEnabled,
             ThinkTankEnabled);
+    }
+
+    private sealed class ModelUpsertRow
+    {
+        public string Id { get; init; } = "";
+
+        /// <summary>True: inserted; false: updated; null: unchanged.</summary>
+        public bool? Inserted { get; init; }
+
+        /// <summary>The list price before this sync (null for a new model).</summary>
+        public decimal? OldInput { get; init; }
+
+        public decimal? OldOutput { get; init; }
     }
 }
