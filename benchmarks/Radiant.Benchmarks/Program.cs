@@ -10,6 +10,12 @@ if (args.Length > 0 && args[0] == "propagation")
     return await PropagationRun.RunAsync(args[1..]);
 }
 
+// `-- startup [--tenants 1,10000]`: time to serve and to finish the catalogue sync at 1 and 10,000 tenants.
+if (args.Length > 0 && args[0] == "startup")
+{
+    return await Radiant.Benchmarks.Startup.StartupRun.RunAsync(args[1..]);
+}
+
 // `-- team-usage [calls per client]`: 32 clients recording usage against one team's pool (not a BenchmarkDotNet suite).
 if (args.Length > 0 && args[0] == "team-usage")
 {
