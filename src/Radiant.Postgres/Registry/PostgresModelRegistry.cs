@@ -33,10 +33,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
     private readonly string _upsertModelsSql;
     private readonly string _updatePricesSql;
     private readonly string _tenantsSql;
-    private readonly string _tenantBaseSql;
-    private readonly string _pinSql;
-    private readonly string _pruneSql;
-    private readonly string _historySql;
+    private readonly string _carrySql;
     private readonly string _listSql;
     private readonly string _setEnabledSql;
     private readonly string _setThinkTankSql;
@@ -49,7 +46,6 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
         _logger = logger;
         _lockSql = "SELECT pg_advisory_xact_lock(hashtext(@key))";
         _hasCatalogSql = db.Sql("SELECT EXISTS (SELECT FROM {schema}.models)");
-        // Upserts report what they did (xmax = 0 means inserted) and touch nothing when nothing changed.
         // The catalogue is written set-based: one statement for the providers, one for the models (reporting, per model,
         // whether it was inserted, updated or untouched, and the list price it had), one for the changed prices.
         // Upserts report what they did (xmax = 0 means inserted) and touch nothing when nothing changed.
@@ -102,40 +98,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
             WHERE m.id = x.id
             """);
         _tenantsSql = db.Sql("SELECT tenant_id FROM {schema}.tenants ORDER BY tenant_id");
-        _tenantBaseSql = db.Sql(
-            """
-            SELECT input_price AS Input, output_price AS Output FROM {schema}.tenant_base_prices
-            WHERE tenant_id = @tenantId AND model_id = @modelId AND effective_from <= @now ORDER BY effective_from DESC LIMIT 1
-            """);
-        _pinSql = db.Sql(
-            """
-            INSERT INTO {schema}.tenant_base_prices (tenant_id, model_id, effective_from, input_price, output_price)
-            SELECT @tenantId, @modelId, '-infinity', @input, @output
-            WHERE NOT EXISTS (SELECT FROM {schema}.tenant_base_prices WHERE tenant_id = @tenantId AND model_id = @modelId)
-            """);
-        _upsertTenantPriceSql = db.Sql(
-            """
-            INSERT INTO {schema}.tenant_base_prices (tenant_id, model_id, effective_from, input_price, output_price)
-            VALUES (@tenantId, @modelId, @effective, @input, @output)
-            ON CONFLICT (tenant_id, model_id, effective_from) DO UPDATE SET input_price = EXCLUDED.input_price, output_price = EXCLUDED.output_price
-            """);
-        _dropPendingSql = db.Sql("DELETE FROM {schema}.tenant_base_prices WHERE tenant_id = @tenantId AND model_id = @modelId AND effective_from > @now");
-        // Rows superseded before now no longer matter to any quote from now on.
-        _pruneSql = db.Sql(
-            """
-            DELETE FROM {schema}.tenant_base_prices b
-            WHERE b.tenant_id = @tenantId AND b.model_id = @modelId
-              AND b.effective_from < (SELECT max(effective_from) FROM {schema}.tenant_base_prices
-                                      WHERE tenant_id = @tenantId AND model_id = @modelId AND effective_from <= @now)
-            """);
-        _historySql = db.Sql(
-            """
-            INSERT INTO {schema}.price_history (tenant_id, id, model_id, previous_input_price, previous_output_price, previous_markup,
-                new_input_price, new_output_price, new_markup, change_source, effective_from)
-            SELECT @tenantId, @id, @modelId, @previousInput, @previousOutput, e.effective_markup, @input, @output, e.effective_markup,
-                   @source, @effective
-            FROM {schema}.effective_model_prices(@modelId, @now) e
-            """);
+        _carrySql = db.Sql("SELECT * FROM {schema}.carry_list_prices(@models, @oldInputs, @oldOutputs, @newInputs, @newOutputs, @historyIds)");
         _listSql = db.Sql(
             $$"""
             SELECT {{ModelColumns}}, coalesce(s.is_enabled, true) AS IsEnabled, coalesce(s.thinktank_enabled, m.thinktank_enabled) AS ThinkTankEnabled
@@ -156,9 +119,6 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
             """);
     }
 
-    private readonly string _upsertTenantPriceSql;
-    private readonly string _dropPendingSql;
-
     /// <summary>Whether the catalogue has been synced at least once (the models table is global: any login reads it).</summary>
     internal Task<bool> HasCatalogAsync(CancellationToken cancellationToken) =>
         _db.InScopeAsync(
@@ -171,7 +131,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
         ArgumentNullException.ThrowIfNull(catalog);
         catalog.Validate();
         // The catalogue is written by the schema owner only; the system scope reads the tenant list, and each tenant's
-        // prices are then written with that tenant set.
+        // prices are then written in that tenant's context.
         ModelSyncResult result;
         try
         {
@@ -265,9 +225,11 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
     }
 
     /// <summary>
-    /// Carries list-price changes to each tenant, one tenant at a time with that tenant set and its pricing lock held:
-    /// auto-update tenants get the new price (a rise after their grace period) and an <c>auto_sync</c> history row; the
-    /// others keep the old price.
+    /// Carries list-price changes to every tenant: each tenant's share is one call of <c>carry_list_prices</c>
+    /// (migration 0015: the tenant's pricing lock, then set-based over every changed model) in that tenant's context,
+    /// and many tenants' calls travel in one batch. Auto-update tenants get the new price (a rise after their grace
+    /// period) and an <c>auto_sync</c> history row; the others keep the old price. Notifications above a tenant's
+    /// threshold are queued in the outbox in the same transaction.
     /// </summary>
     private async Task<(int Updates, int Notifications)> ApplyPriceChangesAsync(
         NpgsqlConnection connection,
@@ -276,68 +238,74 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
         CancellationToken cancellationToken)
     {
         var tenants = (await connection.QueryAsync<Guid>(new CommandDefinition(_tenantsSql, transaction: transaction, cancellationToken: cancellationToken))).ToList();
-        var (updates, notifications) = (0, 0);
-        foreach (var tenantId in tenants)
+        var models = changes.Select(c => c.Model.Id).ToArray();
+        var oldInputs = changes.Select(c => c.OldInput).ToArray();
+        var oldOutputs = changes.Select(c => c.OldOutput).ToArray();
+        var newInputs = changes.Select(c => c.Model.InputPricePer1M).ToArray();
+        var newOutputs = changes.Select(c => c.Model.OutputPricePer1M).ToArray();
+        var moved = new List<(Guid Tenant, CarriedPrice Price)>();
+        foreach (var chunk in tenants.Chunk(TenantsPerBatch(changes.Count)))
         {
-            await _db.EnterTenantAsync(connection, transaction, tenantId, cancellationToken);
-            // The tenant's pricing lock, as every admin pricing change takes it (creating the default config row when
-            // the tenant has none), so the sync never interleaves with an override or config change of this tenant.
-            // "Now" is read once the lock is granted: prices are judged against what that change committed.
-            var locked = await _pricing.LockConfigAsync(connection, transaction, tenantId, cancellationToken);
-            var config = locked.ToConfig();
-            var now = locked.NowUtc;
-            foreach (var (model, oldInput, oldOutput) in changes)
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            foreach (var tenantId in chunk)
             {
-                var args = new { tenantId, modelId = model.Id, now };
-                if (config.AutoUpdateFromProviders)
+                batch.BatchCommands.Add(_db.TenantCommand(connection, tenantId));
+                var carry = new NpgsqlBatchCommand(_carrySql);
+                carry.Parameters.Add(new NpgsqlParameter<string[]>("models", models));
+                carry.Parameters.Add(new NpgsqlParameter<decimal[]>("oldInputs", oldInputs));
+                carry.Parameters.Add(new NpgsqlParameter<decimal[]>("oldOutputs", oldOutputs));
+                carry.Parameters.Add(new NpgsqlParameter<decimal[]>("newInputs", newInputs));
+                carry.Parameters.Add(new NpgsqlParameter<decimal[]>("newOutputs", newOutputs));
+                // One id per model, time-ordered like every history id; the rows of the prices that did not move are unused.
+                carry.Parameters.Add(new NpgsqlParameter<Guid[]>("historyIds", models.Select(_ => Guid.CreateVersion7()).ToArray()));
+                batch.BatchCommands.Add(carry);
+            }
+
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            foreach (var tenantId in chunk)
+            {
+                await reader.NextResultAsync(cancellationToken); // past the context's row, to the carry's rows
+                while (await reader.ReadAsync(cancellationToken))
                 {
-                    // A rise still waiting for its grace period is superseded by this newer list price.
-                    await connection.ExecuteAsync(new CommandDefinition(_dropPendingSql, args, transaction, cancellationToken: cancellationToken));
+                    moved.Add((tenantId, new CarriedPrice(
+                        reader.GetString(0), reader.GetDecimal(1), reader.GetDecimal(2), reader.GetDecimal(3), reader.GetDecimal(4),
+                        JsonColumns.Utc(reader.GetDateTime(5)), reader.GetBoolean(6), reader.GetDecimal(7))));
                 }
 
-                var current = await connection.QuerySingleOrDefaultAsync<(decimal Input, decimal Output)?>(new CommandDefinition(
-                    _tenantBaseSql, args, transaction, cancellationToken: cancellationToken)) ?? (oldInput, oldOutput);
-
-                // Until now the tenant followed the catalogue row, which is about to change: pin what it had.
-                await connection.ExecuteAsync(new CommandDefinition(
-                    _pinSql, new { tenantId, modelId = model.Id, input = oldInput, output = oldOutput }, transaction, cancellationToken: cancellationToken));
-                if (!config.AutoUpdateFromProviders || (current.Input == model.InputPricePer1M && current.Output == model.OutputPricePer1M))
-                {
-                    continue;
-                }
-
-                var rises = model.InputPricePer1M > current.Input || model.OutputPricePer1M > current.Output;
-                var effective = rises ? now.AddHours(config.PriceIncreaseGracePeriodHours) : now;
-                var priceArgs = new { tenantId, modelId = model.Id, effective, input = model.InputPricePer1M, output = model.OutputPricePer1M };
-                await connection.ExecuteAsync(new CommandDefinition(_upsertTenantPriceSql, priceArgs, transaction, cancellationToken: cancellationToken));
-                await connection.ExecuteAsync(new CommandDefinition(
-                    _historySql,
-                    new
-                    {
-                        tenantId, id = Guid.CreateVersion7(), modelId = model.Id, now, effective, source = DbEnum.Name(PriceChangeSource.AutoSync),
-                        previousInput = current.Input, previousOutput = current.Output,
-                        input = model.InputPricePer1M, output = model.OutputPricePer1M,
-                    },
-                    transaction,
-                    cancellationToken: cancellationToken));
-                await connection.ExecuteAsync(new CommandDefinition(_pruneSql, args, transaction, cancellationToken: cancellationToken));
-                updates++;
-
-                var percent = Math.Max(ChangePercent(current.Input, model.InputPricePer1M), ChangePercent(current.Output, model.OutputPricePer1M));
-                if (config.NotifyOnPriceChange && percent > config.NotifyThresholdPercent)
-                {
-                    // Queued with the change, delivered once it commits (the outbox), retried if the host's notifier throws.
-                    var signed = rises ? percent : -percent;
-                    await _outbox.AddAsync(connection, transaction, new PriceChangeNotification(
-                        tenantId, model.Id, current.Input, current.Output, model.InputPricePer1M, model.OutputPricePer1M, signed, effective), cancellationToken);
-                    LogPriceChange(tenantId, model.Id, signed, effective);
-                    notifications++;
-                }
+                await reader.NextResultAsync(cancellationToken);
             }
         }
 
-        return (updates, notifications);
+        var notifications = 0;
+        foreach (var (tenantId, price) in moved)
+        {
+            var percent = Math.Max(ChangePercent(price.PreviousInput, price.NewInput), ChangePercent(price.PreviousOutput, price.NewOutput));
+            if (!price.NotifyOnPriceChange || percent <= price.NotifyThresholdPercent)
+            {
+                continue;
+            }
+
+            // Queued with the change, delivered once it commits (the outbox), retried if the host's notifier throws.
+            var signed = price.NewInput > price.PreviousInput || price.NewOutput > price.PreviousOutput ? percent : -percent;
+            await _db.EnterTenantAsync(connection, transaction, tenantId, cancellationToken);
+            await _outbox.AddAsync(connection, transaction, new PriceChangeNotification(
+                tenantId, price.ModelId, price.PreviousInput, price.PreviousOutput, price.NewInput, price.NewOutput, signed, price.EffectiveFrom), cancellationToken);
+            LogPriceChange(tenantId, price.ModelId, signed, price.EffectiveFrom);
+            notifications++;
+        }
+
+        return (moved.Count, notifications);
     }
+
+    /// <summary>
+    /// Tenants per round trip: each carries the changed models' arrays, so a large change sends fewer tenants at a time
+    /// (about 4,000 model entries per batch; at least one tenant, at most 500).
+    /// </summary>
+    private static int TenantsPerBatch(int changedModels) => Math.Clamp(4_000 / Math.Max(changedModels, 1), 1, 500);
+
+    private sealed record CarriedPrice(
+        string ModelId, decimal PreviousInput, decimal PreviousOutput, decimal NewInput, decimal NewOutput, DateTimeOffset EffectiveFrom,
+        bool NotifyOnPriceChange, decimal NotifyThresholdPercent);
 
     public Task<IReadOnlyList<RegistryModel>> ListModelsAsync(RadiantCaller caller, bool? enabled = null, CancellationToken cancellationToken = default)
     {

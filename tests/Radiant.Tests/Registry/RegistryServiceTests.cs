@@ -415,6 +415,59 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
     }
 
     [Fact]
+    public async Task A_sync_over_more_tenants_than_one_batch_carries_every_changed_model_to_every_tenant()
+    {
+        await using var own = await PricingDatabase.CreateAsync(db.Server);
+        // 300 tenants (every third with auto-update off) and all 32 models 10 % cheaper: 125 tenants per batch, 3 batches.
+        await using (var owner = await own.OpenOwnerConnectionAsync())
+        await using (var seed = new NpgsqlCommand(
+            """
+            INSERT INTO radiant.tenants (tenant_id, name) SELECT gen_random_uuid(), 'bulk ' || i FROM generate_series(1, 300) i;
+            INSERT INTO radiant.pricing_config (tenant_id, auto_update_from_providers)
+            SELECT tenant_id, row_number() OVER (ORDER BY tenant_id) % 3 <> 0 FROM radiant.tenants;
+            """, owner))
+        {
+            await seed.ExecuteNonQueryAsync(Ct);
+        }
+
+        var cheaper = BuiltInCatalog.Catalog with
+        {
+            Models = [.. BuiltInCatalog.Catalog.Models.Select(m => m with { InputPricePer1M = m.InputPricePer1M * 0.9m, OutputPricePer1M = m.OutputPricePer1M * 0.9m })],
+        };
+
+        var result = await own.Registry.SyncAsync(cheaper, Ct);
+
+        var models = BuiltInCatalog.Catalog.Models.Count;
+        var changed = BuiltInCatalog.Catalog.Models.Count(m => m.InputPricePer1M + m.OutputPricePer1M > 0);
+        Assert.Equal((changed, 200 * changed), (result.PriceChanges, result.TenantPriceUpdates));
+        Assert.Equal(200L * changed, await own.ScalarAsync<long>("SELECT count(*) FROM radiant.price_history WHERE change_source = 'auto_sync'"));
+        // Auto-update tenants hold the new price alone (the pin was pruned); the others the old price pinned at -infinity.
+        Assert.Equal(200L * changed, await own.ScalarAsync<long>(
+            "SELECT count(*) FROM radiant.tenant_base_prices b JOIN radiant.models m ON m.id = b.model_id WHERE b.input_price = m.input_price AND b.effective_from > '-infinity'"));
+        Assert.Equal(100L * changed, await own.ScalarAsync<long>(
+            "SELECT count(*) FROM radiant.tenant_base_prices b JOIN radiant.pricing_config c USING (tenant_id) WHERE NOT c.auto_update_from_providers AND b.effective_from = '-infinity'"));
+        Assert.Equal(300L * changed, await own.ScalarAsync<long>("SELECT count(*) FROM radiant.tenant_base_prices"));
+        Assert.True(models >= changed);
+
+        // Every tenant of the last batch got its share too.
+        var last = await own.ScalarAsync<Guid>("SELECT tenant_id FROM radiant.pricing_config WHERE auto_update_from_providers ORDER BY tenant_id DESC LIMIT 1");
+        var snapshot = await own.Engine.RefreshAsync(Ct);
+        Assert.Equal(3.150000m, snapshot.Quote(last, Model, Million, 0, DateTimeOffset.UtcNow).Charge);
+    }
+
+    [Fact]
+    public async Task Carrying_list_prices_outside_a_tenant_context_is_refused()
+    {
+        await using var owner = await db.OpenOwnerConnectionAsync();
+        await using var carry = new NpgsqlCommand(
+            "SELECT * FROM radiant.carry_list_prices('{gpt-4o}', '{2.5}', '{10}', '{2}', '{8}', ARRAY[gen_random_uuid()])", owner);
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => carry.ExecuteReaderAsync(Ct));
+
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, error.SqlState);
+    }
+
+    [Fact]
     public async Task The_sync_waits_for_a_pricing_change_holding_the_tenants_lock_and_then_prices_with_what_it_committed()
     {
         await using var own = await PricingDatabase.CreateAsync(db.Server);
