@@ -226,7 +226,7 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
 
     /// <summary>
     /// Carries list-price changes to every tenant: each tenant's share is one call of <c>carry_list_prices</c>
-    /// (migration 0015: the tenant's pricing lock, then set-based over every changed model) in that tenant's context,
+    /// (migration 0014: the tenant's pricing lock, then set-based over every changed model) in that tenant's context,
     /// and many tenants' calls travel in one batch. Auto-update tenants get the new price (a rise after their grace
     /// period) and an <c>auto_sync</c> history row; the others keep the old price. Notifications above a tenant's
     /// threshold are queued in the outbox in the same transaction.
