@@ -374,11 +374,7 @@ internal static class SchedulerRun
     {
         Console.WriteLine();
         Console.WriteLine($"{GraphileBaseline.Package}, one node process, concurrency {settings.GraphileConcurrency}, localQueue {settings.GraphileBatch}: starting...");
-        var connectionString = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Database = "graphile_bench" }.ConnectionString;
-        await using (var admin = await database.OpenOwnerConnectionAsync(ct))
-        {
-            await ExecuteAsync(admin, "CREATE DATABASE graphile_bench", ct);
-        }
+        var connectionString = await BaselineDatabaseAsync(database, "graphile_bench", ct);
 
         var folder = await GraphileBaseline.InstallAsync(ct);
         const string label = "graphile-worker";
@@ -410,6 +406,17 @@ internal static class SchedulerRun
             results.Where(r => r.Label.Contains("burst", StringComparison.Ordinal)).ToList());
     }
 
+    /// <summary>A database of its own on the benchmark's cluster, for a baseline's schema; its connection string.</summary>
+    private static async Task<string> BaselineDatabaseAsync(BenchmarkDatabase database, string name, CancellationToken ct)
+    {
+        await using (var admin = await database.OpenOwnerConnectionAsync(ct))
+        {
+            await ExecuteAsync(admin, $"CREATE DATABASE {name}", ct);
+        }
+
+        return new NpgsqlConnectionStringBuilder(database.ConnectionString) { Database = name }.ConnectionString;
+    }
+
     /// <summary>node-postgres takes a URI.</summary>
     private static string PostgresUri(string connectionString)
     {
@@ -423,11 +430,7 @@ internal static class SchedulerRun
     {
         Console.WriteLine();
         Console.WriteLine($"Hangfire.PostgreSql, {settings.HangfireServers} server process(es) × {settings.HangfireWorkers} workers: starting...");
-        var connectionString = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Database = "hangfire_bench" }.ConnectionString;
-        await using (var admin = await database.OpenOwnerConnectionAsync(ct))
-        {
-            await ExecuteAsync(admin, "CREATE DATABASE hangfire_bench", ct);
-        }
+        var connectionString = await BaselineDatabaseAsync(database, "hangfire_bench", ct);
 
         HangfireBaseline.ConfigureGlobal();
         var storage = HangfireBaseline.CreateStorage(connectionString, settings.HangfireLongPolling); // installs the schema

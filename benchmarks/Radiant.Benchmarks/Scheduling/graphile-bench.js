@@ -7,7 +7,9 @@ const { run, makeWorkerUtils } = require("graphile-worker");
 const { Pool } = require("pg");
 
 const [rounds, concurrency, batch, leadMs] = [JSON.parse(process.argv[2]), +process.argv[3], +process.argv[4], +process.argv[5]];
-const pool = new Pool({ connectionString: process.env.GW_CONNECTION, max: 20 });
+// More connections than jobs in flight, as graphile-worker advises; a dropped idle connection is logged, not fatal.
+const pool = new Pool({ connectionString: process.env.GW_CONNECTION, max: concurrency + 4 });
+pool.on("error", (e) => console.error("pool:", e.message));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
