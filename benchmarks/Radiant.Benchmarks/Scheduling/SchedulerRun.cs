@@ -77,14 +77,21 @@ internal static class SchedulerRun
             }
         }
 
+        ScenarioResult? graphile = null;
+        if (!settings.SkipGraphile)
+        {
+            graphile = await GraphileScenarioAsync(database, settings, ct);
+        }
+
         RoundResult? hangfire = null;
         if (!settings.SkipHangfire)
         {
             hangfire = await HangfireScenarioAsync(database, settings, ct);
         }
 
-        Report(settings, scenarios, hangfire, serverVersion, loadBefore, DateTimeOffset.UtcNow - started);
-        var ok = scenarios.All(s => s.Throughputs.All(t => t.Ok) && s.Bursts.All(b => b.Ok)) && hangfire is not { Ok: false };
+        Report(settings, scenarios, graphile, hangfire, serverVersion, loadBefore, DateTimeOffset.UtcNow - started);
+        // Radiant's checks decide the exit code; the baselines are reported, whatever they took.
+        var ok = scenarios.All(s => s.Throughputs.All(t => t.Ok) && s.Bursts.All(b => b.Ok));
         return ok ? 0 : 1;
     }
 
@@ -361,17 +368,69 @@ internal static class SchedulerRun
         return stats;
     }
 
+    // ---------------------------------------------------------------- graphile-worker
+
+    private static async Task<ScenarioResult> GraphileScenarioAsync(BenchmarkDatabase database, SchedulerRunSettings settings, CancellationToken ct)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"{GraphileBaseline.Package}, one node process, concurrency {settings.GraphileConcurrency}, localQueue {settings.GraphileBatch}: starting...");
+        var connectionString = await BaselineDatabaseAsync(database, "graphile_bench", ct);
+
+        var folder = await GraphileBaseline.InstallAsync(ct);
+        const string label = "graphile-worker";
+        var plan = Enumerable.Range(1, settings.WarmupRounds).Select(i => ($"{label}, warm-up {i}", Math.Min(settings.Warmup, settings.Count)))
+            .Concat(Enumerable.Range(1, settings.Rounds).Select(i => ($"{label}, throughput {i}", settings.Count)))
+            .Concat(Enumerable.Range(1, settings.BurstRounds).Select(i => ($"{label}, burst {i}", settings.Burst)))
+            .ToList();
+        var rounds = await GraphileBaseline.RunAsync(
+            folder, PostgresUri(connectionString), plan, settings.GraphileConcurrency, settings.GraphileBatch, settings.Lead, ct);
+        var results = rounds.Select(r =>
+        {
+            // The script reports lags relative to its own T; only the write lead is shown.
+            var due = DateTimeOffset.UnixEpoch;
+            var written = due - TimeSpan.FromMilliseconds(r.WrittenBeforeMs);
+            var checks = new List<(string, bool)>
+            {
+                ($"{Text(r.Count)} jobs done", r.Left == 0 && r.LastDoneSeconds is not null),
+                ("each job started once", r.Lags.Length == r.Count),
+                ("jobs all written before the due instant", r.WrittenBeforeMs > 0),
+            };
+            var result = new RoundResult(
+                r.Label, 1, r.Count, r.Count - r.Left, r.LastDoneSeconds, due, written, r.Lags, [], 0, [r.Lags.Length], 0, null, checks);
+            Print(result);
+            return result;
+        }).ToList();
+        return new ScenarioResult(
+            1,
+            results.Where(r => r.Label.Contains("throughput", StringComparison.Ordinal)).ToList(),
+            results.Where(r => r.Label.Contains("burst", StringComparison.Ordinal)).ToList());
+    }
+
+    /// <summary>A database of its own on the benchmark's cluster, for a baseline's schema; its connection string.</summary>
+    private static async Task<string> BaselineDatabaseAsync(BenchmarkDatabase database, string name, CancellationToken ct)
+    {
+        await using (var admin = await database.OpenOwnerConnectionAsync(ct))
+        {
+            await ExecuteAsync(admin, $"CREATE DATABASE {name}", ct);
+        }
+
+        return new NpgsqlConnectionStringBuilder(database.ConnectionString) { Database = name }.ConnectionString;
+    }
+
+    /// <summary>node-postgres takes a URI.</summary>
+    private static string PostgresUri(string connectionString)
+    {
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"postgres://{Uri.EscapeDataString(b.Username ?? "postgres")}:{Uri.EscapeDataString(b.Password ?? string.Empty)}@{b.Host}:{b.Port}/{b.Database}";
+    }
+
     // ---------------------------------------------------------------- Hangfire
 
     private static async Task<RoundResult> HangfireScenarioAsync(BenchmarkDatabase database, SchedulerRunSettings settings, CancellationToken ct)
     {
         Console.WriteLine();
         Console.WriteLine($"Hangfire.PostgreSql, {settings.HangfireServers} server process(es) × {settings.HangfireWorkers} workers: starting...");
-        var connectionString = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Database = "hangfire_bench" }.ConnectionString;
-        await using (var admin = await database.OpenOwnerConnectionAsync(ct))
-        {
-            await ExecuteAsync(admin, "CREATE DATABASE hangfire_bench", ct);
-        }
+        var connectionString = await BaselineDatabaseAsync(database, "hangfire_bench", ct);
 
         HangfireBaseline.ConfigureGlobal();
         var storage = HangfireBaseline.CreateStorage(connectionString, settings.HangfireLongPolling); // installs the schema
@@ -542,7 +601,8 @@ internal static class SchedulerRun
     }
 
     private static void Report(
-        SchedulerRunSettings settings, List<ScenarioResult> scenarios, RoundResult? hangfire, string serverVersion, string loadBefore, TimeSpan elapsed)
+        SchedulerRunSettings settings, List<ScenarioResult> scenarios, ScenarioResult? graphile, RoundResult? hangfire, string serverVersion,
+        string loadBefore, TimeSpan elapsed)
     {
         Console.WriteLine();
         Console.WriteLine(string.Create(
@@ -552,6 +612,13 @@ internal static class SchedulerRun
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"Radiant: MaxConcurrentRuns {settings.MaxConcurrentRuns}, BatchSize {settings.BatchSize}, {settings.Tenants} tenants × {settings.UsersPerTenant} users, no-op chat client; each instance its own process."));
+        if (graphile is not null)
+        {
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{GraphileBaseline.Package}: one node process, concurrency {settings.GraphileConcurrency}, localQueue.size {settings.GraphileBatch}, completeJobBatchDelay 0, no-op task; jobs added in one addJobs call with runAt = T."));
+        }
+
         if (hangfire is not null)
         {
             Console.WriteLine(string.Create(
@@ -562,7 +629,13 @@ internal static class SchedulerRun
         Console.WriteLine();
         Console.WriteLine("| Round | Instances | Due at T | Done | T → last done (s) | Done per second | Start lag p50 / p99 / max (ms) | T → recorded p50 / p99 (ms) | Claims | Split | Instances' CPU (s) | Machine busy | Checks |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|");
-        foreach (var scenario in scenarios)
+        var named = scenarios.Select(s => (Name: $"Radiant, {s.Workers} worker{(s.Workers == 1 ? string.Empty : "s")}", Scenario: s)).ToList();
+        if (graphile is not null)
+        {
+            named.Add(("graphile-worker", graphile));
+        }
+
+        foreach (var (name, scenario) in named)
         {
             foreach (var round in scenario.Throughputs)
             {
@@ -573,7 +646,7 @@ internal static class SchedulerRun
             if (bursts.Count > 0)
             {
                 var pooled = new RoundResult(
-                    $"Radiant, {scenario.Workers} worker{(scenario.Workers == 1 ? string.Empty : "s")}, burst ×{bursts.Count} (pooled)",
+                    $"{name}, burst ×{bursts.Count} (pooled)",
                     scenario.Workers,
                     bursts.Sum(b => b.Count),
                     bursts.Sum(b => b.Done),
@@ -583,7 +656,7 @@ internal static class SchedulerRun
                     bursts.SelectMany(b => b.StartLagsMs).ToArray(),
                     bursts.SelectMany(b => b.DoneLagsMs).ToArray(),
                     bursts.Sum(b => b.ClaimBatches),
-                    Enumerable.Range(0, scenario.Workers).Select(i => bursts.Sum(b => b.Split[i])).ToArray(),
+                    Enumerable.Range(0, bursts[0].Split.Length).Select(i => bursts.Sum(b => b.Split[i])).ToArray(),
                     bursts.Sum(b => b.InstancesCpuSeconds),
                     null,
                     bursts.SelectMany(b => b.Checks).ToList());
@@ -597,28 +670,37 @@ internal static class SchedulerRun
         }
 
         Console.WriteLine();
-        Console.WriteLine("Start lag: run row started_at (claim transaction) − scheduled_for; Hangfire: Processing state created − due. \"T → last done\": last completed_at (Hangfire: last Succeeded state) − T; done per second = due ÷ that. Burst rows pool the rounds' lags; \"T → last done\" is the slowest round. \"(median)\" marks the throughput round with the median rate, which the ratios use.");
-        foreach (var scenario in scenarios.Where(s => s.Throughputs.Count > 1))
+        Console.WriteLine("Start lag: run row started_at (claim transaction) − scheduled_for; graphile-worker: task entered − T (node's clock); Hangfire: Processing state created − due. \"T → last done\": last completed_at (graphile-worker: the jobs table seen empty, polled every 20 ms; Hangfire: last Succeeded state) − T; done per second = due ÷ that. Burst rows pool the rounds' lags; \"T → last done\" is the slowest round. \"(median)\" marks the throughput round with the median rate, which the ratios use.");
+        foreach (var (name, scenario) in named.Where(n => n.Scenario.Throughputs.Count > 1))
         {
             var rates = scenario.Throughputs.Select(t => t.PerSecond).Order().ToArray();
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"Radiant, {scenario.Workers} worker(s): {rates.Length} throughput rounds, median {scenario.Throughput.PerSecond:N0}/s, range {rates[0]:N0}–{rates[^1]:N0}/s."));
+                $"{name}: {rates.Length} throughput rounds, median {scenario.Throughput.PerSecond:N0}/s, range {rates[0]:N0}–{rates[^1]:N0}/s."));
         }
-        if (hangfire is not null)
+
+        Console.WriteLine();
+        foreach (var (name, scenario) in named.Where(n => !ReferenceEquals(n.Scenario, graphile)))
         {
-            Console.WriteLine();
-            foreach (var scenario in scenarios)
+            var r = scenario.Throughput;
+            if (graphile is not null)
             {
-                var r = scenario.Throughput;
+                var g = graphile.Throughput;
                 Console.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"Radiant ({r.Instances} worker{(r.Instances == 1 ? string.Empty : "s")}) / Hangfire ({hangfire.Instances} servers): throughput {r.PerSecond / hangfire.PerSecond:F1}×{(hangfire.Finished ? string.Empty : " (Hangfire did not finish: its partial rate)")}, start lag p50 {Ratio(hangfire.StartLagsMs, r.StartLagsMs, 0.5)} lower, p99 {Ratio(hangfire.StartLagsMs, r.StartLagsMs, 0.99)} lower."));
+                    $"{name} / graphile-worker: throughput {r.PerSecond / g.PerSecond:F2}×, start lag p50 {Ratio(g.StartLagsMs, r.StartLagsMs, 0.5)} lower, p99 {Ratio(g.StartLagsMs, r.StartLagsMs, 0.99)} lower."));
+            }
+
+            if (hangfire is not null)
+            {
+                Console.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{name} / Hangfire ({hangfire.Instances} servers): throughput {r.PerSecond / hangfire.PerSecond:F1}×{(hangfire.Finished ? string.Empty : " (Hangfire did not finish: its partial rate)")}, start lag p50 {Ratio(hangfire.StartLagsMs, r.StartLagsMs, 0.5)} lower, p99 {Ratio(hangfire.StartLagsMs, r.StartLagsMs, 0.99)} lower."));
             }
         }
 
         Console.WriteLine();
-        var all = scenarios.SelectMany(s => s.Throughputs.Concat(s.Bursts)).Concat(hangfire is null ? [] : [hangfire]).ToList();
+        var all = named.SelectMany(n => n.Scenario.Throughputs.Concat(n.Scenario.Bursts)).Concat(hangfire is null ? [] : [hangfire]).ToList();
         foreach (var round in all)
         {
             var shown = round.Ok ? round.Checks : round.Checks.Where(c => !c.Ok).ToList();
