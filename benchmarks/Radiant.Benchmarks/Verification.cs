@@ -104,7 +104,7 @@ internal static class Verification
 
     private static void PrintMix(PricingSnapshot snapshot, IReadOnlyList<QuoteRequest> requests)
     {
-        var timelines = requests.Count(r => snapshot.Resolve(r.TenantId, r.ModelId).Entry < 0);
+        var timelines = requests.Count(r => snapshot.Resolve(r.TenantId, r.ModelId).HasTimeline);
         Console.WriteLine(
             $"// Data: {snapshot.TenantCount} tenants × {snapshot.ModelCount} models; {timelines} of {requests.Count} requests ({100.0 * timelines / requests.Count:F1} %) hit a tenant/model with overrides or base prices.");
     }

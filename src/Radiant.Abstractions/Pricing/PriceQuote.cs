@@ -21,33 +21,44 @@ public readonly record struct PriceQuote(
 /// <param name="OutputTokens">Output tokens (0 or more).</param>
 public readonly record struct UsageLine(PriceHandle Price, int InputTokens, int OutputTokens);
 
-/// <summary>A tenant and model resolved against one snapshot; valid only with the snapshot that made it.</summary>
+/// <summary>
+/// A tenant and model resolved against one snapshot. It holds that snapshot's prices themselves, so a handle kept
+/// across a reload keeps pricing as the snapshot that resolved it did (resolve again to follow the change).
+/// </summary>
 public readonly struct PriceHandle : IEquatable<PriceHandle>
 {
-    internal PriceHandle(int entry, int timeline, long minimumChargeMicros)
+    internal PriceHandle(PricingSnapshot.Entry[] entries, int index, long[]? starts, long minimumChargeMicros)
     {
-        Entry = entry;
-        Timeline = timeline;
+        Entries = entries;
+        Index = index;
+        Starts = starts;
         MinimumChargeMicros = minimumChargeMicros;
     }
 
-    /// <summary>Index of the fixed price entry, or -1 when the price has a timeline.</summary>
-    internal int Entry { get; }
+    /// <summary>The entries: the tenant's row (by model index) or the timeline's segments.</summary>
+    internal PricingSnapshot.Entry[]? Entries { get; }
 
-    /// <summary>Index of the timeline, or -1.</summary>
-    internal int Timeline { get; }
+    /// <summary>The entry in a row; unused with a timeline.</summary>
+    internal int Index { get; }
+
+    /// <summary>The timeline's segment starts (UTC ticks), or null for a fixed price.</summary>
+    internal long[]? Starts { get; }
+
+    /// <summary>True when the price changes over time (overrides or tenant base prices).</summary>
+    internal bool HasTimeline => Starts is not null;
 
     /// <summary>The tenant's minimum charge per request, in micro-dollars.</summary>
     internal long MinimumChargeMicros { get; }
 
     /// <inheritdoc />
-    public bool Equals(PriceHandle other) => Entry == other.Entry && Timeline == other.Timeline && MinimumChargeMicros == other.MinimumChargeMicros;
+    public bool Equals(PriceHandle other) =>
+        ReferenceEquals(Entries, other.Entries) && Index == other.Index && ReferenceEquals(Starts, other.Starts) && MinimumChargeMicros == other.MinimumChargeMicros;
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is PriceHandle other && Equals(other);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Entry, Timeline);
+    public override int GetHashCode() => HashCode.Combine(Entries, Index);
 
     /// <summary>Equality.</summary>
     public static bool operator ==(PriceHandle left, PriceHandle right) => left.Equals(right);

@@ -1,4 +1,4 @@
-using System.Collections.Frozen;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace Radiant.Pricing;
@@ -9,76 +9,19 @@ namespace Radiant.Pricing;
 /// <remarks>
 /// Everything a quote needs is precomputed at build time as integers: user prices in micro-dollars per 1M tokens,
 /// split into whole dollars and a remainder so the charge of any <see cref="int"/> token count is computed exactly
-/// in 64-bit arithmetic. Tenants that share a markup pair share one row of entries; a tenant and model with overrides
-/// or tenant base prices get a timeline of segments, so an override takes effect at its instant without a rebuild.
+/// in 64-bit arithmetic. Tenants that share a markup pair share one row of entries (shared with the snapshots derived
+/// by a per-tenant reload, too); a tenant and model with overrides or tenant base prices get a timeline of segments,
+/// so an override takes effect at its instant without a rebuild.
 /// </remarks>
-public sealed class PricingSnapshot
+public sealed partial class PricingSnapshot
 {
     private const long MicrosPerUnit = 1_000_000;
 
-    private readonly FrozenDictionary<string, int> _modelIndex;
-    private readonly FrozenDictionary<Guid, TenantState> _tenants;
-    private readonly Entry[] _entries;
-    private readonly Timeline[] _timelines;
+    private readonly Catalog _catalog;
+    private readonly TenantTable _tenants;
 
-    internal PricingSnapshot(
-        IReadOnlyDictionary<string, PricingSnapshotBuilder.ModelPrice> models,
-        IReadOnlyDictionary<Guid, TenantPricingConfig> tenants,
-        IReadOnlyList<(Guid Tenant, ModelPriceOverride Override)> overrides,
-        IReadOnlyList<(Guid Tenant, TenantBasePrice Price)> basePrices,
-        long version)
-    {
-        Version = version;
-        var modelIds = models.Keys.ToArray();
-        var modelPrices = modelIds.Select(id => models[id]).ToArray();
-        _modelIndex = modelIds.Select((id, i) => (id, i)).ToFrozenDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
-
-        // One row of entries per distinct (external, self-hosted) markup pair.
-        var entries = new List<Entry>();
-        var profiles = new Dictionary<(decimal, decimal), int>();
-        // Rows grouped once by tenant and model: the build stays linear however many overrides there are.
-        var overridesByPair = overrides.ToLookup(o => (o.Tenant, o.Override.ModelId), o => o.Override);
-        var basePricesByPair = basePrices.ToLookup(b => (b.Tenant, b.Price.ModelId), b => b.Price);
-        var specialModelsByTenant = overridesByPair.Select(g => g.Key).Concat(basePricesByPair.Select(g => g.Key))
-            .Distinct()
-            .ToLookup(pair => pair.Tenant, pair => pair.ModelId);
-        var timelines = new List<Timeline>();
-        var tenantStates = new Dictionary<Guid, TenantState>();
-
-        foreach (var (tenantId, config) in tenants)
-        {
-            var key = (config.ExternalDefaultMarkup, config.SelfHostedDefaultMarkup);
-            if (!profiles.TryGetValue(key, out var profileBase))
-            {
-                profileBase = entries.Count;
-                profiles[key] = profileBase;
-                foreach (var model in modelPrices)
-                {
-                    entries.Add(Entry.Create(model.Input, model.Output, config.DefaultMarkupFor(model.SelfHosted), overrideApplied: false));
-                }
-            }
-
-            Dictionary<int, int>? tenantTimelines = null;
-            foreach (var modelId in specialModelsByTenant[tenantId])
-            {
-                var m = _modelIndex[modelId];
-                tenantTimelines ??= [];
-                tenantTimelines[m] = timelines.Count;
-                timelines.Add(BuildTimeline(
-                    entries,
-                    modelPrices[m],
-                    config,
-                    [.. overridesByPair[(tenantId, modelId)]],
-                    [.. basePricesByPair[(tenantId, modelId)]]));
-            }
-
-            tenantStates[tenantId] = new TenantState(profileBase, ToMicros(config.MinimumChargePerRequest), tenantTimelines?.ToFrozenDictionary());
-        }
-
-        _entries = [.. entries];
-        _timelines = [.. timelines];
-        _tenants = tenantStates.ToFrozenDictionary();
-    }
+    // Every timeline start of every tenant, sorted: quotes at two instants with no start between them are equal.
+    private readonly long[] _changes;
 
     /// <summary>An empty snapshot: every quote fails as unknown.</summary>
     public static PricingSnapshot Empty { get; } = new PricingSnapshotBuilder().Build();
@@ -90,31 +33,15 @@ public sealed class PricingSnapshot
     public int TenantCount => _tenants.Count;
 
     /// <summary>Number of models.</summary>
-    public int ModelCount => _modelIndex.Count;
+    public int ModelCount => _catalog.Models.Count;
 
     /// <summary>Quotes a request; throws <see cref="PricingException"/> for an unknown tenant or model.</summary>
-    public PriceQuote Quote(Guid tenantId, string modelId, int inputTokens, int outputTokens, DateTimeOffset at)
-    {
-        if (TryQuote(tenantId, modelId, inputTokens, outputTokens, at, out var quote))
-        {
-            return quote;
-        }
-
-        throw new PricingException(Explain(tenantId, modelId, inputTokens, outputTokens));
-    }
+    public PriceQuote Quote(Guid tenantId, string modelId, int inputTokens, int outputTokens, DateTimeOffset at) =>
+        QuoteAt(tenantId, modelId, inputTokens, outputTokens, at.UtcTicks);
 
     /// <summary>Quotes a request; returns false (never a zero price) for an unknown tenant or model or a negative token count.</summary>
-    public bool TryQuote(Guid tenantId, string modelId, int inputTokens, int outputTokens, DateTimeOffset at, out PriceQuote quote)
-    {
-        if ((inputTokens | outputTokens) < 0 || !TryResolve(tenantId, modelId, out var handle))
-        {
-            quote = default;
-            return false;
-        }
-
-        quote = Compute(in EntryFor(handle, at.UtcTicks), inputTokens, outputTokens, handle.MinimumChargeMicros);
-        return true;
-    }
+    public bool TryQuote(Guid tenantId, string modelId, int inputTokens, int outputTokens, DateTimeOffset at, out PriceQuote quote) =>
+        TryQuoteAt(tenantId, modelId, inputTokens, outputTokens, at.UtcTicks, out quote);
 
     /// <summary>Resolves a tenant and model once, for <see cref="QuoteBatch"/>; throws <see cref="PricingException"/> when unknown.</summary>
     public PriceHandle Resolve(Guid tenantId, string modelId) =>
@@ -123,23 +50,24 @@ public sealed class PricingSnapshot
     /// <summary>Resolves a tenant and model once, for <see cref="QuoteBatch"/>.</summary>
     public bool TryResolve(Guid tenantId, string modelId, out PriceHandle handle)
     {
-        if (modelId is null || !_tenants.TryGetValue(tenantId, out var tenant) || !_modelIndex.TryGetValue(modelId, out var model))
+        if (modelId is null || _tenants.Find(tenantId) is not { } tenant || _catalog.Models.IndexOf(modelId) is var model && model < 0)
         {
             handle = default;
             return false;
         }
 
-        handle = tenant.Timelines is { } timelines && timelines.TryGetValue(model, out var timeline)
-            ? new PriceHandle(-1, timeline, tenant.MinimumChargeMicros)
-            : new PriceHandle(tenant.ProfileBase + model, -1, tenant.MinimumChargeMicros);
+        handle = tenant.TimelineOf(model) is { } timeline
+            ? new PriceHandle(timeline.Entries, 0, timeline.Starts, tenant.MinimumChargeMicros)
+            : new PriceHandle(tenant.Row, model, null, tenant.MinimumChargeMicros);
         return true;
     }
 
     /// <summary>
     /// Charges many usage lines at one instant, writing each charge in whole micro-dollars (1 = $0.000001) to
     /// <paramref name="chargesMicros"/>. Exactly the <see cref="PriceQuote.Charge"/> of <see cref="Quote"/>, without the
-    /// other figures. Handles must come from this snapshot.
+    /// other figures. A handle prices with the snapshot that resolved it.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Public instance API; handles carry their snapshot's prices.")]
     public void QuoteBatch(ReadOnlySpan<UsageLine> lines, DateTimeOffset at, Span<long> chargesMicros)
     {
         if (chargesMicros.Length < lines.Length)
@@ -148,7 +76,6 @@ public sealed class PricingSnapshot
         }
 
         var ticks = at.UtcTicks;
-        var entries = _entries;
         for (var i = 0; i < lines.Length; i++)
         {
             ref readonly var line = ref lines[i];
@@ -158,95 +85,78 @@ public sealed class PricingSnapshot
             }
 
             var handle = line.Price;
-            ref readonly var entry = ref handle.Entry >= 0 ? ref entries[handle.Entry] : ref entries[_timelines[handle.Timeline].EntryAt(ticks)];
-            chargesMicros[i] = ChargeMicros(in entry, line.InputTokens, line.OutputTokens, handle.MinimumChargeMicros);
+            var entries = handle.Entries ?? throw new PricingException($"Usage line {i} has no resolved price (a default handle).");
+            var index = handle.Starts is { } starts ? Timeline.IndexAt(starts, ticks) : handle.Index;
+            chargesMicros[i] = ChargeMicros(in entries[index], line.InputTokens, line.OutputTokens, handle.MinimumChargeMicros);
         }
     }
 
+    /// <summary>Converts whole micro-dollars to dollars.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static decimal MicrosToDollars(long micros)
+    {
+        var magnitude = micros < 0 ? (ulong)-micros : (ulong)micros;
+        return new decimal((int)(uint)magnitude, (int)(uint)(magnitude >> 32), 0, micros < 0, 6);
+    }
+
     /// <summary>The tenant's pricing in this snapshot, or null (for the router: one lookup per decision).</summary>
-    internal TenantState? TenantOf(Guid tenantId) => _tenants.TryGetValue(tenantId, out var tenant) ? tenant : null;
+    internal TenantState? TenantOf(Guid tenantId) => _tenants.Find(tenantId);
 
     /// <summary>The model's index in this snapshot, or -1 (for the router: resolved once per snapshot).</summary>
-    internal int IndexOf(string modelId) => _modelIndex.TryGetValue(modelId, out var index) ? index : -1;
+    internal int IndexOf(string modelId) => _catalog.Models.IndexOf(modelId);
 
     /// <summary>
     /// Exactly the <see cref="PriceQuote.Charge"/> of <see cref="Quote"/> in micro-dollars, for a tenant and model
     /// index already looked up (no token count check: the caller's are 0 or more).
     /// </summary>
-    internal long ChargeMicros(TenantState tenant, int model, int inputTokens, int outputTokens, long utcTicks)
+    internal static long ChargeMicros(TenantState tenant, int model, int inputTokens, int outputTokens, long utcTicks) =>
+        ChargeMicros(in tenant.EntryAt(model, utcTicks), inputTokens, outputTokens, tenant.MinimumChargeMicros);
+
+    /// <summary>The first timeline start after <paramref name="utcTicks"/>, or <see cref="long.MaxValue"/>: until then every quote equals one at <paramref name="utcTicks"/>.</summary>
+    internal long NextChangeAfter(long utcTicks)
     {
-        var entry = tenant.Timelines is { } timelines && timelines.TryGetValue(model, out var timeline)
-            ? _timelines[timeline].EntryAt(utcTicks)
-            : tenant.ProfileBase + model;
-        return ChargeMicros(in _entries[entry], inputTokens, outputTokens, tenant.MinimumChargeMicros);
+        var i = Array.BinarySearch(_changes, utcTicks);
+        i = i >= 0 ? i + 1 : ~i;
+        return i < _changes.Length ? _changes[i] : long.MaxValue;
     }
 
-    /// <summary>Converts whole micro-dollars to dollars.</summary>
-    public static decimal MicrosToDollars(long micros) =>
-        micros >= 0 ? new decimal((int)(uint)micros, (int)(uint)((ulong)micros >> 32), 0, false, 6) : -MicrosToDollars(-micros);
+    /// <summary><see cref="Quote"/> at an instant in UTC ticks.</summary>
+    internal PriceQuote QuoteAt(Guid tenantId, string modelId, int inputTokens, int outputTokens, long utcTicks) =>
+        TryQuoteAt(tenantId, modelId, inputTokens, outputTokens, utcTicks, out var quote)
+            ? quote
+            : throw new PricingException(Explain(tenantId, modelId, inputTokens, outputTokens));
 
+    /// <summary><see cref="TryQuote"/> at an instant in UTC ticks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref readonly Entry EntryFor(PriceHandle handle, long ticks) =>
-        ref handle.Entry >= 0 ? ref _entries[handle.Entry] : ref _entries[_timelines[handle.Timeline].EntryAt(ticks)];
+    internal bool TryQuoteAt(Guid tenantId, string modelId, int inputTokens, int outputTokens, long utcTicks, out PriceQuote quote)
+    {
+        if ((inputTokens | outputTokens) < 0 || modelId is null || _tenants.Find(tenantId) is not { } tenant
+            || _catalog.Models.IndexOf(modelId) is var model && model < 0)
+        {
+            quote = default;
+            return false;
+        }
+
+        ref readonly var e = ref tenant.EntryAt(model, utcTicks);
+        var baseCost = ((UInt128)(ulong)inputTokens * (ulong)e.BaseInputMicros) + ((UInt128)(ulong)outputTokens * (ulong)e.BaseOutputMicros);
+        quote = new PriceQuote(
+            new decimal((int)(uint)baseCost, (int)(uint)(baseCost >> 32), (int)(uint)(baseCost >> 64), false, 12),
+            _catalog.Markups[e.MarkupIndex],
+            MicrosToDollars(e.UserInputMicros),
+            MicrosToDollars(e.UserOutputMicros),
+            MicrosToDollars(ChargeMicros(in e, inputTokens, outputTokens, tenant.MinimumChargeMicros)),
+            e.OverrideApplied);
+        return true;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long ChargeMicros(in Entry e, int input, int output, long minimumMicros)
     {
         // (input × userIn + output × userOut) / 1e6 in micro-dollars, rounded half up (all terms are non-negative).
         // userX = wholeX × 1e6 + fracX keeps every product inside 64 bits for any int token count.
-        var micros = (input * e.UserInputWhole) + (output * e.UserOutputWhole)
-            + (((input * e.UserInputFraction) + (output * e.UserOutputFraction) + (MicrosPerUnit / 2)) / MicrosPerUnit);
+        var micros = ((long)input * e.UserInputWhole) + ((long)output * e.UserOutputWhole)
+            + ((((long)input * e.UserInputFraction) + ((long)output * e.UserOutputFraction) + (MicrosPerUnit / 2)) / MicrosPerUnit);
         return Math.Max(micros, minimumMicros);
-    }
-
-    private static PriceQuote Compute(in Entry e, int input, int output, long minimumMicros)
-    {
-        var baseCost = (UInt128)(ulong)input * (ulong)e.BaseInputMicros + (UInt128)(ulong)output * (ulong)e.BaseOutputMicros;
-        return new PriceQuote(
-            new decimal((int)(uint)baseCost, (int)(uint)(baseCost >> 32), (int)(uint)(baseCost >> 64), false, 12),
-            e.Markup,
-            MicrosToDollars(e.UserInputMicros),
-            MicrosToDollars(e.UserOutputMicros),
-            MicrosToDollars(ChargeMicros(in e, input, output, minimumMicros)),
-            e.OverrideApplied);
-    }
-
-    private static Timeline BuildTimeline(
-        List<Entry> entries,
-        PricingSnapshotBuilder.ModelPrice model,
-        TenantPricingConfig config,
-        List<ModelPriceOverride> overrides,
-        List<TenantBasePrice> basePrices)
-    {
-        var starts = new SortedSet<long> { long.MinValue };
-        foreach (var b in basePrices)
-        {
-            starts.Add(b.EffectiveFrom.UtcTicks);
-        }
-
-        foreach (var o in overrides)
-        {
-            starts.Add(o.EffectiveFrom.UtcTicks);
-            if (o.EffectiveTo is { } to)
-            {
-                starts.Add(to.UtcTicks);
-            }
-        }
-
-        var firstEntry = entries.Count;
-        foreach (var at in starts)
-        {
-            var basePrice = basePrices.Where(b => b.EffectiveFrom.UtcTicks <= at).MaxBy(b => b.EffectiveFrom);
-            var active = overrides
-                .Where(o => o.EffectiveFrom.UtcTicks <= at && (o.EffectiveTo is null || o.EffectiveTo.Value.UtcTicks > at))
-                .MaxBy(o => o.EffectiveFrom);
-            var input = active?.InputPricePer1M ?? basePrice?.InputPricePer1M ?? model.Input;
-            var output = active?.OutputPricePer1M ?? basePrice?.OutputPricePer1M ?? model.Output;
-            var markup = active?.Markup ?? config.DefaultMarkupFor(model.SelfHosted);
-            entries.Add(Entry.Create(input, output, markup, overrideApplied: active is not null));
-        }
-
-        return new Timeline([.. starts], firstEntry);
     }
 
     private string Explain(Guid tenantId, string modelId, int inputTokens, int outputTokens)
@@ -256,7 +166,7 @@ public sealed class PricingSnapshot
             return $"Token counts must be 0 or more (got {inputTokens} input, {outputTokens} output).";
         }
 
-        if (!_tenants.ContainsKey(tenantId))
+        if (_tenants.Find(tenantId) is null)
         {
             return $"Tenant {tenantId} has no pricing in this snapshot.";
         }
@@ -264,52 +174,101 @@ public sealed class PricingSnapshot
         return $"Model '{modelId}' is not priced in this snapshot.";
     }
 
-    private static long ToMicros(decimal dollars) => (long)(dollars * MicrosPerUnit);
-
-    internal sealed record TenantState(int ProfileBase, long MinimumChargeMicros, FrozenDictionary<int, int>? Timelines);
-
-    /// <summary>Segments of one tenant and model: entry <c>FirstEntry + i</c> applies from <c>Starts[i]</c> (UTC ticks).</summary>
-    private readonly record struct Timeline(long[] Starts, int FirstEntry)
+    /// <summary>
+    /// One tenant's pricing: its markup profile's row of entries (shared with every tenant of the same markups) and,
+    /// for the models with overrides or base prices, a bitmap of those models and their timelines in model order.
+    /// </summary>
+    internal sealed class TenantState(Entry[] row, long minimumChargeMicros, ulong[]? special, int[]? rank, Timeline[] timelines)
     {
-        public int EntryAt(long ticks)
+        public Entry[] Row { get; } = row;
+
+        public long MinimumChargeMicros { get; } = minimumChargeMicros;
+
+        public Timeline[] Timelines { get; } = timelines;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref readonly Entry EntryAt(int model, long utcTicks)
         {
-            var i = Starts.Length - 1;
-            while (Starts[i] > ticks)
+            if (special is not null)
+            {
+                var word = special[model >> 6];
+                var bit = 1UL << model;
+                if ((word & bit) != 0)
+                {
+                    ref readonly var timeline = ref Timelines[rank![model >> 6] + BitOperations.PopCount(word & (bit - 1))];
+                    return ref timeline.Entries[Timeline.IndexAt(timeline.Starts, utcTicks)];
+                }
+            }
+
+            return ref Row[model];
+        }
+
+        public Timeline? TimelineOf(int model) =>
+            special is not null && (special[model >> 6] & (1UL << model)) != 0
+                ? Timelines[rank![model >> 6] + BitOperations.PopCount(special[model >> 6] & ((1UL << model) - 1))]
+                : null;
+    }
+
+    /// <summary>Segments of one tenant and model: <c>Entries[i]</c> applies from <c>Starts[i]</c> (UTC ticks; <c>Starts[0]</c> is the minimum).</summary>
+    internal readonly record struct Timeline(long[] Starts, Entry[] Entries)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int IndexAt(long[] starts, long ticks)
+        {
+            var i = starts.Length - 1;
+            while (starts[i] > ticks)
             {
                 i--;
             }
 
-            return FirstEntry + i;
+            return i;
         }
     }
 
-    private readonly record struct Entry(
-        long BaseInputMicros,
-        long BaseOutputMicros,
-        long UserInputMicros,
-        long UserOutputMicros,
-        long UserInputWhole,
-        long UserInputFraction,
-        long UserOutputWhole,
-        long UserOutputFraction,
-        decimal Markup,
-        bool OverrideApplied)
+    /// <summary>
+    /// A price as the quote path reads it: 32 bytes, two per cache line. Base prices (&lt; 2^40 micro-dollars) share
+    /// their words with the markup's index in <see cref="Catalog.Markups"/> and the override flag; user prices (at most
+    /// ~11 M dollars) are whole dollars and the micro-dollar remainder.
+    /// </summary>
+    internal readonly struct Entry
     {
-        public static Entry Create(decimal baseInput, decimal baseOutput, decimal markup, bool overrideApplied)
+        private const int PriceBits = 40;
+        private const long PriceMask = (1L << PriceBits) - 1;
+        private readonly long _baseInputAndMarkup;
+        private readonly long _baseOutputAndOverride;
+
+        public Entry(decimal baseInput, decimal baseOutput, decimal markup, int markupIndex, bool overrideApplied)
         {
             var userInput = ToMicros(PricingRules.UserPrice(baseInput, markup));
             var userOutput = ToMicros(PricingRules.UserPrice(baseOutput, markup));
-            return new Entry(
-                ToMicros(baseInput),
-                ToMicros(baseOutput),
-                userInput,
-                userOutput,
-                userInput / MicrosPerUnit,
-                userInput % MicrosPerUnit,
-                userOutput / MicrosPerUnit,
-                userOutput % MicrosPerUnit,
-                markup,
-                overrideApplied);
+            _baseInputAndMarkup = ToMicros(baseInput) | ((long)markupIndex << PriceBits);
+            _baseOutputAndOverride = ToMicros(baseOutput) | (overrideApplied ? 1L << PriceBits : 0);
+            UserInputWhole = (int)(userInput / MicrosPerUnit);
+            UserInputFraction = (int)(userInput % MicrosPerUnit);
+            UserOutputWhole = (int)(userOutput / MicrosPerUnit);
+            UserOutputFraction = (int)(userOutput % MicrosPerUnit);
         }
+
+        public int UserInputWhole { get; }
+
+        public int UserInputFraction { get; }
+
+        public int UserOutputWhole { get; }
+
+        public int UserOutputFraction { get; }
+
+        public long BaseInputMicros => _baseInputAndMarkup & PriceMask;
+
+        public long BaseOutputMicros => _baseOutputAndOverride & PriceMask;
+
+        public int MarkupIndex => (int)(_baseInputAndMarkup >> PriceBits);
+
+        public bool OverrideApplied => (_baseOutputAndOverride >> PriceBits) != 0;
+
+        public long UserInputMicros => (UserInputWhole * MicrosPerUnit) + UserInputFraction;
+
+        public long UserOutputMicros => (UserOutputWhole * MicrosPerUnit) + UserOutputFraction;
     }
+
+    private static long ToMicros(decimal dollars) => (long)(dollars * MicrosPerUnit);
 }

@@ -24,14 +24,33 @@ public sealed class PricingSnapshotBuilder
     /// <summary>Adds (or replaces) a tenant with its configuration (the defaults when null).</summary>
     public PricingSnapshotBuilder AddTenant(Guid tenantId, TenantPricingConfig? config = null)
     {
-        config ??= TenantPricingConfig.Default;
-        config.Validate();
-        _tenants[tenantId] = config;
+        _tenants[tenantId] = CheckTenant(config);
         return this;
     }
 
     /// <summary>Adds an override of a tenant's price for one model.</summary>
     public PricingSnapshotBuilder AddOverride(Guid tenantId, ModelPriceOverride priceOverride)
+    {
+        _overrides.Add((tenantId, CheckOverride(priceOverride)));
+        return this;
+    }
+
+    /// <summary>Adds a tenant-specific base price of a model, effective from a given instant.</summary>
+    public PricingSnapshotBuilder AddBasePrice(Guid tenantId, TenantBasePrice basePrice)
+    {
+        _basePrices.Add((tenantId, CheckBasePrice(basePrice)));
+        return this;
+    }
+
+    /// <summary>The configuration a tenant is priced with (the defaults when null), validated.</summary>
+    internal static TenantPricingConfig CheckTenant(TenantPricingConfig? config)
+    {
+        config ??= TenantPricingConfig.Default;
+        config.Validate();
+        return config;
+    }
+
+    internal static ModelPriceOverride CheckOverride(ModelPriceOverride priceOverride)
     {
         ArgumentNullException.ThrowIfNull(priceOverride);
         if (priceOverride.Markup is { } markup && (markup < 0 || markup > PricingRules.MaxMarkup))
@@ -49,18 +68,15 @@ public sealed class PricingSnapshotBuilder
             CheckPrice(output, nameof(priceOverride));
         }
 
-        _overrides.Add((tenantId, priceOverride));
-        return this;
+        return priceOverride;
     }
 
-    /// <summary>Adds a tenant-specific base price of a model, effective from a given instant.</summary>
-    public PricingSnapshotBuilder AddBasePrice(Guid tenantId, TenantBasePrice basePrice)
+    internal static TenantBasePrice CheckBasePrice(TenantBasePrice basePrice)
     {
         ArgumentNullException.ThrowIfNull(basePrice);
         CheckPrice(basePrice.InputPricePer1M, nameof(basePrice));
         CheckPrice(basePrice.OutputPricePer1M, nameof(basePrice));
-        _basePrices.Add((tenantId, basePrice));
-        return this;
+        return basePrice;
     }
 
     /// <summary>Builds the immutable snapshot. Throws when an override or base price names an unknown tenant or model.</summary>

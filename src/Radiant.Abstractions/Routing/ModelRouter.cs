@@ -375,7 +375,7 @@ internal sealed class ModelRouter : IModelRouter
                 return false;
             }
 
-            charge = binding.Prices.ChargeMicros(tenant, price, request.InputTokens, reply, utcTicks);
+            charge = PricingSnapshot.ChargeMicros(tenant, price, request.InputTokens, reply, utcTicks);
             if (charge > _limitMicros)
             {
                 exclusion = RoutingExclusion.Cost(model.Id, charge, _limitMicros);
