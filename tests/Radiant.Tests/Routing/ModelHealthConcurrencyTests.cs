@@ -16,11 +16,15 @@ public sealed class ModelHealthConcurrencyTests
         var ct = TestContext.Current.CancellationToken;
 
         // 16 threads x 2,000 failures spread over the models, while other threads check them.
+        // The checker signals once it runs, so the failures start only when it overlaps them (on a loaded machine the
+        // thread pool may otherwise start it after they are all recorded).
         using var stop = new CancellationTokenSource();
+        var checking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var checker = Task.Run(() =>
         {
             var checks = 0;
-            while (!stop.IsCancellationRequested)
+            checking.SetResult();
+            do
             {
                 foreach (var model in Models)
                 {
@@ -29,9 +33,11 @@ public sealed class ModelHealthConcurrencyTests
                     checks++;
                 }
             }
+            while (!stop.IsCancellationRequested);
 
             return checks;
         }, ct);
+        await checking.Task.WaitAsync(ct);
         await Parallel.ForAsync(0, 16, ct, (worker, _) =>
         {
             for (var i = 0; i < 2_000; i++)
