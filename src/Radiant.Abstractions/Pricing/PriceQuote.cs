@@ -1,19 +1,116 @@
+using System.Runtime.CompilerServices;
+
 namespace Radiant.Pricing;
 
-/// <summary>The price of one request. All amounts in dollars; see <see cref="PricingRules"/> for the arithmetic.</summary>
-/// <param name="BaseCost">Provider cost before markup, exact.</param>
-/// <param name="EffectiveMarkup">The markup applied, as a fraction.</param>
-/// <param name="UserInputPricePer1M">What the user pays per 1M input tokens (6 decimals).</param>
-/// <param name="UserOutputPricePer1M">What the user pays per 1M output tokens (6 decimals).</param>
-/// <param name="Charge">What the request costs the user: rounded to the micro-dollar, at least the minimum charge.</param>
-/// <param name="OverrideApplied">True when a tenant override set the price or markup.</param>
-public readonly record struct PriceQuote(
-    decimal BaseCost,
-    decimal EffectiveMarkup,
-    decimal UserInputPricePer1M,
-    decimal UserOutputPricePer1M,
-    decimal Charge,
-    bool OverrideApplied);
+/// <summary>
+/// The price of one request. All amounts in dollars; see <see cref="PricingRules"/> for the arithmetic.
+/// </summary>
+/// <remarks>
+/// A quote holds its amounts as integers — the base cost in pico-dollars (it is exact to 12 decimals), user prices and
+/// the charge in micro-dollars — and builds a <see cref="decimal"/> only when a property is read, so quoting costs no
+/// decimal arithmetic. Two quotes are equal when every amount is equal in value (1.50 equals 1.5).
+/// </remarks>
+public readonly struct PriceQuote : IEquatable<PriceQuote>
+{
+    private const decimal PicosPerDollar = 1_000_000_000_000m;
+    private const decimal MicrosPerDollar = 1_000_000m;
+
+    private readonly UInt128 _baseCostPicos;
+    private readonly decimal _markup;
+    private readonly long _userInputMicros;
+    private readonly long _userOutputMicros;
+    private readonly long _chargeMicros;
+    private readonly bool _overrideApplied;
+
+    /// <summary>Creates a quote from dollar amounts (for a quote computed elsewhere, e.g. by the database's <c>quote_price</c>).</summary>
+    /// <param name="baseCost">Provider cost before markup: 0 or more, at most 12 decimals.</param>
+    /// <param name="effectiveMarkup">The markup applied, as a fraction.</param>
+    /// <param name="userInputPricePer1M">What the user pays per 1M input tokens: 0 or more, at most 6 decimals.</param>
+    /// <param name="userOutputPricePer1M">What the user pays per 1M output tokens: 0 or more, at most 6 decimals.</param>
+    /// <param name="charge">What the request costs the user: 0 or more, at most 6 decimals.</param>
+    /// <param name="overrideApplied">True when a tenant override set the price or markup.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An amount is negative or finer than its unit.</exception>
+    public PriceQuote(decimal baseCost, decimal effectiveMarkup, decimal userInputPricePer1M, decimal userOutputPricePer1M, decimal charge, bool overrideApplied)
+    {
+        _baseCostPicos = (UInt128)Whole(baseCost, PicosPerDollar, 12, decimal.MaxValue / PicosPerDollar, nameof(baseCost));
+        _markup = effectiveMarkup;
+        _userInputMicros = (long)Whole(userInputPricePer1M, MicrosPerDollar, 6, long.MaxValue / MicrosPerDollar, nameof(userInputPricePer1M));
+        _userOutputMicros = (long)Whole(userOutputPricePer1M, MicrosPerDollar, 6, long.MaxValue / MicrosPerDollar, nameof(userOutputPricePer1M));
+        _chargeMicros = (long)Whole(charge, MicrosPerDollar, 6, long.MaxValue / MicrosPerDollar, nameof(charge));
+        _overrideApplied = overrideApplied;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal PriceQuote(UInt128 baseCostPicos, decimal effectiveMarkup, long userInputMicros, long userOutputMicros, long chargeMicros, bool overrideApplied)
+    {
+        _baseCostPicos = baseCostPicos;
+        _markup = effectiveMarkup;
+        _userInputMicros = userInputMicros;
+        _userOutputMicros = userOutputMicros;
+        _chargeMicros = chargeMicros;
+        _overrideApplied = overrideApplied;
+    }
+
+    /// <summary>Provider cost before markup, exact (12 decimals).</summary>
+    public decimal BaseCost
+    {
+        get
+        {
+            var picos = _baseCostPicos;
+            return new decimal((int)(uint)picos, (int)(uint)(picos >> 32), (int)(uint)(picos >> 64), false, 12);
+        }
+    }
+
+    /// <summary>The markup applied, as a fraction.</summary>
+    public decimal EffectiveMarkup => _markup;
+
+    /// <summary>What the user pays per 1M input tokens (6 decimals).</summary>
+    public decimal UserInputPricePer1M => PricingSnapshot.MicrosToDollars(_userInputMicros);
+
+    /// <summary>What the user pays per 1M output tokens (6 decimals).</summary>
+    public decimal UserOutputPricePer1M => PricingSnapshot.MicrosToDollars(_userOutputMicros);
+
+    /// <summary>What the request costs the user: rounded to the micro-dollar, at least the minimum charge.</summary>
+    public decimal Charge => PricingSnapshot.MicrosToDollars(_chargeMicros);
+
+    /// <summary><see cref="Charge"/> in whole micro-dollars (1 = $0.000001), as <see cref="PricingSnapshot.QuoteBatch"/> writes it.</summary>
+    public long ChargeMicros => _chargeMicros;
+
+    /// <summary>True when a tenant override set the price or markup.</summary>
+    public bool OverrideApplied => _overrideApplied;
+
+    /// <summary>Equality.</summary>
+    public static bool operator ==(PriceQuote left, PriceQuote right) => left.Equals(right);
+
+    /// <summary>Inequality.</summary>
+    public static bool operator !=(PriceQuote left, PriceQuote right) => !left.Equals(right);
+
+    /// <inheritdoc />
+    public bool Equals(PriceQuote other) =>
+        _baseCostPicos == other._baseCostPicos && _markup == other._markup && _userInputMicros == other._userInputMicros
+        && _userOutputMicros == other._userOutputMicros && _chargeMicros == other._chargeMicros && _overrideApplied == other._overrideApplied;
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => obj is PriceQuote other && Equals(other);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(_baseCostPicos, _markup, _userInputMicros, _userOutputMicros, _chargeMicros, _overrideApplied);
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        FormattableString.Invariant(
+            $"PriceQuote {{ BaseCost = {BaseCost}, EffectiveMarkup = {EffectiveMarkup}, UserInputPricePer1M = {UserInputPricePer1M}, UserOutputPricePer1M = {UserOutputPricePer1M}, Charge = {Charge}, OverrideApplied = {OverrideApplied} }}");
+
+    private static decimal Whole(decimal dollars, decimal unitsPerDollar, int decimals, decimal max, string name)
+    {
+        if (dollars < 0 || decimal.Round(dollars, decimals) != dollars || dollars > max)
+        {
+            throw new ArgumentOutOfRangeException(name, dollars, $"'{name}' is dollars, 0 or more, with at most {decimals} decimals.");
+        }
+
+        return dollars * unitsPerDollar;
+    }
+}
 
 /// <summary>One usage line for <see cref="PricingSnapshot.QuoteBatch"/>.</summary>
 /// <param name="Price">The tenant and model, resolved once with <see cref="PricingSnapshot.Resolve"/>.</param>

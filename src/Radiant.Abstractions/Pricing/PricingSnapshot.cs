@@ -140,11 +140,11 @@ public sealed partial class PricingSnapshot
         ref readonly var e = ref tenant.EntryAt(model, utcTicks);
         var baseCost = ((UInt128)(ulong)inputTokens * (ulong)e.BaseInputMicros) + ((UInt128)(ulong)outputTokens * (ulong)e.BaseOutputMicros);
         quote = new PriceQuote(
-            new decimal((int)(uint)baseCost, (int)(uint)(baseCost >> 32), (int)(uint)(baseCost >> 64), false, 12),
+            baseCost,
             _catalog.Markups[e.MarkupIndex],
-            MicrosToDollars(e.UserInputMicros),
-            MicrosToDollars(e.UserOutputMicros),
-            MicrosToDollars(ChargeMicros(in e, inputTokens, outputTokens, tenant.MinimumChargeMicros)),
+            e.UserInputMicros,
+            e.UserOutputMicros,
+            ChargeMicros(in e, inputTokens, outputTokens, tenant.MinimumChargeMicros),
             e.OverrideApplied);
         return true;
     }

@@ -24,6 +24,7 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
     private readonly PricingSnapshotLoader _loader;
     private readonly IOptions<RadiantPostgresOptions> _options;
     private readonly TimeProvider _time;
+    private readonly QuoteClock _clock;
     private readonly ILogger<PostgresPricingEngine> _logger;
     private readonly WorkerHealth _health;
     private readonly ResiliencePipeline _retry;
@@ -44,6 +45,7 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
         _loader = loader;
         _options = options;
         _time = time;
+        _clock = new QuoteClock(time);
         _logger = logger;
         _health = health;
         _retry = OutageBackoff.Create(
@@ -60,11 +62,17 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
     public PricingSnapshot Current => _current ?? throw new InvalidOperationException(
         "The pricing engine has not loaded yet: enable it with services.AddRadiant()...AddPricing() and let the host start.");
 
-    public PriceQuote Quote(Guid tenantId, string modelId, int inputTokens, int outputTokens, DateTimeOffset? at = null) =>
-        Current.Quote(tenantId, modelId, inputTokens, outputTokens, at ?? _time.GetUtcNow());
+    public PriceQuote Quote(Guid tenantId, string modelId, int inputTokens, int outputTokens, DateTimeOffset? at = null)
+    {
+        var snapshot = Current;
+        return snapshot.QuoteAt(tenantId, modelId, inputTokens, outputTokens, at?.UtcTicks ?? _clock.UtcTicksFor(snapshot));
+    }
 
-    public bool TryQuote(Guid tenantId, string modelId, int inputTokens, int outputTokens, out PriceQuote quote, DateTimeOffset? at = null) =>
-        Current.TryQuote(tenantId, modelId, inputTokens, outputTokens, at ?? _time.GetUtcNow(), out quote);
+    public bool TryQuote(Guid tenantId, string modelId, int inputTokens, int outputTokens, out PriceQuote quote, DateTimeOffset? at = null)
+    {
+        var snapshot = Current;
+        return snapshot.TryQuoteAt(tenantId, modelId, inputTokens, outputTokens, at?.UtcTicks ?? _clock.UtcTicksFor(snapshot), out quote);
+    }
 
     public async Task<PricingSnapshot> RefreshAsync(CancellationToken cancellationToken = default)
     {
