@@ -1,55 +1,61 @@
-using System.Runtime.CompilerServices;
-
 namespace Radiant.Pricing;
 
 /// <summary>
-/// "Now" for quotes, without reading the wall clock on every quote (on this kind of machine that read costs as much as
-/// the quote). Every quote between two price changes of a snapshot is the same, so a quote may use any instant of the
-/// current interval: the clock reads the wall clock once, then reuses that instant for up to a second by a cheap
-/// monotonic millisecond count — but never within a second of the snapshot's next change, where every quote reads the
-/// wall clock again, so an override starts exactly at its instant.
+/// "Now" for quotes, without reading the wall clock on every quote (on this kind of machine that read costs more than
+/// the quote, and even <see cref="Environment.TickCount64"/> costs half of one). Every quote between two price changes
+/// of a snapshot is the same, so a quote may use any instant of the current interval: the clock reads the wall clock
+/// once and hands that instant out until a timer retires it — after at most a second, so a step of the wall clock is
+/// followed, and never later than <see cref="GuardTicks"/> before the snapshot's next change, after which every
+/// quote reads the wall clock again until the change has passed, so an override starts exactly at its instant.
 /// </summary>
-internal sealed class QuoteClock(TimeProvider time)
+/// <remarks>
+/// The timer runs on the thread pool: only a pool starved for longer than the guard could let a quote use an
+/// instant from before a change after the change (and only by as long as the starvation lasted past the guard).
+/// </remarks>
+internal sealed class QuoteClock : IDisposable
 {
-    // A reused instant lives at most this long, so a step of the wall clock (NTP) is followed within it.
-    private const long MaxReuseMilliseconds = 1_000;
+    /// <summary>How long before a price change the clock stops reusing an instant.</summary>
+    internal const long GuardTicks = 2 * TimeSpan.TicksPerSecond;
 
-    // No reuse this close to a change: far more than the millisecond count's granularity (1–10 ms) and any drift between the clocks.
-    private const long GuardTicks = TimeSpan.TicksPerSecond;
+    // A reused instant lives at most this long.
+    private const long MaxReuseTicks = TimeSpan.TicksPerSecond;
 
-    private readonly bool _system = ReferenceEquals(time, TimeProvider.System);
-    private readonly long _timestampsPerMillisecond = Math.Max(time.TimestampFrequency / 1_000, 1);
-    private Anchor? _anchor;
+    private readonly TimeProvider _time;
+    private readonly ITimer _expiry;
+    private readonly Lock _anchoring = new();
+    private volatile Anchor? _anchor;
 
-    /// <summary>The instant, in UTC ticks, at which to quote "now" on <paramref name="snapshot"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public long UtcTicksFor(PricingSnapshot snapshot)
+    public QuoteClock(TimeProvider time)
     {
-        var anchor = Volatile.Read(ref _anchor);
-        return anchor is not null && ReferenceEquals(anchor.Snapshot, snapshot) && Milliseconds() < anchor.UntilMilliseconds
-            ? anchor.UtcTicks
-            : Reanchor(snapshot);
+        _time = time;
+        _expiry = time.CreateTimer(static clock => ((QuoteClock)clock!)._anchor = null, this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    // Environment.TickCount64 is a coarse monotonic read (no syscall); another provider (a test's fake) gives its own timestamps.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private long Milliseconds() => _system ? Environment.TickCount64 : time.GetTimestamp() / _timestampsPerMillisecond;
+    /// <summary>The instant, in UTC ticks, at which to quote "now" on <paramref name="snapshot"/>.</summary>
+    public long UtcTicksFor(PricingSnapshot snapshot)
+    {
+        var anchor = _anchor;
+        return anchor is not null && ReferenceEquals(anchor.Snapshot, snapshot) ? anchor.UtcTicks : Reanchor(snapshot);
+    }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void Dispose() => _expiry.Dispose();
+
     private long Reanchor(PricingSnapshot snapshot)
     {
-        // The count is read first, so the real time elapsed since the wall-clock read is never more than the count says.
-        var milliseconds = Milliseconds();
-        var now = time.GetUtcNow().UtcTicks;
-        var next = snapshot.NextChangeAfter(now);
-        var reuse = next == long.MaxValue ? MaxReuseMilliseconds : Math.Min(MaxReuseMilliseconds, (next - now - GuardTicks) / TimeSpan.TicksPerMillisecond);
+        var now = _time.GetUtcNow().UtcTicks;
+        var reuse = Math.Min(MaxReuseTicks, snapshot.NextChangeAfter(now) - now - GuardTicks);
         if (reuse > 0)
         {
-            Volatile.Write(ref _anchor, new Anchor(snapshot, now, milliseconds + reuse));
+            // Together, so that a concurrent re-anchoring cannot leave this instant with a later expiry than its own.
+            lock (_anchoring)
+            {
+                _anchor = new Anchor(snapshot, now);
+                _expiry.Change(TimeSpan.FromTicks(reuse), Timeout.InfiniteTimeSpan);
+            }
         }
 
         return now;
     }
 
-    private sealed record Anchor(PricingSnapshot Snapshot, long UtcTicks, long UntilMilliseconds);
+    private sealed record Anchor(PricingSnapshot Snapshot, long UtcTicks);
 }

@@ -139,6 +139,12 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
         }
     }
 
+    public override void Dispose()
+    {
+        _clock.Dispose();
+        base.Dispose();
+    }
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Pricing snapshot {Version} loaded: {Tenants} tenants, {Models} models")]
     private partial void LogLoaded(long version, int tenants, int models);
 

@@ -13,6 +13,7 @@ public sealed class QuoteClockTests
     private static readonly DateTimeOffset Start = new(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset OverrideFrom = Start.AddSeconds(30);
     private static readonly DateTimeOffset OverrideTo = OverrideFrom.AddMinutes(5);
+    private static readonly TimeSpan Guard = TimeSpan.FromTicks(QuoteClock.GuardTicks);
 
     private static PricingSnapshot Snapshot() => new PricingSnapshotBuilder()
         .AddModel("m", 2.00m, 8.00m)
@@ -24,7 +25,7 @@ public sealed class QuoteClockTests
     public void Far_from_a_change_one_wall_clock_instant_is_reused_for_at_most_a_second()
     {
         var time = new FakeTimeProvider(Start);
-        var clock = new QuoteClock(time);
+        using var clock = new QuoteClock(time);
         var snapshot = Snapshot();
 
         Assert.Equal(Start.UtcTicks, clock.UtcTicksFor(snapshot));
@@ -37,17 +38,17 @@ public sealed class QuoteClockTests
     [Fact]
     public void An_override_starts_and_ends_at_its_instant_even_after_a_reused_instant()
     {
-        var time = new FakeTimeProvider(OverrideFrom.AddSeconds(-1.5));
-        var clock = new QuoteClock(time);
+        var time = new FakeTimeProvider(OverrideFrom - Guard - TimeSpan.FromMilliseconds(500));
+        using var clock = new QuoteClock(time);
         var snapshot = Snapshot();
         PriceQuote Now() => snapshot.QuoteAt(Tenant, "m", 1_000_000, 0, clock.UtcTicksFor(snapshot));
 
-        var before = Now(); // anchors 1.5 s before the start: reusable for at most 0.5 s
+        var before = Now(); // reusable for the 0.5 s left before the guard
         Assert.Equal(2.80m, before.UserInputPricePer1M);
         time.Advance(TimeSpan.FromMilliseconds(499));
         Assert.Equal(before, Now());
 
-        // Within the guard second every quote reads the clock: one tick before the start, then the start itself.
+        // Within the guard every quote reads the clock: one tick before the start, then the start itself.
         time.SetUtcNow(OverrideFrom.AddTicks(-1));
         Assert.Equal(2.80m, Now().UserInputPricePer1M);
         time.SetUtcNow(OverrideFrom);
@@ -63,28 +64,41 @@ public sealed class QuoteClockTests
     }
 
     [Fact]
+    public void Inside_the_guard_the_clock_is_read_on_every_quote()
+    {
+        var time = new FakeTimeProvider(OverrideFrom - Guard);
+        using var clock = new QuoteClock(time);
+        var snapshot = Snapshot();
+
+        for (var step = 0; step < 5; step++)
+        {
+            Assert.Equal(time.GetUtcNow().UtcTicks, clock.UtcTicksFor(snapshot));
+            time.Advance(TimeSpan.FromTicks(1));
+        }
+    }
+
+    [Fact]
     public void A_new_snapshot_is_quoted_at_a_fresh_instant()
     {
         var time = new FakeTimeProvider(Start);
-        var clock = new QuoteClock(time);
-        var first = Snapshot();
-        Assert.Equal(Start.UtcTicks, clock.UtcTicksFor(first));
+        using var clock = new QuoteClock(time);
+        Assert.Equal(Start.UtcTicks, clock.UtcTicksFor(Snapshot()));
 
         time.Advance(TimeSpan.FromMilliseconds(10));
         Assert.Equal(Start.AddMilliseconds(10).UtcTicks, clock.UtcTicksFor(Snapshot()));
     }
 
     [Fact]
-    public void Threads_sharing_the_clock_never_quote_an_override_late()
+    public void Threads_sharing_the_clock_quote_an_override_from_its_instant()
     {
-        var time = new FakeTimeProvider(OverrideFrom.AddSeconds(-2));
-        var clock = new QuoteClock(time);
+        var time = new FakeTimeProvider(OverrideFrom - Guard - TimeSpan.FromSeconds(3));
+        using var clock = new QuoteClock(time);
         var snapshot = Snapshot();
         Parallel.For(0, 4, _ =>
         {
             for (var i = 0; i < 10_000; i++)
             {
-                clock.UtcTicksFor(snapshot);
+                Assert.False(snapshot.QuoteAt(Tenant, "m", 1, 0, clock.UtcTicksFor(snapshot)).OverrideApplied);
             }
         });
 

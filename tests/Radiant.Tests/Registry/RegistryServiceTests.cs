@@ -437,7 +437,6 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
 
         var result = await own.Registry.SyncAsync(cheaper, Ct);
 
-        var models = BuiltInCatalog.Catalog.Models.Count;
         var changed = BuiltInCatalog.Catalog.Models.Count(m => m.InputPricePer1M + m.OutputPricePer1M > 0);
         Assert.Equal((changed, 200 * changed), (result.PriceChanges, result.TenantPriceUpdates));
         Assert.Equal(200L * changed, await own.ScalarAsync<long>("SELECT count(*) FROM radiant.price_history WHERE change_source = 'auto_sync'"));
@@ -447,7 +446,6 @@ public sealed class RegistryServiceTests(PricingDatabase db) : IClassFixture<Pri
         Assert.Equal(100L * changed, await own.ScalarAsync<long>(
             "SELECT count(*) FROM radiant.tenant_base_prices b JOIN radiant.pricing_config c USING (tenant_id) WHERE NOT c.auto_update_from_providers AND b.effective_from = '-infinity'"));
         Assert.Equal(300L * changed, await own.ScalarAsync<long>("SELECT count(*) FROM radiant.tenant_base_prices"));
-        Assert.True(models >= changed);
 
         // Every tenant of the last batch got its share too.
         var last = await own.ScalarAsync<Guid>("SELECT tenant_id FROM radiant.pricing_config WHERE auto_update_from_providers ORDER BY tenant_id DESC LIMIT 1");
