@@ -32,6 +32,12 @@ internal sealed class Outbox(RadiantDb db)
         SELECT pg_notify(@Channel, '');
         """);
 
+    private readonly string _insertMany = db.Sql(
+        """
+        INSERT INTO {schema}.outbox (tenant_id, id, topic, payload)
+        SELECT @tenantId, n.id, @topic, n.payload::jsonb FROM unnest(@ids, @payloads) AS n (id, payload)
+        """);
+
     private readonly string _channel = RadiantChannels.Outbox(db);
 
     public Task AddAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PriceChangeNotification notification, CancellationToken cancellationToken) =>
@@ -41,6 +47,26 @@ internal sealed class Outbox(RadiantDb db)
     public Task AddAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, TeamUsageWarning warning, CancellationToken cancellationToken) =>
         AddAsync(connection, transaction, warning.TenantId, OutboxTopic.TeamUsageWarning,
             JsonSerializer.Serialize(warning, OutboxJsonContext.Default.TeamUsageWarning), cancellationToken);
+
+    /// <summary>
+    /// The batch form of <see cref="AddAsync(NpgsqlConnection, NpgsqlTransaction, PriceChangeNotification, CancellationToken)"/>
+    /// for many notifications of one tenant, to follow that tenant's <see cref="RadiantDb.TenantCommand"/> in a batch
+    /// that ends with <see cref="WakeCommand"/>.
+    /// </summary>
+    public NpgsqlBatchCommand AddCommand(Guid tenantId, IReadOnlyCollection<PriceChangeNotification> notifications) =>
+        new(_insertMany)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<Guid>("tenantId", tenantId),
+                new NpgsqlParameter<string>("topic", DbEnum.Name(OutboxTopic.PriceChange)),
+                new NpgsqlParameter<Guid[]>("ids", notifications.Select(_ => Guid.CreateVersion7()).ToArray()),
+                new NpgsqlParameter<string[]>("payloads", notifications.Select(n => JsonSerializer.Serialize(n, OutboxJsonContext.Default.PriceChangeNotification)).ToArray()),
+            },
+        };
+
+    /// <summary>Wakes the dispatchers once the transaction commits.</summary>
+    public NpgsqlBatchCommand WakeCommand() => new("SELECT pg_notify(@channel, '')") { Parameters = { new NpgsqlParameter<string>("channel", _channel) } };
 
     private Task<int> AddAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, OutboxTopic topic, string payload, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition(

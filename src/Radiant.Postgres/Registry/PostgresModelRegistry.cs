@@ -276,25 +276,35 @@ internal sealed partial class PostgresModelRegistry : IModelRegistry
             }
         }
 
-        var notifications = 0;
+        // Queued with the change, delivered once it commits (the outbox), retried if the host's notifier throws: one
+        // context switch per tenant and one insert of its notifications, many tenants per round trip.
+        var notifications = new List<(Guid Tenant, PriceChangeNotification Notification)>();
         foreach (var (tenantId, price) in moved)
         {
             var percent = Math.Max(ChangePercent(price.PreviousInput, price.NewInput), ChangePercent(price.PreviousOutput, price.NewOutput));
-            if (!price.NotifyOnPriceChange || percent <= price.NotifyThresholdPercent)
+            if (price.NotifyOnPriceChange && percent > price.NotifyThresholdPercent)
             {
-                continue;
+                var signed = price.NewInput > price.PreviousInput || price.NewOutput > price.PreviousOutput ? percent : -percent;
+                notifications.Add((tenantId, new PriceChangeNotification(
+                    tenantId, price.ModelId, price.PreviousInput, price.PreviousOutput, price.NewInput, price.NewOutput, signed, price.EffectiveFrom)));
+                LogPriceChange(tenantId, price.ModelId, signed, price.EffectiveFrom);
             }
-
-            // Queued with the change, delivered once it commits (the outbox), retried if the host's notifier throws.
-            var signed = price.NewInput > price.PreviousInput || price.NewOutput > price.PreviousOutput ? percent : -percent;
-            await _db.EnterTenantAsync(connection, transaction, tenantId, cancellationToken);
-            await _outbox.AddAsync(connection, transaction, new PriceChangeNotification(
-                tenantId, price.ModelId, price.PreviousInput, price.PreviousOutput, price.NewInput, price.NewOutput, signed, price.EffectiveFrom), cancellationToken);
-            LogPriceChange(tenantId, price.ModelId, signed, price.EffectiveFrom);
-            notifications++;
         }
 
-        return (moved.Count, notifications);
+        foreach (var chunk in notifications.GroupBy(n => n.Tenant, n => n.Notification).Chunk(TenantsPerBatch(changes.Count)))
+        {
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            foreach (var tenant in chunk)
+            {
+                batch.BatchCommands.Add(_db.TenantCommand(connection, tenant.Key));
+                batch.BatchCommands.Add(_outbox.AddCommand(tenant.Key, tenant.ToList()));
+            }
+
+            batch.BatchCommands.Add(_outbox.WakeCommand());
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return (moved.Count, notifications.Count);
     }
 
     /// <summary>
