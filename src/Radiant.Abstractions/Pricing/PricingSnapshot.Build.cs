@@ -71,6 +71,46 @@ public sealed partial class PricingSnapshot
         return new PricingSnapshot(catalog.Build(), _tenants.With(tenantId, state), Merge(_changes, changes), version);
     }
 
+    /// <summary>
+    /// A new snapshot in which several tenants' pricing is replaced, added or (a null config entry in
+    /// <paramref name="removed"/>) removed at once, sharing everything else with this one: like a chain of
+    /// <see cref="WithTenant"/> and <see cref="WithoutTenant"/> calls, with one copy of the tenant table instead of one per
+    /// tenant. Every model a row names must be in this snapshot.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal PricingSnapshot WithTenants(
+        IReadOnlyList<(Guid Tenant, TenantPricingConfig? Config, IReadOnlyList<ModelPriceOverride> Overrides, IReadOnlyList<TenantBasePrice> BasePrices)> tenants,
+        IReadOnlyCollection<Guid> removed,
+        long version)
+    {
+        var catalog = new CatalogBuilder(_catalog);
+        var changes = new List<long>();
+        var states = new List<(Guid, TenantState?)>(tenants.Count + removed.Count);
+        foreach (var (tenantId, config, overrides, basePrices) in tenants)
+        {
+            foreach (var o in overrides)
+            {
+                PricingSnapshotBuilder.CheckOverride(o);
+            }
+
+            foreach (var b in basePrices)
+            {
+                PricingSnapshotBuilder.CheckBasePrice(b);
+            }
+
+            var state = BuildTenant(catalog, PricingSnapshotBuilder.CheckTenant(config), overrides, basePrices);
+            AddChanges(changes, state);
+            states.Add((tenantId, state));
+        }
+
+        foreach (var tenantId in removed)
+        {
+            states.Add((tenantId, null));
+        }
+
+        return new PricingSnapshot(catalog.Build(), _tenants.With(states), Merge(_changes, changes), version);
+    }
+
     /// <summary>A new snapshot without the tenant, sharing everything else with this one.</summary>
     internal PricingSnapshot WithoutTenant(Guid tenantId, long version) =>
         new(_catalog, _tenants.With(tenantId, null), _changes, version);
