@@ -69,6 +69,9 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
         listener.Subscribe(sql.Channel, OnNotification, OnListening);
     }
 
+    /// <summary>False makes every change notification a full reload, as before per-tenant reloads (a benchmark's baseline).</summary>
+    internal bool PerTenantReloads { get; set; } = true;
+
     public PricingSnapshot Current => _current ?? throw new InvalidOperationException(
         "The pricing engine has not loaded yet: enable it with services.AddRadiant()...AddPricing() and let the host start.");
 
@@ -212,9 +215,9 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
             _pendingTenants = [];
         }
 
-        if (full || all || _current is null)
+        if (full || all || !PerTenantReloads || _current is null)
         {
-            await ReloadAllAsync(full ? "periodic" : tenants.Count > 0 ? "tenants and everything" : "everything changed", cancellationToken);
+            await ReloadAllAsync(full ? "periodic" : all ? "everything changed" : "per-tenant reloads off", cancellationToken);
             return;
         }
 
