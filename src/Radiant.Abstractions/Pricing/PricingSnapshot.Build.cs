@@ -218,6 +218,7 @@ public sealed partial class PricingSnapshot
     }
 
     // A removed or replaced tenant's starts stay until a full rebuild: an extra start only makes the engine read the precise clock near it.
+    // Linear in the starts already there (a per-tenant reload adds a handful to every tenant's): no sort of the whole array.
     private static long[] Merge(long[] sorted, List<long> added)
     {
         if (added.Count == 0)
@@ -225,11 +226,36 @@ public sealed partial class PricingSnapshot
             return sorted;
         }
 
-        var merged = new List<long>(sorted.Length + added.Count);
-        merged.AddRange(sorted);
-        merged.AddRange(added);
-        merged.Sort();
-        return [.. merged.Distinct()];
+        added.Sort();
+        var fresh = new List<long>(added.Count);
+        for (var a = 0; a < added.Count; a++)
+        {
+            if ((a == 0 || added[a] != added[a - 1]) && Array.BinarySearch(sorted, added[a]) < 0)
+            {
+                fresh.Add(added[a]);
+            }
+        }
+
+        if (fresh.Count == 0)
+        {
+            return sorted;
+        }
+
+        var merged = new long[sorted.Length + fresh.Count];
+        int i = 0, j = 0, k = 0;
+        while (i < sorted.Length && j < fresh.Count)
+        {
+            merged[k++] = sorted[i] < fresh[j] ? sorted[i++] : fresh[j++];
+        }
+
+        sorted.AsSpan(i).CopyTo(merged.AsSpan(k));
+        k += sorted.Length - i;
+        for (; j < fresh.Count; j++)
+        {
+            merged[k++] = fresh[j];
+        }
+
+        return merged;
     }
 
     /// <summary>
