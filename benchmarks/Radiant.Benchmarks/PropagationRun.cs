@@ -108,7 +108,7 @@ internal static class PropagationRun
         engine1.PerTenantReloads = engine2.PerTenantReloads = true;
 
         var warmReloads = await TimeReloadsAsync(engine2, samples, ct);
-        var (fullBytes, tenantBytes) = await MeasureMemoryAsync(instance2.GetRequiredService<PricingSnapshotLoader>(), engine2.Current, tenant, ct);
+        var (fullBytes, tenantBytes) = await MeasureMemoryAsync(instance2.GetRequiredService<PricingSnapshotLoader>(), tenant, ct);
 
         Console.WriteLine();
         Console.WriteLine($"Propagation, {tenantCount} tenants × {engine2.Current.ModelCount} models, poller {(spin ? "spinning (SpinWait, never sleeps)" : "sleeping ~1 ms between checks")}, {WarmupRounds} warm-up rounds per series, milliseconds:");
@@ -123,7 +123,7 @@ internal static class PropagationRun
         Console.WriteLine();
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"Snapshot memory: {fullBytes / 1024.0 / 1024.0:F1} MiB for a full load = {fullBytes / (double)tenantCount:F0} bytes per tenant (GC.GetTotalMemory before/after, forced collections); a per-tenant reload of one tenant adds {tenantBytes / 1024.0:F1} KiB while both snapshots live (the copied tenant table and the tenant's state)."));
+            $"Snapshot memory: {fullBytes / 1024.0 / 1024.0:F1} MiB for a full load = {fullBytes / (double)tenantCount:F0} bytes per tenant (GC.GetTotalMemory before/after, forced collections, median of 3); a per-tenant reload of one tenant allocates {tenantBytes / 1024.0:F1} KiB (median of 3) (the copied tenant table and change instants, the tenant's state)."));
         Console.WriteLine();
 
         async Task<Series> RoundsAsync(int count, string label)
@@ -184,18 +184,37 @@ internal static class PropagationRun
         }
     }
 
-    // Memory a snapshot holds: a full load, then one per-tenant reload on top of it (both kept alive).
-    private static async Task<(long Full, long Tenant)> MeasureMemoryAsync(PricingSnapshotLoader loader, PricingSnapshot current, Guid tenant, CancellationToken ct)
+    // Memory a full snapshot holds: GC.GetTotalMemory before/after one load, kept alive, in a method of its own (so the
+    // snapshot is dropped when it returns), median of three (an engine's periodic reload may run meanwhile). And what a
+    // per-tenant reload allocates: process-wide allocated bytes around it, median of three (the copied tenant table and
+    // change instants, the tenant's state).
+    private static async Task<(long Full, long Tenant)> MeasureMemoryAsync(PricingSnapshotLoader loader, Guid tenant, CancellationToken ct)
+    {
+        var full = new List<long>();
+        var perTenant = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            var (bytes, allocated) = await MeasureOnceAsync(loader, tenant, ct);
+            full.Add(bytes);
+            perTenant.Add(allocated);
+        }
+
+        Console.WriteLine($"Memory samples (bytes): full snapshot {string.Join(", ", full)}; per-tenant reload allocations {string.Join(", ", perTenant)}.");
+        return (full.Order().ElementAt(1), perTenant.Order().ElementAt(1));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<(long Full, long Tenant)> MeasureOnceAsync(PricingSnapshotLoader loader, Guid tenant, CancellationToken ct)
     {
         var before = GC.GetTotalMemory(forceFullCollection: true);
-        var full = await loader.LoadAsync(ct);
-        var afterFull = GC.GetTotalMemory(forceFullCollection: true);
-        var derived = await loader.LoadTenantsAsync(full, [tenant], ct);
-        var afterTenant = GC.GetTotalMemory(forceFullCollection: true);
-        GC.KeepAlive(full);
+        var snapshot = await loader.LoadAsync(ct);
+        var full = GC.GetTotalMemory(forceFullCollection: true) - before;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var derived = await loader.LoadTenantsAsync(snapshot, [tenant], ct);
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         GC.KeepAlive(derived);
-        GC.KeepAlive(current);
-        return (afterFull - before, afterTenant - afterFull);
+        GC.KeepAlive(snapshot);
+        return (full, allocated);
     }
 
     private static async Task<List<TimeSpan>> TimeTenantReloadsAsync(PostgresPricingEngine engine, Guid tenant, int count, CancellationToken ct)
