@@ -86,6 +86,7 @@ public sealed class PerTenantReloadTests(PerTenantReloadTests.Database fixture, 
         var after = await Eventually.SnapshotAsync(db.Engine, s => s.TryQuote(changed, Model, 1, 0, DateTimeOffset.UtcNow, out var q) && q.Charge == 0.03m);
         Assert.True(ReferenceEquals(before.TenantOf(unchanged), after.TenantOf(unchanged)), Reloads);
         Assert.Equal(before.TenantCount, after.TenantCount);
+        Assert.Contains(fixture.Log, line => line.Contains($"Pricing snapshot {after.Version}: reloaded 1 changed tenants", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -253,7 +254,8 @@ public sealed class PerTenantReloadTests(PerTenantReloadTests.Database fixture, 
 
         public async ValueTask InitializeAsync() => _db = await PricingDatabase.CreateAsync(
             server,
-            services => services.AddLogging(logging => logging.AddProvider(new CaptureLoggerProvider(Log)).AddFilter<CaptureLoggerProvider>(typeof(PostgresPricingEngine).FullName, LogLevel.Debug)),
+            services => services.AddLogging(logging => logging.AddProvider(new CaptureLoggerProvider(Log)).AddFilter<CaptureLoggerProvider>(
+                (category, _) => category == typeof(PostgresPricingEngine).FullName)),
             NoPeriodicReload);
 
         public async ValueTask DisposeAsync()
