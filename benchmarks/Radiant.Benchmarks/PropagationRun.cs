@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Radiant.Pricing;
+using Radiant.Postgres.Pricing;
 using Radiant.Registry;
 
 namespace Radiant.Benchmarks;
@@ -10,13 +11,16 @@ namespace Radiant.Benchmarks;
 /// <summary>
 /// How long a pricing change takes to reach another host instance. Two service providers ("instances", each with its
 /// own connection pool and LISTEN connection) run on one local PostgreSQL database holding the realistic data set
-/// (100 tenants × 1,000 models). Each round sets an override through <see cref="IPricingAdminService"/> on instance 1
-/// and polls both instances' <see cref="IPricingEngine.Quote"/> until they reflect it.
+/// (by default 100 tenants × 1,000 models). Each round sets an override through <see cref="IPricingAdminService"/> on
+/// instance 1 and polls both instances' <see cref="IPricingEngine.Quote"/> until they reflect it. The engines reload
+/// only the changed tenant; a second series of rounds with per-tenant reloads off (every notification a full reload,
+/// as before) is the baseline, and the full and per-tenant reload times and the snapshot's memory are measured alone.
 /// </summary>
 /// <remarks>
-/// Usage: <c>propagation [rounds] [--spin]</c>. By default the poller checks, then sleeps ~1 ms: a busy poller would
-/// take a whole core from the instances and PostgreSQL, which do the work being measured (on a 2-core machine that
-/// distorts the result). <c>--spin</c> polls with <see cref="SpinWait"/> instead (never sleeping).
+/// Usage: <c>propagation [rounds] [--tenants N] [--models M] [--baseline-rounds R] [--spin]</c>. By default the poller
+/// checks, then sleeps ~1 ms: a busy poller would take a whole core from the instances and PostgreSQL, which do the work
+/// being measured (on a 2-core machine that distorts the result). <c>--spin</c> polls with <see cref="SpinWait"/>
+/// instead (never sleeping).
 /// </remarks>
 internal static class PropagationRun
 {
@@ -27,15 +31,38 @@ internal static class PropagationRun
     public static async Task<int> RunAsync(string[] args)
     {
         var spin = args.Contains("--spin");
-        var rounds = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).FirstOrDefault(50);
+        var options = new Dictionary<string, int>(StringComparer.Ordinal);
+        var positional = new List<int>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--spin")
+            {
+                continue;
+            }
+
+            if (args[i].StartsWith("--", StringComparison.Ordinal))
+            {
+                options[args[i]] = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                positional.Add(int.Parse(args[i], CultureInfo.InvariantCulture));
+            }
+        }
+
+        var rounds = positional.FirstOrDefault(50);
+        var tenants = options.GetValueOrDefault("--tenants", 100);
+        var models = options.GetValueOrDefault("--models", 1000);
+        var baselineRounds = options.GetValueOrDefault("--baseline-rounds", tenants > 1000 ? 10 : rounds);
         var ct = CancellationToken.None;
-        var dataset = PricingDataset.Create();
+        Console.WriteLine($"Data set: {tenants} tenants × {models} models...");
+        var dataset = PricingDataset.Create(tenantCount: tenants, modelCount: models);
 
         Console.WriteLine("Starting a throwaway PostgreSQL cluster...");
         var database = await BenchmarkDatabase.StartAsync(ct);
         try
         {
-            await RunAsync(database, dataset, rounds, spin, ct);
+            await RunAsync(database, dataset, rounds, baselineRounds, spin, ct);
         }
         finally
         {
@@ -46,19 +73,23 @@ internal static class PropagationRun
         return 0;
     }
 
-    private static async Task RunAsync(BenchmarkDatabase database, PricingDataset dataset, int rounds, bool spin, CancellationToken ct)
+    private static async Task RunAsync(BenchmarkDatabase database, PricingDataset dataset, int rounds, int baselineRounds, bool spin, CancellationToken ct)
     {
         var instance1 = await database.StartInstanceAsync(ct);
+        var seeding = Stopwatch.StartNew();
         await database.SeedAsync(dataset, ct);
+        Console.WriteLine($"Seeded in {seeding.Elapsed.TotalSeconds:F1} s.");
         var instance2 = await database.StartInstanceAsync(ct);
-        var engine1 = instance1.GetRequiredService<IPricingEngine>();
-        var engine2 = instance2.GetRequiredService<IPricingEngine>();
+        var engine1 = instance1.GetRequiredService<PostgresPricingEngine>();
+        var engine2 = instance2.GetRequiredService<PostgresPricingEngine>();
         var admin = instance1.GetRequiredService<IPricingAdminService>();
         await engine1.RefreshAsync(ct);
-        Console.WriteLine($"Two instances up; snapshot of {engine2.Current.TenantCount} tenants × {engine2.Current.ModelCount} models.");
+        var tenantCount = engine2.Current.TenantCount;
+        Console.WriteLine($"Two instances up; snapshot of {tenantCount} tenants × {engine2.Current.ModelCount} models.");
 
         // Reload cost alone, for context: what each instance does per notification (first reloads of the process).
-        var coldReloads = await TimeReloadsAsync(engine2, ct);
+        var samples = tenantCount > 1000 ? 5 : ReloadSamples;
+        var coldReloads = await TimeReloadsAsync(engine2, samples, ct);
 
         // A tenant with a custom config and a built-in model it has not overridden. Grace 0, so every change (rise or
         // reduction) takes effect at once and the engine must show it as soon as it has reloaded.
@@ -67,75 +98,142 @@ internal static class PropagationRun
         var model = BuiltInCatalog.Catalog.Models.First(m => !overridden.Contains(m.Id) && !m.IsSelfHosted).Id;
         await admin.UpdateConfigAsync(RadiantCaller.ForTenantAdmin(tenant, Guid.Empty), new PricingConfigUpdate { PriceIncreaseGracePeriodHours = 0 }, ct);
 
-        var committed = new List<TimeSpan>();
-        var visible1 = new List<TimeSpan>();
-        var visible2 = new List<TimeSpan>();
-        var afterCommit2 = new List<TimeSpan>();
-        for (var round = 0; round < WarmupRounds + rounds; round++)
+        var markup = 0.1000m;
+        var perTenant = await RoundsAsync(rounds, "per-tenant reloads");
+        var tenantReloads = await TimeTenantReloadsAsync(engine2, tenant, ReloadSamples, ct);
+
+        // The baseline, in the same run: every notification a full reload, as before.
+        engine1.PerTenantReloads = engine2.PerTenantReloads = false;
+        var baseline = await RoundsAsync(baselineRounds, "full reloads (baseline)");
+        engine1.PerTenantReloads = engine2.PerTenantReloads = true;
+
+        var warmReloads = await TimeReloadsAsync(engine2, samples, ct);
+        var (fullBytes, tenantBytes) = await MeasureMemoryAsync(instance2.GetRequiredService<PricingSnapshotLoader>(), tenant, ct);
+
+        Console.WriteLine();
+        Console.WriteLine($"Propagation, {tenantCount} tenants × {engine2.Current.ModelCount} models, poller {(spin ? "spinning (SpinWait, never sleeps)" : "sleeping ~1 ms between checks")}, {WarmupRounds} warm-up rounds per series, milliseconds:");
+        Console.WriteLine();
+        Console.WriteLine("| Measure | n | Min | Median | P95 | Max |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        perTenant.Print("per-tenant reload");
+        baseline.Print("full reload (baseline)");
+        Row($"Full snapshot reload (RefreshAsync), first {samples} of the process", coldReloads);
+        Row($"Full snapshot reload (RefreshAsync), {samples} after the rounds", warmReloads);
+        Row("Per-tenant reload of one tenant (query + apply to the snapshot)", tenantReloads);
+        Console.WriteLine();
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"Snapshot memory: {fullBytes / 1024.0 / 1024.0:F1} MiB for a full load = {fullBytes / (double)tenantCount:F0} bytes per tenant (GC.GetTotalMemory before/after, forced collections, median of 3); a per-tenant reload of one tenant allocates {tenantBytes / 1024.0:F1} KiB (median of 3) (the copied tenant table and change instants, the tenant's state)."));
+        Console.WriteLine();
+
+        async Task<Series> RoundsAsync(int count, string label)
         {
-            var markup = 0.1000m + (0.0100m * round);
-            var sw = Stopwatch.StartNew();
-            await admin.SetOverrideAsync(RadiantCaller.ForTenantAdmin(tenant, Guid.Empty), model, new PriceOverrideInput(Markup: markup), ct);
-            var commit = sw.Elapsed;
-            TimeSpan? seen1 = null;
-            TimeSpan? seen2 = null;
-            var spinner = default(SpinWait);
-            while (seen1 is null || seen2 is null)
+            Console.WriteLine($"{count} rounds with {label}...");
+            var series = new Series();
+            for (var round = 0; round < WarmupRounds + count; round++)
             {
-                if (seen1 is null && engine1.Quote(tenant, model, 1_000, 1_000).EffectiveMarkup == markup)
+                markup += 0.0100m;
+                if (markup > 2m)
                 {
-                    seen1 = sw.Elapsed;
+                    markup = 0.1000m;
                 }
 
-                if (seen2 is null && engine2.Quote(tenant, model, 1_000, 1_000).EffectiveMarkup == markup)
+                var sw = Stopwatch.StartNew();
+                await admin.SetOverrideAsync(RadiantCaller.ForTenantAdmin(tenant, Guid.Empty), model, new PriceOverrideInput(Markup: markup), ct);
+                var commit = sw.Elapsed;
+                TimeSpan? seen1 = null;
+                TimeSpan? seen2 = null;
+                var spinner = default(SpinWait);
+                while (seen1 is null || seen2 is null)
                 {
-                    seen2 = sw.Elapsed;
+                    if (seen1 is null && engine1.Quote(tenant, model, 1_000, 1_000).EffectiveMarkup == markup)
+                    {
+                        seen1 = sw.Elapsed;
+                    }
+
+                    if (seen2 is null && engine2.Quote(tenant, model, 1_000, 1_000).EffectiveMarkup == markup)
+                    {
+                        seen2 = sw.Elapsed;
+                    }
+
+                    if (sw.Elapsed > Timeout)
+                    {
+                        throw new TimeoutException($"Round {round}: markup {markup} not visible after {Timeout.TotalSeconds} s (instance 1: {seen1 is not null}, instance 2: {seen2 is not null}).");
+                    }
+
+                    if (spin)
+                    {
+                        spinner.SpinOnce(sleep1Threshold: -1);
+                    }
+                    else
+                    {
+                        Thread.Sleep(1);
+                    }
                 }
 
-                if (sw.Elapsed > Timeout)
+                if (round >= WarmupRounds)
                 {
-                    throw new TimeoutException($"Round {round}: markup {markup} not visible after {Timeout.TotalSeconds} s (instance 1: {seen1 is not null}, instance 2: {seen2 is not null}).");
-                }
-
-                if (spin)
-                {
-                    spinner.SpinOnce(sleep1Threshold: -1);
-                }
-                else
-                {
-                    Thread.Sleep(1);
+                    series.Committed.Add(commit);
+                    series.Visible1.Add(seen1.Value);
+                    series.Visible2.Add(seen2.Value);
+                    series.AfterCommit2.Add(seen2.Value - commit);
                 }
             }
 
-            if (round >= WarmupRounds)
-            {
-                committed.Add(commit);
-                visible1.Add(seen1.Value);
-                visible2.Add(seen2.Value);
-                afterCommit2.Add(seen2.Value - commit);
-            }
+            return series;
         }
-
-        var warmReloads = await TimeReloadsAsync(engine2, ct);
-
-        Console.WriteLine();
-        Console.WriteLine($"Propagation over {rounds} changes (after {WarmupRounds} warm-up rounds), poller {(spin ? "spinning (SpinWait, never sleeps)" : "sleeping ~1 ms between checks")}, milliseconds:");
-        Console.WriteLine();
-        Console.WriteLine("| Measure | Min | Median | P95 | Max |");
-        Console.WriteLine("|---|---:|---:|---:|---:|");
-        Row("SetOverrideAsync on instance 1 (call → committed)", committed);
-        Row("**Instance 2 quotes the new price (call start → visible)**", visible2);
-        Row("Instance 2, after the commit returned", afterCommit2);
-        Row("Instance 1 (the writer's own engine, call start → visible)", visible1);
-        Row($"Snapshot reload (RefreshAsync), first {ReloadSamples} of the process", coldReloads);
-        Row($"Snapshot reload (RefreshAsync), {ReloadSamples} after the rounds", warmReloads);
-        Console.WriteLine();
     }
 
-    private static async Task<List<TimeSpan>> TimeReloadsAsync(IPricingEngine engine, CancellationToken ct)
+    // Memory a full snapshot holds: GC.GetTotalMemory before/after one load, kept alive, in a method of its own (so the
+    // snapshot is dropped when it returns), median of three (an engine's periodic reload may run meanwhile). And what a
+    // per-tenant reload allocates: process-wide allocated bytes around it, median of three (the copied tenant table and
+    // change instants, the tenant's state).
+    private static async Task<(long Full, long Tenant)> MeasureMemoryAsync(PricingSnapshotLoader loader, Guid tenant, CancellationToken ct)
+    {
+        var full = new List<long>();
+        var perTenant = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            var (bytes, allocated) = await MeasureOnceAsync(loader, tenant, ct);
+            full.Add(bytes);
+            perTenant.Add(allocated);
+        }
+
+        Console.WriteLine($"Memory samples (bytes): full snapshot {string.Join(", ", full)}; per-tenant reload allocations {string.Join(", ", perTenant)}.");
+        return (full.Order().ElementAt(1), perTenant.Order().ElementAt(1));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<(long Full, long Tenant)> MeasureOnceAsync(PricingSnapshotLoader loader, Guid tenant, CancellationToken ct)
+    {
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var snapshot = await loader.LoadAsync(ct);
+        var full = GC.GetTotalMemory(forceFullCollection: true) - before;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var derived = await loader.LoadTenantsAsync(snapshot, [tenant], ct);
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        GC.KeepAlive(derived);
+        GC.KeepAlive(snapshot);
+        return (full, allocated);
+    }
+
+    private static async Task<List<TimeSpan>> TimeTenantReloadsAsync(PostgresPricingEngine engine, Guid tenant, int count, CancellationToken ct)
     {
         var reloads = new List<TimeSpan>();
-        for (var i = 0; i < ReloadSamples; i++)
+        for (var i = 0; i < count; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            await engine.RefreshTenantsAsync([tenant], ct);
+            reloads.Add(sw.Elapsed);
+        }
+
+        return reloads;
+    }
+
+    private static async Task<List<TimeSpan>> TimeReloadsAsync(PostgresPricingEngine engine, int count, CancellationToken ct)
+    {
+        var reloads = new List<TimeSpan>();
+        for (var i = 0; i < count; i++)
         {
             var sw = Stopwatch.StartNew();
             await engine.RefreshAsync(ct);
@@ -150,6 +248,25 @@ internal static class PropagationRun
         var sorted = values.Select(v => v.TotalMilliseconds).Order().ToArray();
         var p95 = sorted[Math.Max(0, (int)Math.Ceiling(0.95 * sorted.Length) - 1)];
         var median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {sorted[0]:F1} | {median:F1} | {p95:F1} | {sorted[^1]:F1} |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {sorted.Length} | {sorted[0]:F1} | {median:F1} | {p95:F1} | {sorted[^1]:F1} |"));
+    }
+
+    private sealed class Series
+    {
+        public List<TimeSpan> Committed { get; } = [];
+
+        public List<TimeSpan> Visible1 { get; } = [];
+
+        public List<TimeSpan> Visible2 { get; } = [];
+
+        public List<TimeSpan> AfterCommit2 { get; } = [];
+
+        public void Print(string mode)
+        {
+            Row($"{mode}: SetOverrideAsync on instance 1 (call → committed)", Committed);
+            Row($"**{mode}: instance 2 quotes the new price (call start → visible)**", Visible2);
+            Row($"{mode}: instance 2, after the commit returned", AfterCommit2);
+            Row($"{mode}: instance 1 (the writer's own engine, call start → visible)", Visible1);
+        }
     }
 }

@@ -71,6 +71,46 @@ public sealed partial class PricingSnapshot
         return new PricingSnapshot(catalog.Build(), _tenants.With(tenantId, state), Merge(_changes, changes), version);
     }
 
+    /// <summary>
+    /// A new snapshot in which several tenants' pricing is replaced, added or (a null config entry in
+    /// <paramref name="removed"/>) removed at once, sharing everything else with this one: like a chain of
+    /// <see cref="WithTenant"/> and <see cref="WithoutTenant"/> calls, with one copy of the tenant table instead of one per
+    /// tenant. Every model a row names must be in this snapshot.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal PricingSnapshot WithTenants(
+        IReadOnlyList<(Guid Tenant, TenantPricingConfig? Config, IReadOnlyList<ModelPriceOverride> Overrides, IReadOnlyList<TenantBasePrice> BasePrices)> tenants,
+        IReadOnlyCollection<Guid> removed,
+        long version)
+    {
+        var catalog = new CatalogBuilder(_catalog);
+        var changes = new List<long>();
+        var states = new List<(Guid, TenantState?)>(tenants.Count + removed.Count);
+        foreach (var (tenantId, config, overrides, basePrices) in tenants)
+        {
+            foreach (var o in overrides)
+            {
+                PricingSnapshotBuilder.CheckOverride(o);
+            }
+
+            foreach (var b in basePrices)
+            {
+                PricingSnapshotBuilder.CheckBasePrice(b);
+            }
+
+            var state = BuildTenant(catalog, PricingSnapshotBuilder.CheckTenant(config), overrides, basePrices);
+            AddChanges(changes, state);
+            states.Add((tenantId, state));
+        }
+
+        foreach (var tenantId in removed)
+        {
+            states.Add((tenantId, null));
+        }
+
+        return new PricingSnapshot(catalog.Build(), _tenants.With(states), Merge(_changes, changes), version);
+    }
+
     /// <summary>A new snapshot without the tenant, sharing everything else with this one.</summary>
     internal PricingSnapshot WithoutTenant(Guid tenantId, long version) =>
         new(_catalog, _tenants.With(tenantId, null), _changes, version);
@@ -178,6 +218,7 @@ public sealed partial class PricingSnapshot
     }
 
     // A removed or replaced tenant's starts stay until a full rebuild: an extra start only makes the engine read the precise clock near it.
+    // Linear in the starts already there (a per-tenant reload adds a handful to every tenant's): no sort of the whole array.
     private static long[] Merge(long[] sorted, List<long> added)
     {
         if (added.Count == 0)
@@ -185,11 +226,36 @@ public sealed partial class PricingSnapshot
             return sorted;
         }
 
-        var merged = new List<long>(sorted.Length + added.Count);
-        merged.AddRange(sorted);
-        merged.AddRange(added);
-        merged.Sort();
-        return [.. merged.Distinct()];
+        added.Sort();
+        var fresh = new List<long>(added.Count);
+        for (var a = 0; a < added.Count; a++)
+        {
+            if ((a == 0 || added[a] != added[a - 1]) && Array.BinarySearch(sorted, added[a]) < 0)
+            {
+                fresh.Add(added[a]);
+            }
+        }
+
+        if (fresh.Count == 0)
+        {
+            return sorted;
+        }
+
+        var merged = new long[sorted.Length + fresh.Count];
+        int i = 0, j = 0, k = 0;
+        while (i < sorted.Length && j < fresh.Count)
+        {
+            merged[k++] = sorted[i] < fresh[j] ? sorted[i++] : fresh[j++];
+        }
+
+        sorted.AsSpan(i).CopyTo(merged.AsSpan(k));
+        k += sorted.Length - i;
+        for (; j < fresh.Count; j++)
+        {
+            merged[k++] = fresh[j];
+        }
+
+        return merged;
     }
 
     /// <summary>

@@ -7,7 +7,7 @@ namespace Radiant.Pricing;
 /// <summary>
 /// Tenant id → pricing state, for the quote path: open addressing (linear probing, at most half full) on a
 /// multiply-shift of the id's two halves — ids are random or time-ordered UUIDs whose lower half is random, so no
-/// randomized hash is needed. Immutable; <see cref="With"/> copies the slots (a flat array)
+/// randomized hash is needed. Immutable; <see cref="With(Guid, PricingSnapshot.TenantState?)"/> copies the slots (a flat array)
 /// and changes one.
 /// </summary>
 internal sealed class TenantTable
@@ -79,6 +79,63 @@ internal sealed class TenantTable
         if (state is not null)
         {
             Insert(slots, id, state);
+        }
+
+        return new TenantTable(slots, count);
+    }
+
+    /// <summary>A copy with several tenants' states replaced, added, or removed (null), in one copy of the slots; a later entry for an id wins.</summary>
+    public TenantTable With(IReadOnlyCollection<(Guid Id, PricingSnapshot.TenantState? State)> changes)
+    {
+        if (changes.Count == 1)
+        {
+            var (id, state) = changes.First();
+            return With(id, state);
+        }
+
+        var last = new Dictionary<Guid, PricingSnapshot.TenantState?>(changes.Count);
+        foreach (var (id, state) in changes)
+        {
+            last[id] = state;
+        }
+
+        var count = Count;
+        foreach (var (id, state) in last)
+        {
+            var exists = Find(id) is not null;
+            count += state is null ? (exists ? -1 : 0) : (exists ? 0 : 1);
+        }
+
+        Slot[] slots;
+        if (CapacityFor(count) != _slots.Length)
+        {
+            slots = new Slot[CapacityFor(count)];
+            foreach (var slot in _slots)
+            {
+                if (slot.State is not null && !last.ContainsKey(slot.Id))
+                {
+                    Insert(slots, slot.Id, slot.State);
+                }
+            }
+        }
+        else
+        {
+            slots = (Slot[])_slots.Clone();
+            foreach (var id in last.Keys)
+            {
+                if (Find(id) is not null)
+                {
+                    Remove(slots, id);
+                }
+            }
+        }
+
+        foreach (var (id, state) in last)
+        {
+            if (state is not null)
+            {
+                Insert(slots, id, state);
+            }
         }
 
         return new TenantTable(slots, count);

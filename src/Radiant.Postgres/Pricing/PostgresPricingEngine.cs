@@ -12,14 +12,20 @@ namespace Radiant.Postgres.Pricing;
 
 /// <summary>
 /// The pricing engine of a host instance: quotes come from an immutable snapshot swapped atomically on reload. A change
-/// committed by any instance arrives on the host's notification connection (<see cref="RadiantListener"/>) and triggers
-/// a reload within milliseconds (a burst of changes is one reload); a periodic reload is the safety net, and so is the
-/// reload after every reconnect of the listener, for what was committed while it was away. The reload loop is the
-/// engine's own: it never waits for the listener, and a reload that fails because the database is unavailable tries
-/// again with <see cref="OutageBackoff"/> rather than at the next change or interval.
+/// committed by any instance arrives on the host's notification connection (<see cref="RadiantListener"/>) with the
+/// changed tenant's id, or <c>*</c> for the catalogue, and triggers a reload within milliseconds: the changed tenants
+/// collected over a short window (a burst of changes is one reload) are reloaded alone and applied to the current
+/// snapshot, sharing every other tenant with it. A <c>*</c>, more than <see cref="MaxTenantReload"/> tenants, a
+/// reconnect of the listener (what was committed while it was away) and the periodic reload (the safety net) reload
+/// everything. Reloads run one at a time, so a result never replaces a newer one. The reload loop is the engine's own:
+/// it never waits for the listener, and a reload that fails because the database is unavailable tries again with
+/// <see cref="OutageBackoff"/> rather than at the next change or interval.
 /// </summary>
 internal sealed partial class PostgresPricingEngine : BackgroundService, IPricingEngine
 {
+    /// <summary>More changed tenants than this in one window reload everything (one query of all rows is cheaper then).</summary>
+    internal const int MaxTenantReload = 256;
+
     private static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(10);
     private readonly PricingSnapshotLoader _loader;
     private readonly IOptions<RadiantPostgresOptions> _options;
@@ -30,7 +36,12 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
     private readonly ResiliencePipeline _retry;
     private WorkerHealthReporter? _reporter;
     private readonly Lock _swap = new();
+    private readonly SemaphoreSlim _reload = new(1, 1);
     private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Lock _pendingLock = new();
+    private HashSet<Guid> _pendingTenants = [];
+    private bool _pendingAll;
+    private long _lastFullReload;
     private volatile PricingSnapshot? _current;
 
     public PostgresPricingEngine(
@@ -48,6 +59,7 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
         _clock = new QuoteClock(time);
         _logger = logger;
         _health = health;
+        _lastFullReload = time.GetTimestamp();
         _retry = OutageBackoff.Create(
             time,
             (e, delay) =>
@@ -56,8 +68,11 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
                 LogReloadFailed(e, delay);
             },
             e => e is InvalidOperationException);
-        listener.Subscribe(sql.Channel, _ => _changed.Writer.TryWrite(true), () => _changed.Writer.TryWrite(true));
+        listener.Subscribe(sql.Channel, OnNotification, OnListening);
     }
+
+    /// <summary>False makes every change notification a full reload, as before per-tenant reloads (a benchmark's baseline).</summary>
+    internal bool PerTenantReloads { get; set; } = true;
 
     public PricingSnapshot Current => _current ?? throw new InvalidOperationException(
         "The pricing engine has not loaded yet: enable it with services.AddRadiant()...AddPricing() and let the host start.");
@@ -74,22 +89,32 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
         return snapshot.TryQuoteAt(tenantId, modelId, inputTokens, outputTokens, at?.UtcTicks ?? _clock.UtcTicksFor(snapshot), out quote);
     }
 
+    /// <summary>A full reload, once the reload in progress (if any) has finished.</summary>
     public async Task<PricingSnapshot> RefreshAsync(CancellationToken cancellationToken = default)
     {
-        var snapshot = await _loader.LoadAsync(cancellationToken);
-        lock (_swap)
+        await _reload.WaitAsync(cancellationToken);
+        try
         {
-            // Two reloads may overlap (a pushed change and an explicit refresh): the one that started later wins.
-            if (_current is { } current && current.Version > snapshot.Version)
-            {
-                return current;
-            }
-
-            _current = snapshot;
+            return await ReloadAllAsync("refresh", cancellationToken);
         }
+        finally
+        {
+            _reload.Release();
+        }
+    }
 
-        LogLoaded(snapshot.Version, snapshot.TenantCount, snapshot.ModelCount);
-        return snapshot;
+    /// <summary>Reloads only the given tenants (for tests and benchmarks), once the reload in progress (if any) has finished.</summary>
+    internal async Task<PricingSnapshot> RefreshTenantsAsync(IReadOnlyCollection<Guid> tenantIds, CancellationToken cancellationToken = default)
+    {
+        await _reload.WaitAsync(cancellationToken);
+        try
+        {
+            return await ReloadTenantsAsync(tenantIds, cancellationToken);
+        }
+        finally
+        {
+            _reload.Release();
+        }
     }
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -97,6 +122,13 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
         // Ready before the host serves its first request.
         await RefreshAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _reload.Dispose();
+        _clock.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -107,7 +139,9 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
         {
             try
             {
-                if (await WaitForChangeAsync(interval, stoppingToken))
+                var sinceFull = _time.GetElapsedTime(Interlocked.Read(ref _lastFullReload));
+                var signalled = sinceFull < interval && await WaitForChangeAsync(interval - sinceFull, stoppingToken);
+                if (signalled)
                 {
                     // A burst of changes (a bulk update, a sync) becomes one reload.
                     await Task.Delay(Coalesce, _time, stoppingToken);
@@ -115,13 +149,178 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
                 }
 
                 // The current snapshot keeps serving while a reload waits out an outage.
-                await _retry.ExecuteAsync(async ct => await RefreshAsync(ct), stoppingToken);
+                await _retry.ExecuteAsync(
+                    async ct =>
+                    {
+                        await _reload.WaitAsync(ct);
+                        try
+                        {
+                            // The periodic reload is due even while changes keep arriving.
+                            await ReloadPendingAsync(full: !signalled || _time.GetElapsedTime(Interlocked.Read(ref _lastFullReload)) >= interval, ct);
+                        }
+                        finally
+                        {
+                            _reload.Release();
+                        }
+                    },
+                    stoppingToken);
                 reporter.Completed();
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
+        }
+    }
+
+    private void OnNotification(string payload)
+    {
+        lock (_pendingLock)
+        {
+            if (!_pendingAll)
+            {
+                if (Guid.TryParse(payload, out var tenantId))
+                {
+                    _pendingTenants.Add(tenantId);
+                    if (_pendingTenants.Count > MaxTenantReload)
+                    {
+                        _pendingAll = true;
+                        _pendingTenants.Clear();
+                    }
+                }
+                else
+                {
+                    // '*' (the catalogue or a provider changed), or a payload this version does not know: everything.
+                    _pendingAll = true;
+                }
+            }
+        }
+
+        _changed.Writer.TryWrite(true);
+    }
+
+    // After a reconnect: notifications may have been missed while the listener was away.
+    private void OnListening()
+    {
+        lock (_pendingLock)
+        {
+            _pendingAll = true;
+            _pendingTenants.Clear();
+        }
+
+        _changed.Writer.TryWrite(true);
+    }
+
+    // Under _reload. What was pending is taken; if the reload fails it is pending again, for the retry.
+    private async Task ReloadPendingAsync(bool full, CancellationToken cancellationToken)
+    {
+        bool all;
+        HashSet<Guid> tenants;
+        lock (_pendingLock)
+        {
+            all = _pendingAll;
+            tenants = _pendingTenants;
+            _pendingAll = false;
+            _pendingTenants = [];
+        }
+
+        if (full || all || !PerTenantReloads || _current is null)
+        {
+            await ReloadAllAsync(full ? "periodic" : all ? "everything changed" : "per-tenant reloads off", cancellationToken);
+            return;
+        }
+
+        if (tenants.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await ReloadTenantsAsync(tenants, cancellationToken);
+        }
+        catch
+        {
+            lock (_pendingLock)
+            {
+                if (!_pendingAll)
+                {
+                    _pendingTenants.UnionWith(tenants);
+                }
+            }
+
+            throw;
+        }
+    }
+
+    // Under _reload. Everything pending when the load starts is covered by it.
+    private async Task<PricingSnapshot> ReloadAllAsync(string reason, CancellationToken cancellationToken)
+    {
+        lock (_pendingLock)
+        {
+            _pendingAll = false;
+            _pendingTenants.Clear();
+        }
+
+        var started = _time.GetTimestamp();
+        PricingSnapshot snapshot;
+        try
+        {
+            snapshot = await _loader.LoadAsync(cancellationToken);
+        }
+        catch
+        {
+            lock (_pendingLock)
+            {
+                _pendingAll = true;
+                _pendingTenants.Clear();
+            }
+
+            throw;
+        }
+
+        Interlocked.Exchange(ref _lastFullReload, started);
+        snapshot = Swap(snapshot);
+        var milliseconds = _time.GetElapsedTime(started).TotalMilliseconds;
+        LogLoaded(snapshot.Version, snapshot.TenantCount, snapshot.ModelCount, reason, milliseconds);
+        return snapshot;
+    }
+
+    // Under _reload.
+    private async Task<PricingSnapshot> ReloadTenantsAsync(IReadOnlyCollection<Guid> tenants, CancellationToken cancellationToken)
+    {
+        var current = _current;
+        if (current is null)
+        {
+            return await ReloadAllAsync("no snapshot yet", cancellationToken);
+        }
+
+        var started = _time.GetTimestamp();
+        var snapshot = await _loader.LoadTenantsAsync(current, tenants, cancellationToken);
+        if (snapshot is null)
+        {
+            // A row names a model this snapshot does not have: the catalogue changed (its '*' is on its way).
+            return await ReloadAllAsync("catalogue changed", cancellationToken);
+        }
+
+        snapshot = Swap(snapshot);
+        var milliseconds = _time.GetElapsedTime(started).TotalMilliseconds;
+        LogTenantsLoaded(snapshot.Version, tenants.Count, snapshot.TenantCount, milliseconds);
+        return snapshot;
+    }
+
+    private PricingSnapshot Swap(PricingSnapshot snapshot)
+    {
+        lock (_swap)
+        {
+            // Reloads run one at a time; still, never replace a newer snapshot with an older one.
+            if (_current is { } current && current.Version > snapshot.Version)
+            {
+                return current;
+            }
+
+            _current = snapshot;
+            return snapshot;
         }
     }
 
@@ -139,14 +338,11 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
         }
     }
 
-    public override void Dispose()
-    {
-        _clock.Dispose();
-        base.Dispose();
-    }
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pricing snapshot {Version} loaded ({Reason}): {Tenants} tenants, {Models} models, in {Milliseconds:0.0} ms")]
+    private partial void LogLoaded(long version, int tenants, int models, string reason, double milliseconds);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Pricing snapshot {Version} loaded: {Tenants} tenants, {Models} models")]
-    private partial void LogLoaded(long version, int tenants, int models);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pricing snapshot {Version}: reloaded {Changed} changed tenants (of {Tenants}) in {Milliseconds:0.0} ms")]
+    private partial void LogTenantsLoaded(long version, int changed, int tenants, double milliseconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reloading the pricing snapshot failed; the current one keeps serving, and the reload tries again in {Delay}")]
     private partial void LogReloadFailed(Exception? exception, TimeSpan delay);

@@ -18,6 +18,7 @@ public sealed class PricingDatabase(PostgresServer server) : IAsyncLifetime
 {
     private ServiceProvider? _services;
     private Action<IServiceCollection>? _configureServices;
+    private Action<RadiantPostgresOptions>? _configure;
 
     public string ConnectionString { get; private set; } = "";
 
@@ -34,9 +35,10 @@ public sealed class PricingDatabase(PostgresServer server) : IAsyncLifetime
     public ITenantDirectory Directory => Services.GetRequiredService<ITenantDirectory>();
 
     /// <summary>A database of one's own (for tests that change the global catalogue), optionally with extra services.</summary>
-    public static async Task<PricingDatabase> CreateAsync(PostgresServer server, Action<IServiceCollection>? configureServices = null)
+    public static async Task<PricingDatabase> CreateAsync(
+        PostgresServer server, Action<IServiceCollection>? configureServices = null, Action<RadiantPostgresOptions>? configure = null)
     {
-        var db = new PricingDatabase(server) { _configureServices = configureServices };
+        var db = new PricingDatabase(server) { _configureServices = configureServices, _configure = configure };
         await db.InitializeAsync();
         return db;
     }
@@ -44,7 +46,7 @@ public sealed class PricingDatabase(PostgresServer server) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         ConnectionString = await server.CreateDatabaseAsync("pricing", TestContext.Current.CancellationToken);
-        _services = await BuildAsync(ConnectionString, _configureServices);
+        _services = await BuildAsync(ConnectionString, _configureServices, _configure);
     }
 
     public async ValueTask DisposeAsync()
