@@ -46,7 +46,7 @@ public class QuoteBenchmarks
     }
 
     /// <summary>Database setup: a local PostgreSQL migrated by Radiant's start-up, filled with the same data set.</summary>
-    [GlobalSetup(Targets = [nameof(SeedStyleDatabaseQuery), nameof(EngineServiceNow)])]
+    [GlobalSetup(Targets = [nameof(SeedStyleDatabaseQuery), nameof(EngineServiceAt), nameof(EngineServiceNow)])]
     public async Task SetupDatabaseAsync()
     {
         SetupInMemory();
@@ -148,6 +148,17 @@ public class QuoteBenchmarks
     {
         var r = _requests[_next++ & (RequestCount - 1)];
         return _snapshot.QuoteAt(r.TenantId, r.ModelId, r.InputTokens, r.OutputTokens, _clock.UtcTicksFor(_snapshot));
+    }
+
+    /// <summary>
+    /// <see cref="IPricingEngine.Quote"/> at a given instant on the Postgres engine: the baseline of
+    /// <see cref="EngineServiceNow"/>, so the difference is what quoting "now" costs.
+    /// </summary>
+    [Benchmark]
+    public PriceQuote EngineServiceAt()
+    {
+        var r = _requests[_next++ & (RequestCount - 1)];
+        return _engine!.Quote(r.TenantId, r.ModelId, r.InputTokens, r.OutputTokens, PricingDataset.At);
     }
 
     /// <summary>
