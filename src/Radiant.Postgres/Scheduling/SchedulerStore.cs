@@ -209,171 +209,187 @@ internal sealed partial class SchedulerStore
     }
 
     /// <summary>
-    /// Claims up to <paramref name="limit"/> due occurrences: locks due schedules (skipping those another worker
-    /// holds), computes each one's next run after the later of its due time and now — so a missed window yields one
-    /// run, not one per missed tick — advances them and inserts their runs, leased to this worker, in one transaction.
+    /// Claims up to <paramref name="limit"/> runs in one transaction: first runs waiting for a worker (already late),
+    /// then due occurrences for the rest.
     /// </summary>
-    public Task<List<ClaimedRun>> ClaimDueOccurrencesAsync(int limit, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
+    public Task<List<ClaimedRun>> ClaimAsync(int limit, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
         _db.InScopeAsync(RadiantScope.Scheduler, async (connection, transaction) =>
         {
-            var claimed = new List<ClaimedRun>(limit);
-            var cron = new List<(ClaimedRun Run, DateTimeOffset? Next)>();
-            var postponed = new List<(Guid TenantId, Guid ScheduleId, string Zone)>();
-            await using (var claim = new NpgsqlCommand(_claimDue, connection, transaction))
+            var claimed = await ClaimWaitingRunsAsync(connection, transaction, limit, owner, lease, cancellationToken);
+            if (claimed.Count < limit)
             {
-                claim.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
-                claim.Parameters.Add(UuidArray("runs", Enumerable.Range(0, limit).Select(_ => Guid.CreateVersion7())));
-                claim.Parameters.Add(UuidArray("tokens", Enumerable.Range(0, limit).Select(_ => Guid.NewGuid())));
-                claim.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
-                claim.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
-                await PrepareAsync(claim, cancellationToken);
-                await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    var now = Utc(reader.GetDateTime(19));
-                    var scheduledFor = Utc(reader.GetDateTime(14));
-                    var isCron = reader.IsDBNull(20);
-                    if (!isCron && !reader.GetBoolean(22))
-                    {
-                        continue; // An occurrence already recorded (the unique key) is not executed again; its schedule still advanced.
-                    }
-
-                    var run = new ClaimedRun(
-                        TenantId: reader.GetGuid(0),
-                        RunId: isCron ? Guid.CreateVersion7() : reader.GetGuid(20),
-                        ScheduleId: reader.GetGuid(1),
-                        UserId: reader.GetGuid(2),
-                        LeaseToken: isCron ? Guid.NewGuid() : reader.GetGuid(21),
-                        Trigger: RunTrigger.Schedule,
-                        ScheduledFor: scheduledFor,
-                        StartedAt: now,
-                        Claims: 1,
-                        PreviousAttempts: 0,
-                        Name: reader.GetString(3),
-                        Prompt: reader.GetString(4),
-                        Model: reader.GetString(5),
-                        ProviderId: reader.GetString(6),
-                        Destination: DbEnum.Parse<OutputDestination>(reader.GetString(15)),
-                        WebhookUrl: reader.IsDBNull(16) ? null : reader.GetString(16),
-                        WebhookSecret: reader.IsDBNull(17) ? null : reader.GetString(17),
-                        NotificationEmail: reader.IsDBNull(18) ? null : reader.GetString(18));
-                    if (!isCron)
-                    {
-                        claimed.Add(run);
-                        continue;
-                    }
-
-                    var timing = new ScheduleTiming(
-                        DbEnum.Parse<ScheduleType>(reader.GetString(7)),
-                        reader.IsDBNull(8) ? null : reader.GetString(8),
-                        reader.IsDBNull(9) ? null : Utc(reader.GetDateTime(9)),
-                        reader.IsDBNull(10) ? null : reader.GetInt32(10),
-                        reader.GetString(11));
-                    int? maxRuns = reader.IsDBNull(12) ? null : reader.GetInt32(12);
-                    var runCount = reader.GetInt32(13);
-                    DateTimeOffset? next;
-                    try
-                    {
-                        next = maxRuns is { } max && runCount + 1 >= max ? null : NextAfter(timing, scheduledFor > now ? scheduledFor : now);
-                    }
-                    catch (TimeZoneNotFoundException)
-                    {
-                        // The host that accepted the schedule knew the zone; this worker's tz database does not (a
-                        // slim image without tzdata, or an older one). Running now could not advance the schedule, and
-                        // stopping it would lose it: leave the occurrence for a worker that knows the zone.
-                        postponed.Add((run.TenantId, run.ScheduleId, timing.Timezone));
-                        continue;
-                    }
-
-                    cron.Add((run, next));
-                }
+                claimed.AddRange(await ClaimDueOccurrencesAsync(connection, transaction, limit - claimed.Count, owner, lease, cancellationToken));
             }
 
-            if (postponed.Count > 0)
-            {
-                await using var postpone = new NpgsqlCommand(_postpone, connection, transaction);
-                postpone.Parameters.Add(UuidArray("tenants", postponed.Select(p => p.TenantId)));
-                postpone.Parameters.Add(UuidArray("schedules", postponed.Select(p => p.ScheduleId)));
-                postpone.Parameters.Add(new NpgsqlParameter<TimeSpan>("delay", UnknownZoneRetry) { NpgsqlDbType = NpgsqlDbType.Interval });
-                await postpone.ExecuteNonQueryAsync(cancellationToken);
-                foreach (var (tenantId, scheduleId, zone) in postponed)
-                {
-                    LogUnknownZone(scheduleId, tenantId, zone, UnknownZoneRetry);
-                }
-            }
-
-            if (cron.Count == 0)
-            {
-                return claimed;
-            }
-
-            // Cron schedules, still locked by the claim: advanced with the next run computed here.
-            var inserted = new HashSet<Guid>();
-            await using (var insert = new NpgsqlCommand(_advanceAndInsert, connection, transaction))
-            {
-                insert.Parameters.Add(UuidArray("tenants", cron.Select(d => d.Run.TenantId)));
-                insert.Parameters.Add(UuidArray("schedules", cron.Select(d => d.Run.ScheduleId)));
-                insert.Parameters.Add(UuidArray("runs", cron.Select(d => d.Run.RunId)));
-                insert.Parameters.Add(UuidArray("tokens", cron.Select(d => d.Run.LeaseToken)));
-                insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("due", cron.Select(d => d.Run.ScheduledFor).ToArray())
-                {
-                    NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
-                });
-                insert.Parameters.Add(new NpgsqlParameter<DateTime?[]>("next", cron.Select(d => d.Next?.UtcDateTime).ToArray())
-                {
-                    NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
-                });
-                insert.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
-                insert.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
-                await PrepareAsync(insert, cancellationToken);
-                await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    inserted.Add(reader.GetGuid(0));
-                }
-            }
-
-            // An occurrence already recorded (the unique key) is not executed again; its schedule still advanced.
-            claimed.AddRange(cron.Where(d => inserted.Contains(d.Run.RunId)).Select(d => d.Run));
             return claimed;
         }, cancellationToken);
 
-    /// <summary>Claims runs waiting for a worker: run-now requests, runs handed back, and runs whose lease expired.</summary>
-    public Task<List<ClaimedRun>> ClaimWaitingRunsAsync(int limit, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
-        _db.InScopeAsync(RadiantScope.Scheduler, async (connection, transaction) =>
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> due occurrences: locks due schedules (skipping those another worker
+    /// holds), computes each one's next run after the later of its due time and now — so a missed window yields one
+    /// run, not one per missed tick — advances them and inserts their runs, leased to this worker.
+    /// </summary>
+    private async Task<List<ClaimedRun>> ClaimDueOccurrencesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, int limit, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var claimed = new List<ClaimedRun>(limit);
+        var cron = new List<(ClaimedRun Run, DateTimeOffset? Next)>();
+        var postponed = new List<(Guid TenantId, Guid ScheduleId, string Zone)>();
+        await using (var claim = new NpgsqlCommand(_claimDue, connection, transaction))
         {
-            var runs = new List<ClaimedRun>();
-            await using var command = new NpgsqlCommand(_claimRuns, connection, transaction);
-            command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
-            command.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
-            command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
-            await PrepareAsync(command, cancellationToken);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            claim.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+            claim.Parameters.Add(UuidArray("runs", Enumerable.Range(0, limit).Select(_ => Guid.CreateVersion7())));
+            claim.Parameters.Add(UuidArray("tokens", Enumerable.Range(0, limit).Select(_ => Guid.NewGuid())));
+            claim.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
+            claim.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
+            await PrepareAsync(claim, cancellationToken);
+            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                runs.Add(new ClaimedRun(
-                    TenantId: reader.GetGuid(0),
-                    RunId: reader.GetGuid(1),
-                    ScheduleId: reader.GetGuid(2),
-                    UserId: reader.GetGuid(3),
-                    LeaseToken: reader.GetGuid(4),
-                    Trigger: DbEnum.Parse<RunTrigger>(reader.GetString(5)),
-                    ScheduledFor: Utc(reader.GetDateTime(6)),
-                    StartedAt: Utc(reader.GetDateTime(7)),
-                    Claims: reader.GetInt32(8),
-                    PreviousAttempts: reader.GetInt32(9),
-                    Name: reader.GetString(10),
-                    Prompt: reader.GetString(11),
-                    Model: reader.GetString(12),
-                    ProviderId: reader.GetString(13),
-                    Destination: DbEnum.Parse<OutputDestination>(reader.GetString(14)),
-                    WebhookUrl: reader.IsDBNull(15) ? null : reader.GetString(15),
-                    WebhookSecret: reader.IsDBNull(16) ? null : reader.GetString(16),
-                    NotificationEmail: reader.IsDBNull(17) ? null : reader.GetString(17)));
-            }
+                var now = Utc(reader.GetDateTime(19));
+                var scheduledFor = Utc(reader.GetDateTime(14));
+                var isCron = reader.IsDBNull(20);
+                if (!isCron && !reader.GetBoolean(22))
+                {
+                    continue; // An occurrence already recorded (the unique key) is not executed again; its schedule still advanced.
+                }
 
-            return runs;
-        }, cancellationToken);
+                var run = new ClaimedRun(
+                    TenantId: reader.GetGuid(0),
+                    RunId: isCron ? Guid.CreateVersion7() : reader.GetGuid(20),
+                    ScheduleId: reader.GetGuid(1),
+                    UserId: reader.GetGuid(2),
+                    LeaseToken: isCron ? Guid.NewGuid() : reader.GetGuid(21),
+                    Trigger: RunTrigger.Schedule,
+                    ScheduledFor: scheduledFor,
+                    StartedAt: now,
+                    Claims: 1,
+                    PreviousAttempts: 0,
+                    Name: reader.GetString(3),
+                    Prompt: reader.GetString(4),
+                    Model: reader.GetString(5),
+                    ProviderId: reader.GetString(6),
+                    Destination: DbEnum.Parse<OutputDestination>(reader.GetString(15)),
+                    WebhookUrl: reader.IsDBNull(16) ? null : reader.GetString(16),
+                    WebhookSecret: reader.IsDBNull(17) ? null : reader.GetString(17),
+                    NotificationEmail: reader.IsDBNull(18) ? null : reader.GetString(18));
+                if (!isCron)
+                {
+                    claimed.Add(run);
+                    continue;
+                }
+
+                var timing = new ScheduleTiming(
+                    DbEnum.Parse<ScheduleType>(reader.GetString(7)),
+                    reader.IsDBNull(8) ? null : reader.GetString(8),
+                    reader.IsDBNull(9) ? null : Utc(reader.GetDateTime(9)),
+                    reader.IsDBNull(10) ? null : reader.GetInt32(10),
+                    reader.GetString(11));
+                int? maxRuns = reader.IsDBNull(12) ? null : reader.GetInt32(12);
+                var runCount = reader.GetInt32(13);
+                DateTimeOffset? next;
+                try
+                {
+                    next = maxRuns is { } max && runCount + 1 >= max ? null : NextAfter(timing, scheduledFor > now ? scheduledFor : now);
+                }
+                catch (TimeZoneNotFoundException)
+                {
+                    // The host that accepted the schedule knew the zone; this worker's tz database does not (a
+                    // slim image without tzdata, or an older one). Running now could not advance the schedule, and
+                    // stopping it would lose it: leave the occurrence for a worker that knows the zone.
+                    postponed.Add((run.TenantId, run.ScheduleId, timing.Timezone));
+                    continue;
+                }
+
+                cron.Add((run, next));
+            }
+        }
+
+        if (postponed.Count > 0)
+        {
+            await using var postpone = new NpgsqlCommand(_postpone, connection, transaction);
+            postpone.Parameters.Add(UuidArray("tenants", postponed.Select(p => p.TenantId)));
+            postpone.Parameters.Add(UuidArray("schedules", postponed.Select(p => p.ScheduleId)));
+            postpone.Parameters.Add(new NpgsqlParameter<TimeSpan>("delay", UnknownZoneRetry) { NpgsqlDbType = NpgsqlDbType.Interval });
+            await postpone.ExecuteNonQueryAsync(cancellationToken);
+            foreach (var (tenantId, scheduleId, zone) in postponed)
+            {
+                LogUnknownZone(scheduleId, tenantId, zone, UnknownZoneRetry);
+            }
+        }
+
+        if (cron.Count == 0)
+        {
+            return claimed;
+        }
+
+        // Cron schedules, still locked by the claim: advanced with the next run computed here.
+        var inserted = new HashSet<Guid>();
+        await using (var insert = new NpgsqlCommand(_advanceAndInsert, connection, transaction))
+        {
+            insert.Parameters.Add(UuidArray("tenants", cron.Select(d => d.Run.TenantId)));
+            insert.Parameters.Add(UuidArray("schedules", cron.Select(d => d.Run.ScheduleId)));
+            insert.Parameters.Add(UuidArray("runs", cron.Select(d => d.Run.RunId)));
+            insert.Parameters.Add(UuidArray("tokens", cron.Select(d => d.Run.LeaseToken)));
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("due", cron.Select(d => d.Run.ScheduledFor).ToArray())
+            {
+                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
+            });
+            insert.Parameters.Add(new NpgsqlParameter<DateTime?[]>("next", cron.Select(d => d.Next?.UtcDateTime).ToArray())
+            {
+                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
+            });
+            insert.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
+            insert.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
+            await PrepareAsync(insert, cancellationToken);
+            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                inserted.Add(reader.GetGuid(0));
+            }
+        }
+
+        // An occurrence already recorded (the unique key) is not executed again; its schedule still advanced.
+        claimed.AddRange(cron.Where(d => inserted.Contains(d.Run.RunId)).Select(d => d.Run));
+        return claimed;
+    }
+
+    /// <summary>Claims runs waiting for a worker: run-now requests, runs handed back, and runs whose lease expired.</summary>
+    private async Task<List<ClaimedRun>> ClaimWaitingRunsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, int limit, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var runs = new List<ClaimedRun>();
+        await using var command = new NpgsqlCommand(_claimRuns, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        command.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
+        await PrepareAsync(command, cancellationToken);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            runs.Add(new ClaimedRun(
+                TenantId: reader.GetGuid(0),
+                RunId: reader.GetGuid(1),
+                ScheduleId: reader.GetGuid(2),
+                UserId: reader.GetGuid(3),
+                LeaseToken: reader.GetGuid(4),
+                Trigger: DbEnum.Parse<RunTrigger>(reader.GetString(5)),
+                ScheduledFor: Utc(reader.GetDateTime(6)),
+                StartedAt: Utc(reader.GetDateTime(7)),
+                Claims: reader.GetInt32(8),
+                PreviousAttempts: reader.GetInt32(9),
+                Name: reader.GetString(10),
+                Prompt: reader.GetString(11),
+                Model: reader.GetString(12),
+                ProviderId: reader.GetString(13),
+                Destination: DbEnum.Parse<OutputDestination>(reader.GetString(14)),
+                WebhookUrl: reader.IsDBNull(15) ? null : reader.GetString(15),
+                WebhookSecret: reader.IsDBNull(16) ? null : reader.GetString(16),
+                NotificationEmail: reader.IsDBNull(17) ? null : reader.GetString(17)));
+        }
+
+        return runs;
+    }
 
     /// <summary>
     /// Records outcomes in one transaction and one round trip: for each tenant of the batch, a command sets that
