@@ -57,7 +57,7 @@ internal sealed partial class SchedulerStore
     private readonly RadiantDb _db;
     private readonly bool _prepare;
     private readonly ILogger<SchedulerStore> _logger;
-    private readonly string _claimDue;
+    private readonly string _selectDue;
     private readonly string _advanceAndInsert;
     private readonly string _claimRuns;
     private readonly string _complete;
@@ -72,58 +72,16 @@ internal sealed partial class SchedulerStore
         // Only on a pool of its own: a request could replace a statement prepared on a connection it also uses.
         _prepare = options.Value.PrepareStatements && db.PreparesSafely;
         _logger = logger;
-        // One statement claims a batch: it locks the due schedules (skipping those another worker holds), computes the
-        // next run of once and interval schedules in SQL (the same rules as ScheduleTiming, which the tests hold it to),
-        // advances them and inserts their runs, leased to this worker. Run ids and lease tokens come from the worker, by
-        // position. Cron schedules (Cronos, time zones) are returned locked and not advanced: the worker computes their
-        // next run and advances them with the second statement, in the same transaction.
-        _claimDue = db.Sql("""
-            WITH due AS (
-                SELECT s.tenant_id, s.id, s.user_id, s.prompt_name, s.prompt_text, s.model, m.provider_id, s.schedule_type,
-                       s.cron_expression, s.run_at, s.interval_minutes, s.timezone, s.max_runs, s.run_count, s.next_run,
-                       s.output_destination, s.webhook_url, s.webhook_secret, s.notification_email
-                FROM {schema}.scheduled_prompts s
-                JOIN {schema}.models m ON m.id = s.model
-                WHERE s.is_active AND s.next_run <= now()
-                ORDER BY s.next_run
-                LIMIT @limit
-                FOR UPDATE OF s SKIP LOCKED
-            ), numbered AS (
-                SELECT d.*, greatest(d.next_run, now()) AS after, row_number() OVER (ORDER BY d.next_run, d.tenant_id, d.id) AS n
-                FROM due d
-            ), timed AS (
-                SELECT n.tenant_id, n.id, n.next_run, i.run_id, i.lease_token,
-                       CASE WHEN n.max_runs IS NOT NULL AND n.run_count + 1 >= n.max_runs THEN NULL
-                            WHEN n.run_at > n.after THEN n.run_at
-                            WHEN n.schedule_type = 'once' THEN NULL
-                            ELSE n.run_at + interval '1 minute'
-                                 * ((floor(extract(epoch FROM n.after - n.run_at) / (60 * n.interval_minutes))::bigint + 1) * n.interval_minutes)
-                       END AS next
-                FROM numbered n
-                JOIN unnest(@runs, @tokens) WITH ORDINALITY AS i(run_id, lease_token, n) ON i.n = n.n
-                WHERE n.schedule_type <> 'cron'
-            ), advanced AS (
-                UPDATE {schema}.scheduled_prompts s
-                SET next_run = t.next, is_active = t.next IS NOT NULL, run_count = s.run_count + 1,
-                    total_runs = s.total_runs + 1, last_run = now(), updated_at = now()
-                FROM timed t
-                WHERE s.tenant_id = t.tenant_id AND s.id = t.id
-            ), inserted AS (
-                INSERT INTO {schema}.scheduled_prompt_runs
-                    (tenant_id, id, prompt_id, scheduled_for, run_trigger, status, lease_token, lease_owner, lease_expires_at, claims, started_at)
-                SELECT t.tenant_id, t.run_id, t.id, t.next_run, 'schedule', 'running', t.lease_token, @owner, now() + @lease, 1, now()
-                FROM timed t
-                ON CONFLICT (tenant_id, prompt_id, scheduled_for) DO NOTHING
-                RETURNING id
-            )
-            SELECT n.tenant_id, n.id, n.user_id, n.prompt_name, n.prompt_text, n.model, n.provider_id, n.schedule_type,
-                   n.cron_expression, n.run_at, n.interval_minutes, n.timezone, n.max_runs, n.run_count, n.next_run,
-                   n.output_destination, n.webhook_url, n.webhook_secret, n.notification_email, now(),
-                   t.run_id, t.lease_token, ins.id IS NOT NULL
-            FROM numbered n
-            LEFT JOIN timed t ON t.tenant_id = n.tenant_id AND t.id = n.id
-            LEFT JOIN inserted ins ON ins.id = t.run_id
-            ORDER BY n.n
+        _selectDue = db.Sql("""
+            SELECT s.tenant_id, s.id, s.user_id, s.prompt_name, s.prompt_text, s.model, m.provider_id, s.schedule_type,
+                   s.cron_expression, s.run_at, s.interval_minutes, s.timezone, s.max_runs, s.run_count, s.next_run,
+                   s.output_destination, s.webhook_url, s.webhook_secret, s.notification_email, now()
+            FROM {schema}.scheduled_prompts s
+            JOIN {schema}.models m ON m.id = s.model
+            WHERE s.is_active AND s.next_run <= now()
+            ORDER BY s.next_run
+            LIMIT @limit
+            FOR UPDATE OF s SKIP LOCKED
             """);
         _advanceAndInsert = db.Sql("""
             WITH claimed AS (
@@ -232,55 +190,20 @@ internal sealed partial class SchedulerStore
     private async Task<List<ClaimedRun>> ClaimDueOccurrencesAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, int limit, string owner, TimeSpan lease, CancellationToken cancellationToken)
     {
-        var claimed = new List<ClaimedRun>(limit);
-        var cron = new List<(ClaimedRun Run, DateTimeOffset? Next)>();
+        var due = new List<(ClaimedRun Run, DateTimeOffset? Next)>(limit);
         var postponed = new List<(Guid TenantId, Guid ScheduleId, string Zone)>();
-        await using (var claim = new NpgsqlCommand(_claimDue, connection, transaction))
+        await using (var select = new NpgsqlCommand(_selectDue, connection, transaction))
         {
-            claim.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
-            claim.Parameters.Add(UuidArray("runs", Enumerable.Range(0, limit).Select(_ => Guid.CreateVersion7())));
-            claim.Parameters.Add(UuidArray("tokens", Enumerable.Range(0, limit).Select(_ => Guid.NewGuid())));
-            claim.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
-            claim.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
-            await PrepareAsync(claim, cancellationToken);
-            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+            select.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+            await PrepareAsync(select, cancellationToken);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 var now = Utc(reader.GetDateTime(19));
                 var scheduledFor = Utc(reader.GetDateTime(14));
-                var isCron = reader.IsDBNull(20);
-                if (!isCron && !reader.GetBoolean(22))
-                {
-                    continue; // An occurrence already recorded (the unique key) is not executed again; its schedule still advanced.
-                }
-
-                var run = new ClaimedRun(
-                    TenantId: reader.GetGuid(0),
-                    RunId: isCron ? Guid.CreateVersion7() : reader.GetGuid(20),
-                    ScheduleId: reader.GetGuid(1),
-                    UserId: reader.GetGuid(2),
-                    LeaseToken: isCron ? Guid.NewGuid() : reader.GetGuid(21),
-                    Trigger: RunTrigger.Schedule,
-                    ScheduledFor: scheduledFor,
-                    StartedAt: now,
-                    Claims: 1,
-                    PreviousAttempts: 0,
-                    Name: reader.GetString(3),
-                    Prompt: reader.GetString(4),
-                    Model: reader.GetString(5),
-                    ProviderId: reader.GetString(6),
-                    Destination: DbEnum.Parse<OutputDestination>(reader.GetString(15)),
-                    WebhookUrl: reader.IsDBNull(16) ? null : reader.GetString(16),
-                    WebhookSecret: reader.IsDBNull(17) ? null : reader.GetString(17),
-                    NotificationEmail: reader.IsDBNull(18) ? null : reader.GetString(18));
-                if (!isCron)
-                {
-                    claimed.Add(run);
-                    continue;
-                }
-
+                var type = DbEnum.Parse<ScheduleType>(reader.GetString(7));
                 var timing = new ScheduleTiming(
-                    DbEnum.Parse<ScheduleType>(reader.GetString(7)),
+                    type,
                     reader.IsDBNull(8) ? null : reader.GetString(8),
                     reader.IsDBNull(9) ? null : Utc(reader.GetDateTime(9)),
                     reader.IsDBNull(10) ? null : reader.GetInt32(10),
@@ -297,11 +220,30 @@ internal sealed partial class SchedulerStore
                     // The host that accepted the schedule knew the zone; this worker's tz database does not (a
                     // slim image without tzdata, or an older one). Running now could not advance the schedule, and
                     // stopping it would lose it: leave the occurrence for a worker that knows the zone.
-                    postponed.Add((run.TenantId, run.ScheduleId, timing.Timezone));
+                    postponed.Add((reader.GetGuid(0), reader.GetGuid(1), timing.Timezone));
                     continue;
                 }
 
-                cron.Add((run, next));
+                var run = new ClaimedRun(
+                    TenantId: reader.GetGuid(0),
+                    RunId: Guid.CreateVersion7(),
+                    ScheduleId: reader.GetGuid(1),
+                    UserId: reader.GetGuid(2),
+                    LeaseToken: Guid.NewGuid(),
+                    Trigger: RunTrigger.Schedule,
+                    ScheduledFor: scheduledFor,
+                    StartedAt: now,
+                    Claims: 1,
+                    PreviousAttempts: 0,
+                    Name: reader.GetString(3),
+                    Prompt: reader.GetString(4),
+                    Model: reader.GetString(5),
+                    ProviderId: reader.GetString(6),
+                    Destination: DbEnum.Parse<OutputDestination>(reader.GetString(15)),
+                    WebhookUrl: reader.IsDBNull(16) ? null : reader.GetString(16),
+                    WebhookSecret: reader.IsDBNull(17) ? null : reader.GetString(17),
+                    NotificationEmail: reader.IsDBNull(18) ? null : reader.GetString(18));
+                due.Add((run, next));
             }
         }
 
@@ -318,24 +260,23 @@ internal sealed partial class SchedulerStore
             }
         }
 
-        if (cron.Count == 0)
+        if (due.Count == 0)
         {
-            return claimed;
+            return [];
         }
 
-        // Cron schedules, still locked by the claim: advanced with the next run computed here.
         var inserted = new HashSet<Guid>();
         await using (var insert = new NpgsqlCommand(_advanceAndInsert, connection, transaction))
         {
-            insert.Parameters.Add(UuidArray("tenants", cron.Select(d => d.Run.TenantId)));
-            insert.Parameters.Add(UuidArray("schedules", cron.Select(d => d.Run.ScheduleId)));
-            insert.Parameters.Add(UuidArray("runs", cron.Select(d => d.Run.RunId)));
-            insert.Parameters.Add(UuidArray("tokens", cron.Select(d => d.Run.LeaseToken)));
-            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("due", cron.Select(d => d.Run.ScheduledFor).ToArray())
+            insert.Parameters.Add(UuidArray("tenants", due.Select(d => d.Run.TenantId)));
+            insert.Parameters.Add(UuidArray("schedules", due.Select(d => d.Run.ScheduleId)));
+            insert.Parameters.Add(UuidArray("runs", due.Select(d => d.Run.RunId)));
+            insert.Parameters.Add(UuidArray("tokens", due.Select(d => d.Run.LeaseToken)));
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("due", due.Select(d => d.Run.ScheduledFor).ToArray())
             {
                 NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
             });
-            insert.Parameters.Add(new NpgsqlParameter<DateTime?[]>("next", cron.Select(d => d.Next?.UtcDateTime).ToArray())
+            insert.Parameters.Add(new NpgsqlParameter<DateTime?[]>("next", due.Select(d => d.Next?.UtcDateTime).ToArray())
             {
                 NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
             });
@@ -350,8 +291,7 @@ internal sealed partial class SchedulerStore
         }
 
         // An occurrence already recorded (the unique key) is not executed again; its schedule still advanced.
-        claimed.AddRange(cron.Where(d => inserted.Contains(d.Run.RunId)).Select(d => d.Run));
-        return claimed;
+        return due.Where(d => inserted.Contains(d.Run.RunId)).Select(d => d.Run).ToList();
     }
 
     /// <summary>Claims runs waiting for a worker: run-now requests, runs handed back, and runs whose lease expired.</summary>
