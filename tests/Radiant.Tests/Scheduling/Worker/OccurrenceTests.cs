@@ -76,11 +76,11 @@ public sealed class OccurrenceTests(PostgresServer server)
     }
 
     [Fact]
-    public async Task An_interval_schedule_advanced_by_the_claim_gets_the_next_run_schedule_timing_computes()
+    public async Task An_interval_schedule_advanced_by_the_claim_gets_the_next_run_ScheduleTiming_computes()
     {
-        // The claim computes once and interval schedules' next run in SQL: it must be the occurrence ScheduleTiming
-        // computes after the later of the due time and the claim's now, to the microsecond, for an anchor that is not on
-        // a whole minute and a window missed by hours (one run, then the next tick after now).
+        // The claim advances the schedule to the occurrence ScheduleTiming computes after the later of the due time and
+        // the claim's now, to the microsecond, for an anchor that is not on a whole minute and a window missed by hours
+        // (one run, then the next tick after now). It held the SQL version of the rule to this while the claim had one.
         await using var scenario = await SchedulerScenario.StartAsync(server, "interval_sql_next");
         var caller = await scenario.NewUserAsync();
         var peer = await scenario.StartPeerAsync("model");
