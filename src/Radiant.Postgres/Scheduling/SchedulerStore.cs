@@ -131,10 +131,20 @@ internal sealed partial class SchedulerStore
             WHERE r.tenant_id = @tenant AND r.id = u.id AND r.lease_token = u.lease_token AND r.status = 'running'
             RETURNING u.lease_token
             """);
+        // SKIP LOCKED: a run whose row is locked is being recorded (or released) by this worker right now; waiting for
+        // it could deadlock with that batch, which locks the same rows in another order, and a recording that rolls back
+        // leaves the lease to the next heartbeat, well within the lease.
         _heartbeat = db.Sql("""
+            WITH renewed AS (
+                SELECT r.tenant_id, r.id FROM {schema}.scheduled_prompt_runs r
+                JOIN unnest(@tenants, @runs, @tokens) AS h(tenant_id, id, lease_token)
+                    ON r.tenant_id = h.tenant_id AND r.id = h.id AND r.lease_token = h.lease_token
+                WHERE r.status = 'running'
+                FOR UPDATE OF r SKIP LOCKED
+            )
             UPDATE {schema}.scheduled_prompt_runs r SET lease_expires_at = now() + @lease
-            FROM unnest(@tenants, @runs, @tokens) AS h(tenant_id, id, lease_token)
-            WHERE r.tenant_id = h.tenant_id AND r.id = h.id AND r.lease_token = h.lease_token AND r.status = 'running'
+            FROM renewed h
+            WHERE r.tenant_id = h.tenant_id AND r.id = h.id
             """);
         _release = db.Sql("""
             UPDATE {schema}.scheduled_prompt_runs r SET status = 'pending', lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
@@ -157,153 +167,169 @@ internal sealed partial class SchedulerStore
     }
 
     /// <summary>
+    /// Claims up to <paramref name="limit"/> runs in one transaction: first runs waiting for a worker (already late),
+    /// then due occurrences for the rest.
+    /// </summary>
+    public Task<List<ClaimedRun>> ClaimAsync(int limit, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
+        _db.InScopeAsync(RadiantScope.Scheduler, async (connection, transaction) =>
+        {
+            var claimed = await ClaimWaitingRunsAsync(connection, transaction, limit, owner, lease, cancellationToken);
+            if (claimed.Count < limit)
+            {
+                claimed.AddRange(await ClaimDueOccurrencesAsync(connection, transaction, limit - claimed.Count, owner, lease, cancellationToken));
+            }
+
+            return claimed;
+        }, cancellationToken);
+
+    /// <summary>
     /// Claims up to <paramref name="limit"/> due occurrences: locks due schedules (skipping those another worker
     /// holds), computes each one's next run after the later of its due time and now — so a missed window yields one
-    /// run, not one per missed tick — advances them and inserts their runs, leased to this worker, in one transaction.
+    /// run, not one per missed tick — advances them and inserts their runs, leased to this worker.
     /// </summary>
-    public Task<List<ClaimedRun>> ClaimDueOccurrencesAsync(int limit, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
-        _db.InScopeAsync(RadiantScope.Scheduler, async (connection, transaction) =>
+    private async Task<List<ClaimedRun>> ClaimDueOccurrencesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, int limit, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var due = new List<(ClaimedRun Run, DateTimeOffset? Next)>(limit);
+        var postponed = new List<(Guid TenantId, Guid ScheduleId, string Zone)>();
+        await using (var select = new NpgsqlCommand(_selectDue, connection, transaction))
         {
-            var due = new List<(ClaimedRun Run, DateTimeOffset? Next)>(limit);
-            var postponed = new List<(Guid TenantId, Guid ScheduleId, string Zone)>();
-            await using (var select = new NpgsqlCommand(_selectDue, connection, transaction))
-            {
-                select.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
-                await PrepareAsync(select, cancellationToken);
-                await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    var now = Utc(reader.GetDateTime(19));
-                    var scheduledFor = Utc(reader.GetDateTime(14));
-                    var type = DbEnum.Parse<ScheduleType>(reader.GetString(7));
-                    var timing = new ScheduleTiming(
-                        type,
-                        reader.IsDBNull(8) ? null : reader.GetString(8),
-                        reader.IsDBNull(9) ? null : Utc(reader.GetDateTime(9)),
-                        reader.IsDBNull(10) ? null : reader.GetInt32(10),
-                        reader.GetString(11));
-                    int? maxRuns = reader.IsDBNull(12) ? null : reader.GetInt32(12);
-                    var runCount = reader.GetInt32(13);
-                    DateTimeOffset? next;
-                    try
-                    {
-                        next = maxRuns is { } max && runCount + 1 >= max ? null : NextAfter(timing, scheduledFor > now ? scheduledFor : now);
-                    }
-                    catch (TimeZoneNotFoundException)
-                    {
-                        // The host that accepted the schedule knew the zone; this worker's tz database does not (a
-                        // slim image without tzdata, or an older one). Running now could not advance the schedule, and
-                        // stopping it would lose it: leave the occurrence for a worker that knows the zone.
-                        postponed.Add((reader.GetGuid(0), reader.GetGuid(1), timing.Timezone));
-                        continue;
-                    }
-
-                    var run = new ClaimedRun(
-                        TenantId: reader.GetGuid(0),
-                        RunId: Guid.CreateVersion7(),
-                        ScheduleId: reader.GetGuid(1),
-                        UserId: reader.GetGuid(2),
-                        LeaseToken: Guid.NewGuid(),
-                        Trigger: RunTrigger.Schedule,
-                        ScheduledFor: scheduledFor,
-                        StartedAt: now,
-                        Claims: 1,
-                        PreviousAttempts: 0,
-                        Name: reader.GetString(3),
-                        Prompt: reader.GetString(4),
-                        Model: reader.GetString(5),
-                        ProviderId: reader.GetString(6),
-                        Destination: DbEnum.Parse<OutputDestination>(reader.GetString(15)),
-                        WebhookUrl: reader.IsDBNull(16) ? null : reader.GetString(16),
-                        WebhookSecret: reader.IsDBNull(17) ? null : reader.GetString(17),
-                        NotificationEmail: reader.IsDBNull(18) ? null : reader.GetString(18));
-                    due.Add((run, next));
-                }
-            }
-
-            if (postponed.Count > 0)
-            {
-                await using var postpone = new NpgsqlCommand(_postpone, connection, transaction);
-                postpone.Parameters.Add(UuidArray("tenants", postponed.Select(p => p.TenantId)));
-                postpone.Parameters.Add(UuidArray("schedules", postponed.Select(p => p.ScheduleId)));
-                postpone.Parameters.Add(new NpgsqlParameter<TimeSpan>("delay", UnknownZoneRetry) { NpgsqlDbType = NpgsqlDbType.Interval });
-                await postpone.ExecuteNonQueryAsync(cancellationToken);
-                foreach (var (tenantId, scheduleId, zone) in postponed)
-                {
-                    LogUnknownZone(scheduleId, tenantId, zone, UnknownZoneRetry);
-                }
-            }
-
-            if (due.Count == 0)
-            {
-                return [];
-            }
-
-            var inserted = new HashSet<Guid>();
-            await using (var insert = new NpgsqlCommand(_advanceAndInsert, connection, transaction))
-            {
-                insert.Parameters.Add(UuidArray("tenants", due.Select(d => d.Run.TenantId)));
-                insert.Parameters.Add(UuidArray("schedules", due.Select(d => d.Run.ScheduleId)));
-                insert.Parameters.Add(UuidArray("runs", due.Select(d => d.Run.RunId)));
-                insert.Parameters.Add(UuidArray("tokens", due.Select(d => d.Run.LeaseToken)));
-                insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("due", due.Select(d => d.Run.ScheduledFor).ToArray())
-                {
-                    NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
-                });
-                insert.Parameters.Add(new NpgsqlParameter<DateTime?[]>("next", due.Select(d => d.Next?.UtcDateTime).ToArray())
-                {
-                    NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
-                });
-                insert.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
-                insert.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
-                await PrepareAsync(insert, cancellationToken);
-                await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    inserted.Add(reader.GetGuid(0));
-                }
-            }
-
-            // An occurrence already recorded (the unique key) is not executed again; its schedule still advanced.
-            return due.Where(d => inserted.Contains(d.Run.RunId)).Select(d => d.Run).ToList();
-        }, cancellationToken);
-
-    /// <summary>Claims runs waiting for a worker: run-now requests, runs handed back, and runs whose lease expired.</summary>
-    public Task<List<ClaimedRun>> ClaimWaitingRunsAsync(int limit, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
-        _db.InScopeAsync(RadiantScope.Scheduler, async (connection, transaction) =>
-        {
-            var runs = new List<ClaimedRun>();
-            await using var command = new NpgsqlCommand(_claimRuns, connection, transaction);
-            command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
-            command.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
-            command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
-            await PrepareAsync(command, cancellationToken);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            select.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+            await PrepareAsync(select, cancellationToken);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                runs.Add(new ClaimedRun(
-                    TenantId: reader.GetGuid(0),
-                    RunId: reader.GetGuid(1),
-                    ScheduleId: reader.GetGuid(2),
-                    UserId: reader.GetGuid(3),
-                    LeaseToken: reader.GetGuid(4),
-                    Trigger: DbEnum.Parse<RunTrigger>(reader.GetString(5)),
-                    ScheduledFor: Utc(reader.GetDateTime(6)),
-                    StartedAt: Utc(reader.GetDateTime(7)),
-                    Claims: reader.GetInt32(8),
-                    PreviousAttempts: reader.GetInt32(9),
-                    Name: reader.GetString(10),
-                    Prompt: reader.GetString(11),
-                    Model: reader.GetString(12),
-                    ProviderId: reader.GetString(13),
-                    Destination: DbEnum.Parse<OutputDestination>(reader.GetString(14)),
-                    WebhookUrl: reader.IsDBNull(15) ? null : reader.GetString(15),
-                    WebhookSecret: reader.IsDBNull(16) ? null : reader.GetString(16),
-                    NotificationEmail: reader.IsDBNull(17) ? null : reader.GetString(17)));
-            }
+                var now = Utc(reader.GetDateTime(19));
+                var scheduledFor = Utc(reader.GetDateTime(14));
+                var type = DbEnum.Parse<ScheduleType>(reader.GetString(7));
+                var timing = new ScheduleTiming(
+                    type,
+                    reader.IsDBNull(8) ? null : reader.GetString(8),
+                    reader.IsDBNull(9) ? null : Utc(reader.GetDateTime(9)),
+                    reader.IsDBNull(10) ? null : reader.GetInt32(10),
+                    reader.GetString(11));
+                int? maxRuns = reader.IsDBNull(12) ? null : reader.GetInt32(12);
+                var runCount = reader.GetInt32(13);
+                DateTimeOffset? next;
+                try
+                {
+                    next = maxRuns is { } max && runCount + 1 >= max ? null : NextAfter(timing, scheduledFor > now ? scheduledFor : now);
+                }
+                catch (TimeZoneNotFoundException)
+                {
+                    // The host that accepted the schedule knew the zone; this worker's tz database does not (a
+                    // slim image without tzdata, or an older one). Running now could not advance the schedule, and
+                    // stopping it would lose it: leave the occurrence for a worker that knows the zone.
+                    postponed.Add((reader.GetGuid(0), reader.GetGuid(1), timing.Timezone));
+                    continue;
+                }
 
-            return runs;
-        }, cancellationToken);
+                var run = new ClaimedRun(
+                    TenantId: reader.GetGuid(0),
+                    RunId: Guid.CreateVersion7(),
+                    ScheduleId: reader.GetGuid(1),
+                    UserId: reader.GetGuid(2),
+                    LeaseToken: Guid.NewGuid(),
+                    Trigger: RunTrigger.Schedule,
+                    ScheduledFor: scheduledFor,
+                    StartedAt: now,
+                    Claims: 1,
+                    PreviousAttempts: 0,
+                    Name: reader.GetString(3),
+                    Prompt: reader.GetString(4),
+                    Model: reader.GetString(5),
+                    ProviderId: reader.GetString(6),
+                    Destination: DbEnum.Parse<OutputDestination>(reader.GetString(15)),
+                    WebhookUrl: reader.IsDBNull(16) ? null : reader.GetString(16),
+                    WebhookSecret: reader.IsDBNull(17) ? null : reader.GetString(17),
+                    NotificationEmail: reader.IsDBNull(18) ? null : reader.GetString(18));
+                due.Add((run, next));
+            }
+        }
+
+        if (postponed.Count > 0)
+        {
+            await using var postpone = new NpgsqlCommand(_postpone, connection, transaction);
+            postpone.Parameters.Add(UuidArray("tenants", postponed.Select(p => p.TenantId)));
+            postpone.Parameters.Add(UuidArray("schedules", postponed.Select(p => p.ScheduleId)));
+            postpone.Parameters.Add(new NpgsqlParameter<TimeSpan>("delay", UnknownZoneRetry) { NpgsqlDbType = NpgsqlDbType.Interval });
+            await postpone.ExecuteNonQueryAsync(cancellationToken);
+            foreach (var (tenantId, scheduleId, zone) in postponed)
+            {
+                LogUnknownZone(scheduleId, tenantId, zone, UnknownZoneRetry);
+            }
+        }
+
+        if (due.Count == 0)
+        {
+            return [];
+        }
+
+        var inserted = new HashSet<Guid>();
+        await using (var insert = new NpgsqlCommand(_advanceAndInsert, connection, transaction))
+        {
+            insert.Parameters.Add(UuidArray("tenants", due.Select(d => d.Run.TenantId)));
+            insert.Parameters.Add(UuidArray("schedules", due.Select(d => d.Run.ScheduleId)));
+            insert.Parameters.Add(UuidArray("runs", due.Select(d => d.Run.RunId)));
+            insert.Parameters.Add(UuidArray("tokens", due.Select(d => d.Run.LeaseToken)));
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("due", due.Select(d => d.Run.ScheduledFor).ToArray())
+            {
+                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
+            });
+            insert.Parameters.Add(new NpgsqlParameter<DateTime?[]>("next", due.Select(d => d.Next?.UtcDateTime).ToArray())
+            {
+                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
+            });
+            insert.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
+            insert.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
+            await PrepareAsync(insert, cancellationToken);
+            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                inserted.Add(reader.GetGuid(0));
+            }
+        }
+
+        // An occurrence already recorded (the unique key) is not executed again; its schedule still advanced.
+        return due.Where(d => inserted.Contains(d.Run.RunId)).Select(d => d.Run).ToList();
+    }
+
+    /// <summary>Claims runs waiting for a worker: run-now requests, runs handed back, and runs whose lease expired.</summary>
+    private async Task<List<ClaimedRun>> ClaimWaitingRunsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, int limit, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var runs = new List<ClaimedRun>();
+        await using var command = new NpgsqlCommand(_claimRuns, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        command.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease) { NpgsqlDbType = NpgsqlDbType.Interval });
+        await PrepareAsync(command, cancellationToken);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            runs.Add(new ClaimedRun(
+                TenantId: reader.GetGuid(0),
+                RunId: reader.GetGuid(1),
+                ScheduleId: reader.GetGuid(2),
+                UserId: reader.GetGuid(3),
+                LeaseToken: reader.GetGuid(4),
+                Trigger: DbEnum.Parse<RunTrigger>(reader.GetString(5)),
+                ScheduledFor: Utc(reader.GetDateTime(6)),
+                StartedAt: Utc(reader.GetDateTime(7)),
+                Claims: reader.GetInt32(8),
+                PreviousAttempts: reader.GetInt32(9),
+                Name: reader.GetString(10),
+                Prompt: reader.GetString(11),
+                Model: reader.GetString(12),
+                ProviderId: reader.GetString(13),
+                Destination: DbEnum.Parse<OutputDestination>(reader.GetString(14)),
+                WebhookUrl: reader.IsDBNull(15) ? null : reader.GetString(15),
+                WebhookSecret: reader.IsDBNull(16) ? null : reader.GetString(16),
+                NotificationEmail: reader.IsDBNull(17) ? null : reader.GetString(17)));
+        }
+
+        return runs;
+    }
 
     /// <summary>
     /// Records outcomes in one transaction and one round trip: for each tenant of the batch, a command sets that

@@ -154,12 +154,8 @@ internal sealed partial class SchedulerWorker : BackgroundService
         Exception? failure = null;
         try
         {
-            // Waiting runs first (recoveries and run-now requests are already late), then due occurrences.
-            claimed.AddRange(await _store.ClaimWaitingRunsAsync(wanted, _options.WorkerId, _options.LeaseDuration, stoppingToken));
-            if (claimed.Count < wanted)
-            {
-                claimed.AddRange(await _store.ClaimDueOccurrencesAsync(wanted - claimed.Count, _options.WorkerId, _options.LeaseDuration, stoppingToken));
-            }
+            // Waiting runs first (recoveries and run-now requests are already late), then due occurrences: one transaction.
+            claimed.AddRange(await _store.ClaimAsync(wanted, _options.WorkerId, _options.LeaseDuration, stoppingToken));
         }
         catch (Exception e) when (IsDatabaseFailure(e, stoppingToken) || stoppingToken.IsCancellationRequested)
         {

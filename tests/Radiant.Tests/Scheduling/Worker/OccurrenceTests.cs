@@ -76,6 +76,39 @@ public sealed class OccurrenceTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task An_interval_schedule_advanced_by_the_claim_gets_the_next_run_ScheduleTiming_computes()
+    {
+        // The claim advances the schedule to the occurrence ScheduleTiming computes after the later of the due time and
+        // the claim's now, to the microsecond, for an anchor that is not on a whole minute and a window missed by hours
+        // (one run, then the next tick after now). It held the SQL version of the rule to this while the claim had one.
+        await using var scenario = await SchedulerScenario.StartAsync(server, "interval_sql_next");
+        var caller = await scenario.NewUserAsync();
+        var peer = await scenario.StartPeerAsync("model");
+        await scenario.StartWorkerAsync("w1", peer);
+        var schedule = await scenario.Schedules.CreateAsync(caller,
+            new ScheduleCreate("every 7 minutes", "Report", SchedulerScenario.Model, ScheduleType.Interval)
+            {
+                IntervalMinutes = 7,
+                RunAt = DateTimeOffset.UtcNow.AddHours(1),
+            }, Ct);
+        var anchor = await scenario.ScalarAsync<DateTimeOffset>(
+            "UPDATE radiant.scheduled_prompts SET run_at = now() - interval '5 hours 17.123457 seconds' WHERE id = @id RETURNING run_at",
+            ("id", schedule.Id));
+
+        var due = await scenario.MakeDueAsync(schedule.Id, "now() - interval '2 hours 3 minutes'");
+        var run = await scenario.FinishedRunAsync(schedule.Id);
+
+        var after = await scenario.Schedules.GetAsync(caller, schedule.Id, Ct);
+        var claimedAt = run.StartedAt ?? throw new InvalidOperationException("A finished run has its start.");
+        var expected = new ScheduleTiming(ScheduleType.Interval, null, anchor, 7, "UTC").NextOccurrence(due > claimedAt ? due : claimedAt);
+        Assert.Equal(due, run.ScheduledFor);
+        Assert.Equal(expected, after.NextRun);
+        Assert.True(after.NextRun > claimedAt);
+        Assert.True(after.IsActive);
+        Assert.Equal(1, after.RunCount);
+    }
+
+    [Fact]
     public async Task A_paused_cron_runs_nothing_until_resumed_and_does_not_replay_the_paused_occurrences()
     {
         await using var scenario = await SchedulerScenario.StartAsync(server, "pause");
