@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Radiant.Tenancy;
 using System.Diagnostics;
 using System.Globalization;
@@ -108,6 +109,13 @@ internal static class PropagationRun
         engine1.PerTenantReloads = engine2.PerTenantReloads = true;
 
         var warmReloads = await TimeReloadsAsync(engine2, samples, ct);
+        // Memory with both instances' hosted services stopped: a periodic or pushed reload swapping a snapshot during a
+        // sample would free or add a whole snapshot between the two readings.
+        foreach (var hosted in instance1.GetServices<IHostedService>().Concat(instance2.GetServices<IHostedService>()).Reverse())
+        {
+            await hosted.StopAsync(ct);
+        }
+
         var (fullBytes, tenantBytes) = await MeasureMemoryAsync(instance2.GetRequiredService<PricingSnapshotLoader>(), tenant, ct);
 
         Console.WriteLine();
@@ -123,7 +131,7 @@ internal static class PropagationRun
         Console.WriteLine();
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"Snapshot memory: {fullBytes / 1024.0 / 1024.0:F1} MiB for a full load = {fullBytes / (double)tenantCount:F0} bytes per tenant (GC.GetTotalMemory before/after, forced collections, median of 3); a per-tenant reload of one tenant allocates {tenantBytes / 1024.0:F1} KiB (median of 3) (the copied tenant table and change instants, the tenant's state)."));
+            $"Snapshot memory: {fullBytes / 1024.0 / 1024.0:F1} MiB for a full load = {fullBytes / (double)tenantCount:F0} bytes per tenant (heap growth after full collections when one more loaded snapshot is held, median of 3); a per-tenant reload of one tenant allocates {tenantBytes / 1024.0:F1} KiB (median of 3) (the copied tenant table and change instants, the tenant's state)."));
         Console.WriteLine();
 
         async Task<Series> RoundsAsync(int count, string label)
@@ -184,37 +192,31 @@ internal static class PropagationRun
         }
     }
 
-    // Memory a full snapshot holds: GC.GetTotalMemory before/after one load, kept alive, in a method of its own (so the
-    // snapshot is dropped when it returns), median of three (an engine's periodic reload may run meanwhile). And what a
-    // per-tenant reload allocates: process-wide allocated bytes around it, median of three (the copied tenant table and
-    // change instants, the tenant's state).
+    // Memory a full snapshot holds, with the instances' engines stopped: the growth of the heap (after full collections)
+    // when one more loaded snapshot is kept, while the earlier ones stay held, median of three. (A reading taken before
+    // a load and after it measured ~0 or less from the second sample on: the previous sample's snapshot was still
+    // reachable when the "before" was read.) And what a per-tenant reload allocates: process-wide allocated bytes
+    // around it, median of three (the copied tenant table and change instants, the tenant's state).
     private static async Task<(long Full, long Tenant)> MeasureMemoryAsync(PricingSnapshotLoader loader, Guid tenant, CancellationToken ct)
     {
+        var held = new List<PricingSnapshot> { await loader.LoadAsync(ct) };
         var full = new List<long>();
         var perTenant = new List<long>();
         for (var i = 0; i < 3; i++)
         {
-            var (bytes, allocated) = await MeasureOnceAsync(loader, tenant, ct);
-            full.Add(bytes);
-            perTenant.Add(allocated);
+            var before = GC.GetTotalMemory(forceFullCollection: true);
+            held.Add(await loader.LoadAsync(ct));
+            full.Add(GC.GetTotalMemory(forceFullCollection: true) - before);
+
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
+            var derived = await loader.LoadTenantsAsync(held[^1], [tenant], ct);
+            perTenant.Add(GC.GetTotalAllocatedBytes(precise: true) - allocated);
+            GC.KeepAlive(derived);
         }
 
         Console.WriteLine($"Memory samples (bytes): full snapshot {string.Join(", ", full)}; per-tenant reload allocations {string.Join(", ", perTenant)}.");
+        GC.KeepAlive(held);
         return (full.Order().ElementAt(1), perTenant.Order().ElementAt(1));
-    }
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static async Task<(long Full, long Tenant)> MeasureOnceAsync(PricingSnapshotLoader loader, Guid tenant, CancellationToken ct)
-    {
-        var before = GC.GetTotalMemory(forceFullCollection: true);
-        var snapshot = await loader.LoadAsync(ct);
-        var full = GC.GetTotalMemory(forceFullCollection: true) - before;
-        var allocated = GC.GetTotalAllocatedBytes(precise: true);
-        var derived = await loader.LoadTenantsAsync(snapshot, [tenant], ct);
-        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
-        GC.KeepAlive(derived);
-        GC.KeepAlive(snapshot);
-        return (full, allocated);
     }
 
     private static async Task<List<TimeSpan>> TimeTenantReloadsAsync(PostgresPricingEngine engine, Guid tenant, int count, CancellationToken ct)
