@@ -99,7 +99,9 @@ public sealed class ModelCallTests(PostgresServer server)
         await scenario.StartWorkerAsync("w1", peer, o =>
         {
             o.MaxAttempts = 2;
-            o.AttemptTimeout = TimeSpan.FromSeconds(1); // long enough for each request to reach the peer on a loaded machine
+            // Long enough for each request to reach the peer on a loaded machine (1 s was not: a second attempt once
+            // timed out before its request arrived, and the peer counted 1 request).
+            o.AttemptTimeout = TimeSpan.FromSeconds(3);
         });
 
         var (schedule, _) = await scenario.CreateDueOnceAsync(caller, "silence", "Say something");
