@@ -44,38 +44,19 @@ public sealed partial class PricingSnapshot
     }
 
     /// <summary>
-    /// A new snapshot in which one tenant's pricing is replaced (or added), sharing everything else with this one: it
-    /// costs that tenant's models and rows (a new markup pair builds its row of entries) plus a copy of the tenant table,
-    /// not a rebuild of every tenant. <paramref name="config"/> null means the defaults, as in
-    /// <see cref="PricingSnapshotBuilder.AddTenant"/>. Rows of markups no tenant uses any more stay until a full rebuild.
+    /// A new snapshot in which one tenant's pricing is replaced (or added), sharing everything else with this one.
+    /// <paramref name="config"/> null means the defaults, as in <see cref="PricingSnapshotBuilder.AddTenant"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal PricingSnapshot WithTenant(
-        Guid tenantId, TenantPricingConfig? config, IReadOnlyList<ModelPriceOverride> overrides, IReadOnlyList<TenantBasePrice> basePrices, long version)
-    {
-        config = PricingSnapshotBuilder.CheckTenant(config);
-        foreach (var o in overrides)
-        {
-            PricingSnapshotBuilder.CheckOverride(o);
-        }
-
-        foreach (var b in basePrices)
-        {
-            PricingSnapshotBuilder.CheckBasePrice(b);
-        }
-
-        var catalog = new CatalogBuilder(_catalog);
-        var state = BuildTenant(catalog, config, overrides, basePrices);
-        var changes = new List<long>();
-        AddChanges(changes, state);
-        return new PricingSnapshot(catalog.Build(), _tenants.With(tenantId, state), Merge(_changes, changes), version);
-    }
+        Guid tenantId, TenantPricingConfig? config, IReadOnlyList<ModelPriceOverride> overrides, IReadOnlyList<TenantBasePrice> basePrices, long version) =>
+        WithTenants([(tenantId, config, overrides, basePrices)], [], version);
 
     /// <summary>
-    /// A new snapshot in which several tenants' pricing is replaced, added or (a null config entry in
-    /// <paramref name="removed"/>) removed at once, sharing everything else with this one: like a chain of
-    /// <see cref="WithTenant"/> and <see cref="WithoutTenant"/> calls, with one copy of the tenant table instead of one per
-    /// tenant. Every model a row names must be in this snapshot.
+    /// A new snapshot in which several tenants' pricing is replaced or added (a null config means the defaults, as in
+    /// <see cref="PricingSnapshotBuilder.AddTenant"/>) and the tenants in <paramref name="removed"/> are removed, sharing
+    /// everything else with this one: it costs those tenants' models and rows (a new markup pair builds its row of
+    /// entries) plus one copy of the tenant table, not a rebuild of every tenant. Rows of markups no tenant uses any more
+    /// stay until a full rebuild. Every model a row names must be in this snapshot.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal PricingSnapshot WithTenants(
@@ -110,10 +91,6 @@ public sealed partial class PricingSnapshot
 
         return new PricingSnapshot(catalog.Build(), _tenants.With(states), Merge(_changes, changes), version);
     }
-
-    /// <summary>A new snapshot without the tenant, sharing everything else with this one.</summary>
-    internal PricingSnapshot WithoutTenant(Guid tenantId, long version) =>
-        new(_catalog, _tenants.With(tenantId, null), _changes, version);
 
     private static TenantState BuildTenant(
         CatalogBuilder catalog, TenantPricingConfig config, IReadOnlyList<ModelPriceOverride> overrides, IReadOnlyList<TenantBasePrice> basePrices)

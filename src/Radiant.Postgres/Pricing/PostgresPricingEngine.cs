@@ -35,7 +35,6 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
     private readonly WorkerHealth _health;
     private readonly ResiliencePipeline _retry;
     private WorkerHealthReporter? _reporter;
-    private readonly Lock _swap = new();
     private readonly SemaphoreSlim _reload = new(1, 1);
     private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Lock _pendingLock = new();
@@ -309,19 +308,16 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
         return snapshot;
     }
 
+    // Under _reload, so no lock: reloads run one at a time. Still, never replace a newer snapshot with an older one.
     private PricingSnapshot Swap(PricingSnapshot snapshot)
     {
-        lock (_swap)
+        if (_current is { } current && current.Version > snapshot.Version)
         {
-            // Reloads run one at a time; still, never replace a newer snapshot with an older one.
-            if (_current is { } current && current.Version > snapshot.Version)
-            {
-                return current;
-            }
-
-            _current = snapshot;
-            return snapshot;
+            return current;
         }
+
+        _current = snapshot;
+        return snapshot;
     }
 
     private async Task<bool> WaitForChangeAsync(TimeSpan interval, CancellationToken stoppingToken)
