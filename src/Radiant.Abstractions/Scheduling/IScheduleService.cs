@@ -41,7 +41,7 @@ public interface IScheduleService
     /// <summary>Deletes a schedule and its run history.</summary>
     Task DeleteAsync(RadiantCaller caller, Guid scheduleId, CancellationToken cancellationToken = default);
 
-    /// <summary>Lists a schedule's runs, newest first.</summary>
+    /// <summary>Lists a schedule's runs, newest occurrence (<see cref="ScheduleRun.ScheduledFor"/>) first.</summary>
     Task<Page<ScheduleRun>> ListRunsAsync(RadiantCaller caller, Guid scheduleId, PageRequest page, CancellationToken cancellationToken = default);
 
     /// <summary>Gets one run of a schedule.</summary>

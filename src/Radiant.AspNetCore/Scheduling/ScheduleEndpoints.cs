@@ -88,7 +88,7 @@ public static partial class RadiantEndpointRouteBuilderExtensions
         group.MapGet("/api/schedules/{id}/runs", async (UuidValue id, TextValue? cursor, IntValue? limit, HttpContext http, IScheduleService schedules, CancellationToken ct) =>
                 TypedResults.Ok(await schedules.ListRunsAsync(http.Caller(), id.Value, Page(cursor, limit), ct)))
             .WithName("ListScheduleRuns")
-            .WithSummary("A schedule's runs, newest first: status, output, tokens, cost, latency, error and delivery.")
+            .WithSummary("A schedule's runs, newest occurrence first: status, output, tokens, cost, latency, error and delivery.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
 

@@ -70,8 +70,8 @@ internal sealed class PostgresScheduleService : IScheduleService
         _listRuns = db.Sql($$"""
             SELECT {{RunColumns}} FROM {schema}.scheduled_prompt_runs r
             WHERE r.tenant_id = @TenantId AND r.prompt_id = @Id
-              AND (@AfterCreated::timestamptz IS NULL OR (r.created_at, r.id) < (@AfterCreated, @AfterId::uuid))
-            ORDER BY r.created_at DESC, r.id DESC
+              AND (@AfterScheduled::timestamptz IS NULL OR r.scheduled_for < @AfterScheduled)
+            ORDER BY r.scheduled_for DESC
             LIMIT @Limit
             """);
         _getRun = db.Sql($$"""
@@ -302,7 +302,7 @@ internal sealed class PostgresScheduleService : IScheduleService
 
     public Task<Page<ScheduleRun>> ListRunsAsync(RadiantCaller caller, Guid scheduleId, PageRequest page, CancellationToken cancellationToken = default)
     {
-        var after = PageCursor.Decode("schedule-runs", page, 2);
+        var after = PageCursor.Decode("schedule-runs", page, 1);
         return InTenantAsync(caller, async (connection, transaction) =>
         {
             await ReadVisibleAsync(connection, transaction, caller, scheduleId, cancellationToken);
@@ -311,10 +311,10 @@ internal sealed class PostgresScheduleService : IScheduleService
                 caller.TenantId,
                 Id = scheduleId,
                 Limit = page.Limit + 1,
-                AfterCreated = after?[0].GetDateTimeOffset(),
-                AfterId = after?[1].GetGuid(),
+                AfterScheduled = after?[0].GetDateTimeOffset(),
             }, transaction, cancellationToken: cancellationToken))).ToList();
-            return PageCursor.ToPage("schedule-runs", rows, page, r => r.ToRun(), r => [r.CreatedAt, r.Id]);
+            // Newest occurrence first: a schedule has one run per instant (the unique key), so the instant alone is the cursor.
+            return PageCursor.ToPage("schedule-runs", rows, page, r => r.ToRun(), r => [r.ScheduledFor]);
         }, cancellationToken);
     }
 

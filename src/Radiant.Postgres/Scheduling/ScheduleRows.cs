@@ -13,7 +13,7 @@ internal static class ScheduleRows
         "s.next_run AS NextRun, s.notification_email AS NotificationEmail, s.output_destination AS OutputDestination, " +
         "s.webhook_url AS WebhookUrl, s.total_runs AS TotalRuns, s.created_at AS CreatedAt, s.updated_at AS UpdatedAt, " +
         "(SELECT r.status FROM {schema}.scheduled_prompt_runs r WHERE r.tenant_id = s.tenant_id AND r.prompt_id = s.id " +
-        "ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS LastStatus";
+        "ORDER BY r.scheduled_for DESC LIMIT 1) AS LastStatus";
 
     public const string RunColumns =
         "r.id AS Id, r.prompt_id AS ScheduleId, r.run_trigger AS Trigger, r.status AS Status, r.scheduled_for AS ScheduledFor, " +

@@ -1,3 +1,4 @@
+using Npgsql;
 using Radiant.Common;
 using Radiant.Errors;
 using Radiant.Scheduling;
@@ -569,6 +570,40 @@ public sealed class ScheduleServiceTests(ScheduleServiceDatabase db) : IClassFix
             Schedules.ListAsync(Me(owner), new ScheduleListQuery(new PageRequest(page1.NextCursor, 2)), Ct));
         Assert.Equal(["cursor"], misused.Errors.Keys);
         await Assert.ThrowsAsync<RadiantValidationException>(() => Schedules.ListRunsAsync(Me(owner), created.Id, new PageRequest(Limit: 201), Ct));
+    }
+
+    [Fact]
+    public async Task Runs_are_listed_by_occurrence_not_by_when_their_row_was_written()
+    {
+        var (owner, created) = await CreateAsync(Cron());
+        var manual = await Schedules.RunNowAsync(Me(owner), created.Id, Ct);
+        // An occurrence recorded after the manual run but due before it (a worker that caught up with a missed window).
+        var earlier = manual.ScheduledFor.AddMinutes(-5);
+        await db.ExecuteAsOwnerAsync($"INSERT INTO radiant.scheduled_prompt_runs (tenant_id, id, prompt_id, scheduled_for, run_trigger, status) " +
+            $"VALUES ('{owner.TenantId}', '{Guid.CreateVersion7()}', '{created.Id}', '{earlier:O}', 'schedule', 'pending')");
+
+        var page1 = await Schedules.ListRunsAsync(Me(owner), created.Id, new PageRequest(Limit: 1), Ct);
+        var page2 = await Schedules.ListRunsAsync(Me(owner), created.Id, new PageRequest(page1.NextCursor, 1), Ct);
+
+        Assert.Equal([manual.Id], page1.Items.Select(r => r.Id));
+        Assert.Equal([earlier], page2.Items.Select(r => r.ScheduledFor));
+        Assert.Null(page2.NextCursor);
+        // The last status is the newest occurrence's, though its row is older.
+        await db.ExecuteAsOwnerAsync($"UPDATE radiant.scheduled_prompt_runs SET status = 'failed', completed_at = now() WHERE id = '{manual.Id}'");
+        Assert.Equal(ScheduleRunStatus.Failed, (await Schedules.GetAsync(Me(owner), created.Id, Ct)).LastStatus);
+    }
+
+    [Fact]
+    public async Task Only_a_running_run_can_hold_a_lease()
+    {
+        var (owner, created) = await CreateAsync(Cron());
+        var run = await Schedules.RunNowAsync(Me(owner), created.Id, Ct);
+
+        // The worker's recording finds runs by lease token alone, so the database keeps tokens off other runs.
+        var error = await Assert.ThrowsAsync<PostgresException>(() => db.ExecuteAsOwnerAsync(
+            $"UPDATE radiant.scheduled_prompt_runs SET lease_token = gen_random_uuid() WHERE id = '{run.Id}'"));
+        Assert.Equal(PostgresErrorCodes.CheckViolation, error.SqlState);
+        Assert.Equal("scheduled_prompt_runs_lease_only_running", error.ConstraintName);
     }
 
     [Fact]
