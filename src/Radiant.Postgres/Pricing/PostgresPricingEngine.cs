@@ -17,8 +17,10 @@ namespace Radiant.Postgres.Pricing;
 /// collected over a short window (a burst of changes is one reload) are reloaded alone and applied to the current
 /// snapshot, sharing every other tenant with it. A <c>*</c>, more than <see cref="MaxTenantReload"/> tenants, a
 /// reconnect of the listener (what was committed while it was away) and the periodic reload (the safety net) reload
-/// everything. Reloads run one at a time, so a result never replaces a newer one. The reload loop is the engine's own:
-/// it never waits for the listener, and a reload that fails because the database is unavailable tries again with
+/// everything. Reloads swap one at a time, so a result never replaces a newer one; the periodic reload loads off that
+/// lock (at 10,000 tenants a full load takes up to a second, and a change must not wait for it) and loads the tenants
+/// reloaded meanwhile again onto its snapshot before swapping it in. The reload loops are the engine's own: they never
+/// wait for the listener, and a reload that fails because the database is unavailable tries again with
 /// <see cref="OutageBackoff"/> rather than at the next change or interval.
 /// </summary>
 internal sealed partial class PostgresPricingEngine : BackgroundService, IPricingEngine
@@ -42,6 +44,11 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
     private bool _pendingAll;
     private long _lastFullReload;
     private volatile PricingSnapshot? _current;
+
+    // Under _reload. While the periodic reload loads (off the lock), the tenants reloaded meanwhile — its snapshot may
+    // predate their change — and whether a reload of everything has landed since it started (which supersedes it).
+    private HashSet<Guid>? _reloadedDuringFull;
+    private bool _fullSuperseded;
 
     public PostgresPricingEngine(
         PricingSnapshotLoader loader,
@@ -132,20 +139,24 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var interval = _options.Value.PricingRefreshInterval;
-        using var reporter = _reporter = _health.Track("pricing engine reload", interval);
-        while (!stoppingToken.IsCancellationRequested)
+        using var reporter = _reporter = _health.Track("pricing engine reload", _options.Value.PricingRefreshInterval);
+        var changes = ReloadChangesAsync(stoppingToken);
+        var periodic = ReloadPeriodicallyAsync(reporter, stoppingToken);
+        // Either loop ending early is a bug: let it stop the host, as an exception from ExecuteAsync does.
+        await await Task.WhenAny(changes, periodic);
+        await Task.WhenAll(changes, periodic);
+    }
+
+    private async Task ReloadChangesAsync(CancellationToken stoppingToken)
+    {
+        try
         {
-            try
+            while (true)
             {
-                var sinceFull = _time.GetElapsedTime(Interlocked.Read(ref _lastFullReload));
-                var signalled = sinceFull < interval && await WaitForChangeAsync(interval - sinceFull, stoppingToken);
-                if (signalled)
-                {
-                    // A burst of changes (a bulk update, a sync) becomes one reload.
-                    await Task.Delay(Coalesce, _time, stoppingToken);
-                    _changed.Reader.TryRead(out _);
-                }
+                await _changed.Reader.ReadAsync(stoppingToken);
+                // A burst of changes (a bulk update, a sync) becomes one reload.
+                await Task.Delay(Coalesce, _time, stoppingToken);
+                _changed.Reader.TryRead(out _);
 
                 // The current snapshot keeps serving while a reload waits out an outage.
                 await _retry.ExecuteAsync(
@@ -154,8 +165,7 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
                         await _reload.WaitAsync(ct);
                         try
                         {
-                            // The periodic reload is due even while changes keep arriving.
-                            await ReloadPendingAsync(full: !signalled || _time.GetElapsedTime(Interlocked.Read(ref _lastFullReload)) >= interval, ct);
+                            await ReloadPendingAsync(ct);
                         }
                         finally
                         {
@@ -163,12 +173,92 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
                         }
                     },
                     stoppingToken);
-                reporter.Completed();
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    // The safety net: a full reload at least every PricingRefreshInterval (a reload of everything for another reason
+    // counts). It alone reports to the health check, so a failing safety net shows even while changes still load.
+    private async Task ReloadPeriodicallyAsync(WorkerHealthReporter reporter, CancellationToken stoppingToken)
+    {
+        var interval = _options.Value.PricingRefreshInterval;
+        try
+        {
+            while (true)
             {
+                var remaining = interval - _time.GetElapsedTime(Interlocked.Read(ref _lastFullReload));
+                if (remaining > TimeSpan.Zero)
+                {
+                    reporter.Completed();
+                    await Task.Delay(remaining, _time, stoppingToken);
+                    continue;
+                }
+
+                await _retry.ExecuteAsync(PeriodicReloadAsync, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async ValueTask PeriodicReloadAsync(CancellationToken cancellationToken)
+    {
+        await _reload.WaitAsync(cancellationToken);
+        try
+        {
+            if (!PerTenantReloads || _current is null)
+            {
+                await ReloadAllAsync("periodic", cancellationToken);
                 return;
             }
+
+            _reloadedDuringFull = [];
+            _fullSuperseded = false;
+        }
+        finally
+        {
+            _reload.Release();
+        }
+
+        var started = _time.GetTimestamp();
+        // Off the lock: changes keep loading onto the current snapshot meanwhile. (A failed load leaves the tracking on
+        // until the retry starts it again, which only costs the set.)
+        var loaded = await _loader.LoadAsync(cancellationToken);
+
+        await _reload.WaitAsync(cancellationToken);
+        try
+        {
+            var reloaded = _reloadedDuringFull ?? [];
+            _reloadedDuringFull = null;
+            if (_fullSuperseded)
+            {
+                // A reload of everything started after this one and has landed: it is the newer safety net.
+                return;
+            }
+
+            if (reloaded.Count > 0)
+            {
+                if (await _loader.LoadTenantsAsync(loaded, reloaded, cancellationToken) is not { } caughtUp)
+                {
+                    await ReloadAllAsync("catalogue changed", cancellationToken);
+                    return;
+                }
+
+                loaded = caughtUp;
+            }
+
+            Interlocked.Exchange(ref _lastFullReload, started);
+            var snapshot = Swap(loaded);
+            var milliseconds = _time.GetElapsedTime(started).TotalMilliseconds;
+            LogPeriodicLoaded(snapshot.Version, snapshot.TenantCount, snapshot.ModelCount, reloaded.Count, milliseconds);
+        }
+        finally
+        {
+            _reload.Release();
         }
     }
 
@@ -211,7 +301,7 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
     }
 
     // Under _reload. What was pending is taken; if the reload fails it is pending again, for the retry.
-    private async Task ReloadPendingAsync(bool full, CancellationToken cancellationToken)
+    private async Task ReloadPendingAsync(CancellationToken cancellationToken)
     {
         bool all;
         HashSet<Guid> tenants;
@@ -223,9 +313,9 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
             _pendingTenants = [];
         }
 
-        if (full || all || !PerTenantReloads || _current is null)
+        if (all || !PerTenantReloads || _current is null)
         {
-            await ReloadAllAsync(full ? "periodic" : all ? "everything changed" : "per-tenant reloads off", cancellationToken);
+            await ReloadAllAsync(all ? "everything changed" : "per-tenant reloads off", cancellationToken);
             return;
         }
 
@@ -279,6 +369,7 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
         }
 
         Interlocked.Exchange(ref _lastFullReload, started);
+        _fullSuperseded = _reloadedDuringFull is not null;
         snapshot = Swap(snapshot);
         var milliseconds = _time.GetElapsedTime(started).TotalMilliseconds;
         LogLoaded(snapshot.Version, snapshot.TenantCount, snapshot.ModelCount, reason, milliseconds);
@@ -302,6 +393,7 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
             return await ReloadAllAsync("catalogue changed", cancellationToken);
         }
 
+        _reloadedDuringFull?.UnionWith(tenants);
         snapshot = Swap(snapshot);
         var milliseconds = _time.GetElapsedTime(started).TotalMilliseconds;
         LogTenantsLoaded(snapshot.Version, tenants.Count, snapshot.TenantCount, milliseconds);
@@ -320,22 +412,11 @@ internal sealed partial class PostgresPricingEngine : BackgroundService, IPricin
         return snapshot;
     }
 
-    private async Task<bool> WaitForChangeAsync(TimeSpan interval, CancellationToken stoppingToken)
-    {
-        using var timeout = new CancellationTokenSource(interval, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken);
-        try
-        {
-            return await _changed.Reader.ReadAsync(linked.Token);
-        }
-        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-        {
-            return false;
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Debug, Message = "Pricing snapshot {Version} loaded ({Reason}): {Tenants} tenants, {Models} models, in {Milliseconds:0.0} ms")]
     private partial void LogLoaded(long version, int tenants, int models, string reason, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pricing snapshot {Version} loaded (periodic): {Tenants} tenants, {Models} models, {Again} tenants changed meanwhile loaded again, in {Milliseconds:0.0} ms")]
+    private partial void LogPeriodicLoaded(long version, int tenants, int models, int again, double milliseconds);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Pricing snapshot {Version}: reloaded {Changed} changed tenants (of {Tenants}) in {Milliseconds:0.0} ms")]
     private partial void LogTenantsLoaded(long version, int changed, int tenants, double milliseconds);

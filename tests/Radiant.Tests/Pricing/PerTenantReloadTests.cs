@@ -209,6 +209,69 @@ public sealed class PerTenantReloadTests(PerTenantReloadTests.Database fixture, 
         Assert.True(ReferenceEquals(before.TenantOf(untouched), after.TenantOf(untouched)), Reloads);
     }
 
+    [Fact]
+    public async Task A_change_during_a_slow_periodic_reload_is_quoted_without_waiting_for_it_and_kept_by_it()
+    {
+        var log = new ConcurrentQueue<string>();
+        await using var periodic = await PricingDatabase.CreateAsync(
+            server,
+            services => services.AddLogging(logging => logging.AddProvider(new CaptureLoggerProvider(log)).AddFilter<CaptureLoggerProvider>(
+                (category, _) => category == typeof(PostgresPricingEngine).FullName)),
+            options => options.PricingRefreshInterval = TimeSpan.FromSeconds(1));
+        var tenant = await periodic.NewTenantAsync();
+        await Eventually.SnapshotAsync(periodic.Engine, s => s.TryQuote(tenant, Model, 1, 0, DateTimeOffset.UtcNow, out _));
+
+        // Hold the next periodic reload at its first statement: only a full load reads the catalogue.
+        await using var blocker = await periodic.OpenOwnerConnectionAsync();
+        await using var block = await blocker.BeginTransactionAsync(Ct);
+        await using (var lockModels = new NpgsqlCommand("LOCK TABLE radiant.models IN ACCESS EXCLUSIVE MODE", blocker, block))
+        {
+            await lockModels.ExecuteNonQueryAsync(Ct);
+        }
+
+        Assert.True(await Eventually.TrueAsync(() => WaitingOnModelsAsync(periodic), TimeSpan.FromSeconds(10)), "no periodic reload started");
+
+        await using (var connection = await periodic.OpenOwnerConnectionAsync())
+        await using (var change = new NpgsqlCommand(
+            "INSERT INTO radiant.pricing_config (tenant_id, minimum_charge_per_request) VALUES (@tenant, 0.07) " +
+            "ON CONFLICT (tenant_id) DO UPDATE SET minimum_charge_per_request = 0.07; SELECT pg_notify(@channel, @tenant::text)",
+            connection))
+        {
+            change.Parameters.AddWithValue("tenant", tenant);
+            change.Parameters.AddWithValue("channel", periodic.Services.GetRequiredService<PricingSql>().Channel);
+            await change.ExecuteNonQueryAsync(Ct);
+        }
+
+        // Quoted while the periodic reload still waits for the catalogue.
+        await Eventually.SnapshotAsync(periodic.Engine, s => s.TryQuote(tenant, Model, 1, 0, DateTimeOffset.UtcNow, out var q) && q.Charge == 0.07m);
+        Assert.True(await WaitingOnModelsAsync(periodic), "the periodic reload stopped waiting before the change was quoted");
+
+        // Let it finish: it loads the tenant changed meanwhile again onto its snapshot, so the change survives the swap.
+        await block.CommitAsync(Ct);
+        Assert.True(
+            await Eventually.TrueAsync(() => log.Any(l => l.Contains("loaded (periodic)", StringComparison.Ordinal) && l.Contains("1 tenants changed meanwhile", StringComparison.Ordinal)), TimeSpan.FromSeconds(10)),
+            "Engine log:\n" + string.Join("\n", log.TakeLast(20)));
+        Assert.True(periodic.Engine.Current.TryQuote(tenant, Model, 1, 0, DateTimeOffset.UtcNow, out var after));
+        Assert.Equal(0.07m, after.Charge);
+
+        // And it is the safety net: a change nobody announced is priced by the next one.
+        await using (var connection = await periodic.OpenOwnerConnectionAsync())
+        await using (var silent = new NpgsqlCommand("UPDATE radiant.pricing_config SET minimum_charge_per_request = 0.09 WHERE tenant_id = @tenant", connection))
+        {
+            silent.Parameters.AddWithValue("tenant", tenant);
+            await silent.ExecuteNonQueryAsync(Ct);
+        }
+
+        await Eventually.SnapshotAsync(periodic.Engine, s => s.TryQuote(tenant, Model, 1, 0, DateTimeOffset.UtcNow, out var q) && q.Charge == 0.09m);
+    }
+
+    private static async Task<bool> WaitingOnModelsAsync(PricingDatabase database)
+    {
+        await using var connection = await database.OpenOwnerConnectionAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_locks WHERE relation = 'radiant.models'::regclass AND NOT granted", connection);
+        return (long)(await command.ExecuteScalarAsync(Ct))! > 0;
+    }
+
     /// <summary>
     /// A tenant written without a notification and priced by a full reload: no per-tenant reload ever names it, so a
     /// snapshot sharing its state with an earlier one was not fully reloaded. (A tenant announced by a notification may be
