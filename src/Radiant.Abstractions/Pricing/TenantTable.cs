@@ -7,8 +7,8 @@ namespace Radiant.Pricing;
 /// <summary>
 /// Tenant id → pricing state, for the quote path: open addressing (linear probing, at most half full) on a
 /// multiply-shift of the id's two halves — ids are random or time-ordered UUIDs whose lower half is random, so no
-/// randomized hash is needed. Immutable; <see cref="With(Guid, PricingSnapshot.TenantState?)"/> copies the slots (a flat array)
-/// and changes one.
+/// randomized hash is needed. Immutable; <see cref="With"/> copies the slots (a flat array)
+/// and changes the tenants it is given.
 /// </summary>
 internal sealed class TenantTable
 {
@@ -50,49 +50,9 @@ internal sealed class TenantTable
         }
     }
 
-    /// <summary>A copy with the tenant's state replaced, added, or removed (null).</summary>
-    public TenantTable With(Guid id, PricingSnapshot.TenantState? state)
-    {
-        var exists = Find(id) is not null;
-        var count = Count + (state is null ? (exists ? -1 : 0) : (exists ? 0 : 1));
-        Slot[] slots;
-        if (CapacityFor(count) != _slots.Length)
-        {
-            slots = new Slot[CapacityFor(count)];
-            foreach (var slot in _slots)
-            {
-                if (slot.State is not null && slot.Id != id)
-                {
-                    Insert(slots, slot.Id, slot.State);
-                }
-            }
-        }
-        else
-        {
-            slots = (Slot[])_slots.Clone();
-            if (exists)
-            {
-                Remove(slots, id);
-            }
-        }
-
-        if (state is not null)
-        {
-            Insert(slots, id, state);
-        }
-
-        return new TenantTable(slots, count);
-    }
-
     /// <summary>A copy with several tenants' states replaced, added, or removed (null), in one copy of the slots; a later entry for an id wins.</summary>
     public TenantTable With(IReadOnlyCollection<(Guid Id, PricingSnapshot.TenantState? State)> changes)
     {
-        if (changes.Count == 1)
-        {
-            var (id, state) = changes.First();
-            return With(id, state);
-        }
-
         var last = new Dictionary<Guid, PricingSnapshot.TenantState?>(changes.Count);
         foreach (var (id, state) in changes)
         {
