@@ -1,13 +1,14 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Radiant.Pricing;
 
 /// <summary>
 /// Model id → index, for the quote path. Open addressing (linear probing, at most half full) keyed by a cheap hash of
 /// the id's length and three 8-byte windows (start, middle, end), so the cost does not grow with the id's length; a hit
-/// is confirmed by the stored 32-bit hash and an ordinal compare. The hash is not randomized: the ids come from the
+/// is confirmed by 32 stored bits of the hash and an ordinal compare. The hash is not randomized: the ids come from the
 /// catalogue, not from callers, and a collision only costs a compare.
 /// </summary>
 internal sealed class ModelIdIndex
@@ -15,21 +16,25 @@ internal sealed class ModelIdIndex
     private readonly string[] _ids;
     private readonly Slot[] _slots;
 
+    // A slot's index is the hash's top bits: the multiplies mix every input bit upwards, so no finalizer is needed.
+    private readonly int _shift;
+
     public ModelIdIndex(string[] ids)
     {
         _ids = ids;
         _slots = new Slot[(int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(ids.Length * 2, 2))];
+        _shift = 64 - BitOperations.Log2((uint)_slots.Length);
         var mask = _slots.Length - 1;
         for (var m = 0; m < ids.Length; m++)
         {
             var hash = Hash(ids[m]);
-            var i = (int)hash & mask;
-            while (_slots[i].IndexPlusOne != 0)
+            var i = (int)(hash >> _shift);
+            while (_slots[i].Id is not null)
             {
                 i = (i + 1) & mask;
             }
 
-            _slots[i] = new Slot(hash, m + 1);
+            _slots[i] = new Slot(ids[m], Check(hash), m);
         }
     }
 
@@ -42,51 +47,88 @@ internal sealed class ModelIdIndex
     public int IndexOf(string id)
     {
         var hash = Hash(id);
+        var check = Check(hash);
         var slots = _slots;
         var mask = slots.Length - 1;
-        for (var i = (int)hash & mask; ; i = (i + 1) & mask)
+        for (var i = (int)(hash >> _shift); ; i = (i + 1) & mask)
         {
-            var slot = slots[i];
-            if (slot.IndexPlusOne == 0)
+            ref readonly var slot = ref slots[i];
+            if (slot.Id is null)
             {
                 return -1;
             }
 
-            if (slot.Hash == hash && string.Equals(_ids[slot.IndexPlusOne - 1], id, StringComparison.Ordinal))
+            if (slot.Check == check && SameChars(slot.Id, id))
             {
-                return slot.IndexPlusOne - 1;
+                return slot.Index;
             }
         }
     }
 
+    /// <summary>
+    /// Ordinal equality, inlined for ids of 8 to 64 characters (two or four overlapping vector windows cover every
+    /// character); other lengths, or a machine without 256-bit vectors, take the ordinal <see cref="string.Equals(string, string, StringComparison)"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Hash(string id)
+    private static bool SameChars(string stored, string id)
+    {
+        var length = id.Length;
+        if (stored.Length != length)
+        {
+            return false;
+        }
+
+        ref var a = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetReference(stored.AsSpan()));
+        ref var b = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetReference(id.AsSpan()));
+        var bytes = (nuint)length * sizeof(char);
+        if (Vector256.IsHardwareAccelerated && bytes is >= 16 and <= 128)
+        {
+            if (bytes < 32)
+            {
+                return Vector128.LoadUnsafe(ref a) == Vector128.LoadUnsafe(ref b)
+                    && Vector128.LoadUnsafe(ref a, bytes - 16) == Vector128.LoadUnsafe(ref b, bytes - 16);
+            }
+
+            var head = Vector256.Equals(Vector256.LoadUnsafe(ref a), Vector256.LoadUnsafe(ref b))
+                & Vector256.Equals(Vector256.LoadUnsafe(ref a, bytes - 32), Vector256.LoadUnsafe(ref b, bytes - 32));
+            if (bytes > 64)
+            {
+                head &= Vector256.Equals(Vector256.LoadUnsafe(ref a, 32), Vector256.LoadUnsafe(ref b, 32))
+                    & Vector256.Equals(Vector256.LoadUnsafe(ref a, bytes - 64), Vector256.LoadUnsafe(ref b, bytes - 64));
+            }
+
+            return head == Vector256<byte>.AllBitsSet;
+        }
+
+        return string.Equals(stored, id, StringComparison.Ordinal);
+    }
+
+    // The 32 bits a slot keeps to skip most compares with other ids.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Check(ulong hash) => (uint)(hash >> 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Hash(string id)
     {
         var length = id.Length;
         ref var bytes = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetReference(id.AsSpan()));
-        ulong h;
         if (length >= 4)
         {
-            // Three independent multiplies (they overlap in the pipeline), then one fold.
-            h = (Unsafe.ReadUnaligned<ulong>(ref bytes) * 0x9E3779B97F4A7C15)
-                ^ (Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref bytes, ((length >> 1) - 2) * 2)) * 0xC2B2AE3D27D4EB4F)
-                ^ (Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref bytes, (length - 4) * 2)) * 0x165667B19E3779F9)
-                ^ (ulong)length;
+            // Three independent multiplies that overlap in the pipeline; the length joins the middle window.
+            return (Unsafe.ReadUnaligned<ulong>(ref bytes) * 0x9E3779B97F4A7C15)
+                ^ ((Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref bytes, ((length >> 1) - 2) * 2)) ^ (ulong)length) * 0xC2B2AE3D27D4EB4F)
+                ^ (Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref bytes, (length - 4) * 2)) * 0x165667B19E3779F9);
         }
-        else
+
+        var h = (ulong)length;
+        for (var i = 0; i < length; i++)
         {
-            h = (ulong)length;
-            for (var i = 0; i < length; i++)
-            {
-                h = (h << 16) | id[i];
-            }
-
-            h *= 0x9E3779B97F4A7C15;
+            h = (h << 16) | id[i];
         }
 
-        return (uint)((h ^ (h >> 29)) * 0xBF58476D1CE4E5B9 >> 32);
+        return h * 0x9E3779B97F4A7C15;
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private readonly record struct Slot(uint Hash, int IndexPlusOne);
+    // The id itself, not its index in the id array: one dependent load less before the compare.
+    private readonly record struct Slot(string? Id, uint Check, int Index);
 }

@@ -154,9 +154,10 @@ public sealed partial class PricingSnapshot
     {
         // (input × userIn + output × userOut) / 1e6 in micro-dollars, rounded half up (all terms are non-negative).
         // userX = wholeX × 1e6 + fracX keeps every product inside 64 bits for any int token count.
-        var micros = ((long)input * e.UserInputWhole) + ((long)output * e.UserOutputWhole)
-            + ((((long)input * e.UserInputFraction) + ((long)output * e.UserOutputFraction) + (MicrosPerUnit / 2)) / MicrosPerUnit);
-        return Math.Max(micros, minimumMicros);
+        // Unsigned, so the division by the constant is one multiply and a shift.
+        var micros = ((ulong)(uint)input * (uint)e.UserInputWhole) + ((ulong)(uint)output * (uint)e.UserOutputWhole)
+            + ((((ulong)(uint)input * (uint)e.UserInputFraction) + ((ulong)(uint)output * (uint)e.UserOutputFraction) + (MicrosPerUnit / 2)) / MicrosPerUnit);
+        return Math.Max((long)micros, minimumMicros);
     }
 
     private string Explain(Guid tenantId, string modelId, int inputTokens, int outputTokens)
