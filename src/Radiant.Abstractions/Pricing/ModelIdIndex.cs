@@ -72,6 +72,12 @@ internal sealed class ModelIdIndex
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool SameChars(string stored, string id)
     {
+        // The catalogue's own string (a host passing the registry's id) needs no read of either.
+        if (ReferenceEquals(stored, id))
+        {
+            return true;
+        }
+
         var length = id.Length;
         if (stored.Length != length)
         {

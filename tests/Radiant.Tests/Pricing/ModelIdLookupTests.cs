@@ -21,13 +21,15 @@ public sealed class ModelIdLookupTests
     private static readonly PricingSnapshot Snapshot = Build();
 
     [Fact]
-    public void Every_priced_id_is_found_as_itself_from_a_fresh_string()
+    public void Every_priced_id_is_found_as_itself_from_a_fresh_string_and_from_the_same_string()
     {
         for (var length = 1; length <= LongestLength; length++)
         {
-            var fresh = new string(Ids[length - 1].AsSpan());
-            Assert.True(Snapshot.TryQuote(Tenant, fresh, 1_000_000, 0, At, out var quote), $"length {length}");
-            Assert.Equal((decimal)length, quote.UserInputPricePer1M);
+            foreach (var id in new[] { new string(Ids[length - 1].AsSpan()), Ids[length - 1] })
+            {
+                Assert.True(Snapshot.TryQuote(Tenant, id, 1_000_000, 0, At, out var quote), $"length {length}");
+                Assert.Equal((decimal)length, quote.UserInputPricePer1M);
+            }
         }
     }
 
