@@ -7,24 +7,28 @@ namespace Radiant.Pricing;
 /// </summary>
 /// <remarks>
 /// A quote holds its amounts as integers — the base cost in pico-dollars (it is exact to 12 decimals), user prices and
-/// the charge in micro-dollars — and builds a <see cref="decimal"/> only when a property is read, so quoting costs no
-/// decimal arithmetic. Two quotes are equal when every amount is equal in value (1.50 equals 1.5).
+/// the charge in micro-dollars, the markup as its digits and scale — and builds a <see cref="decimal"/> only when a
+/// property is read, so quoting costs no decimal arithmetic. Two quotes are equal when every amount is equal in value
+/// (1.50 equals 1.5).
 /// </remarks>
 public readonly struct PriceQuote : IEquatable<PriceQuote>
 {
     private const decimal PicosPerDollar = 1_000_000_000_000m;
     private const decimal MicrosPerDollar = 1_000_000m;
 
+    /// <summary>Bits of a packed markup that hold its scale (0–4); the digits (at most 99,999) are above them.</summary>
+    internal const int MarkupScaleBits = 3;
+
     private readonly UInt128 _baseCostPicos;
-    private readonly decimal _markup;
     private readonly long _userInputMicros;
     private readonly long _userOutputMicros;
     private readonly long _chargeMicros;
+    private readonly uint _markup; // TryPackMarkup's digits and scale
     private readonly bool _overrideApplied;
 
     /// <summary>Creates a quote from dollar amounts (for a quote computed elsewhere, e.g. by the database's <c>quote_price</c>).</summary>
     /// <param name="baseCost">Provider cost before markup: 0 or more, at most 12 decimals.</param>
-    /// <param name="effectiveMarkup">The markup applied, as a fraction.</param>
+    /// <param name="effectiveMarkup">The markup applied, as a fraction: 0 to <see cref="PricingRules.MaxMarkup"/>, at most 4 decimals.</param>
     /// <param name="userInputPricePer1M">What the user pays per 1M input tokens: 0 or more, at most 6 decimals.</param>
     /// <param name="userOutputPricePer1M">What the user pays per 1M output tokens: 0 or more, at most 6 decimals.</param>
     /// <param name="charge">What the request costs the user: 0 or more, at most 6 decimals.</param>
@@ -33,7 +37,9 @@ public readonly struct PriceQuote : IEquatable<PriceQuote>
     public PriceQuote(decimal baseCost, decimal effectiveMarkup, decimal userInputPricePer1M, decimal userOutputPricePer1M, decimal charge, bool overrideApplied)
     {
         _baseCostPicos = (UInt128)Whole(baseCost, PicosPerDollar, 12, decimal.MaxValue / PicosPerDollar, nameof(baseCost));
-        _markup = effectiveMarkup;
+        _markup = TryPackMarkup(effectiveMarkup, out var markup)
+            ? markup
+            : throw new ArgumentOutOfRangeException(nameof(effectiveMarkup), effectiveMarkup, $"'{nameof(effectiveMarkup)}' is a fraction between 0 and {PricingRules.MaxMarkup} with at most 4 decimals.");
         _userInputMicros = (long)Whole(userInputPricePer1M, MicrosPerDollar, 6, long.MaxValue / MicrosPerDollar, nameof(userInputPricePer1M));
         _userOutputMicros = (long)Whole(userOutputPricePer1M, MicrosPerDollar, 6, long.MaxValue / MicrosPerDollar, nameof(userOutputPricePer1M));
         _chargeMicros = (long)Whole(charge, MicrosPerDollar, 6, long.MaxValue / MicrosPerDollar, nameof(charge));
@@ -41,10 +47,10 @@ public readonly struct PriceQuote : IEquatable<PriceQuote>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal PriceQuote(UInt128 baseCostPicos, decimal effectiveMarkup, long userInputMicros, long userOutputMicros, long chargeMicros, bool overrideApplied)
+    internal PriceQuote(UInt128 baseCostPicos, uint packedMarkup, long userInputMicros, long userOutputMicros, long chargeMicros, bool overrideApplied)
     {
         _baseCostPicos = baseCostPicos;
-        _markup = effectiveMarkup;
+        _markup = packedMarkup;
         _userInputMicros = userInputMicros;
         _userOutputMicros = userOutputMicros;
         _chargeMicros = chargeMicros;
@@ -62,7 +68,7 @@ public readonly struct PriceQuote : IEquatable<PriceQuote>
     }
 
     /// <summary>The markup applied, as a fraction.</summary>
-    public decimal EffectiveMarkup => _markup;
+    public decimal EffectiveMarkup => new((int)(_markup >> MarkupScaleBits), 0, 0, false, (byte)(_markup & ((1 << MarkupScaleBits) - 1)));
 
     /// <summary>What the user pays per 1M input tokens (6 decimals).</summary>
     public decimal UserInputPricePer1M => PricingSnapshot.MicrosToDollars(_userInputMicros);
@@ -87,19 +93,37 @@ public readonly struct PriceQuote : IEquatable<PriceQuote>
 
     /// <inheritdoc />
     public bool Equals(PriceQuote other) =>
-        _baseCostPicos == other._baseCostPicos && _markup == other._markup && _userInputMicros == other._userInputMicros
+        _baseCostPicos == other._baseCostPicos && EffectiveMarkup == other.EffectiveMarkup && _userInputMicros == other._userInputMicros
         && _userOutputMicros == other._userOutputMicros && _chargeMicros == other._chargeMicros && _overrideApplied == other._overrideApplied;
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is PriceQuote other && Equals(other);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(_baseCostPicos, _markup, _userInputMicros, _userOutputMicros, _chargeMicros, _overrideApplied);
+    public override int GetHashCode() => HashCode.Combine(_baseCostPicos, EffectiveMarkup, _userInputMicros, _userOutputMicros, _chargeMicros, _overrideApplied);
 
     /// <inheritdoc />
     public override string ToString() =>
         FormattableString.Invariant(
             $"PriceQuote {{ BaseCost = {BaseCost}, EffectiveMarkup = {EffectiveMarkup}, UserInputPricePer1M = {UserInputPricePer1M}, UserOutputPricePer1M = {UserOutputPricePer1M}, Charge = {Charge}, OverrideApplied = {OverrideApplied} }}");
+
+    /// <summary>
+    /// A markup as the quote path carries it: its digits and its scale (0.40 stays 0.40), which fit 20 bits because a
+    /// markup is 0 to 9.9999 with at most 4 decimals. False for any other value.
+    /// </summary>
+    internal static bool TryPackMarkup(decimal markup, out uint packed)
+    {
+        packed = 0;
+        if (markup < 0 || markup > PricingRules.MaxMarkup || markup.Scale > 4)
+        {
+            return false;
+        }
+
+        Span<int> bits = stackalloc int[4];
+        decimal.GetBits(markup, bits);
+        packed = ((uint)bits[0] << MarkupScaleBits) | (uint)markup.Scale;
+        return true;
+    }
 
     private static decimal Whole(decimal dollars, decimal unitsPerDollar, int decimals, decimal max, string name)
     {

@@ -15,7 +15,7 @@ public sealed partial class PricingSnapshot
     {
         Version = version;
         var ids = models.Keys.ToArray();
-        var catalog = new CatalogBuilder(new Catalog(new ModelIdIndex(ids), [.. ids.Select(id => models[id])], [], [], []));
+        var catalog = new CatalogBuilder(new Catalog(new ModelIdIndex(ids), [.. ids.Select(id => models[id])], []));
 
         // Rows grouped once by tenant: the build stays linear however many overrides there are.
         var overridesByTenant = overrides.ToLookup(o => o.Tenant, o => o.Override);
@@ -179,7 +179,6 @@ public sealed partial class PricingSnapshot
                 active?.InputPricePer1M ?? basePrice?.InputPricePer1M ?? model.Input,
                 active?.OutputPricePer1M ?? basePrice?.OutputPricePer1M ?? model.Output,
                 markup,
-                catalog.MarkupIndex(markup),
                 overrideApplied: active is not null);
         }
 
@@ -236,41 +235,22 @@ public sealed partial class PricingSnapshot
     }
 
     /// <summary>
-    /// What snapshots derived from one another share: the models, the markups entries point at (appended to, never
-    /// reordered), and one row of entries per markup pair. Immutable once built.
+    /// What snapshots derived from one another share: the models, and one row of entries per markup pair. Immutable
+    /// once built.
     /// </summary>
     private sealed record Catalog(
         ModelIdIndex Models,
         PricingSnapshotBuilder.ModelPrice[] Prices,
-        decimal[] Markups,
-        Dictionary<Int128, int> MarkupIndexes,
         Dictionary<(Int128, Int128), Entry[]> Rows);
 
-    /// <summary>Adds markups and rows to a catalogue, copying its tables only when something is added.</summary>
+    /// <summary>Adds rows to a catalogue, copying its table of rows only when one is added.</summary>
     private sealed class CatalogBuilder(Catalog source)
     {
-        private List<decimal>? _markups;
-        private Dictionary<Int128, int>? _markupIndexes;
         private Dictionary<(Int128, Int128), Entry[]>? _rows;
 
         public Catalog Source => source;
 
-        // Keyed by the decimal's bits, not its value: 0.4 and 0.40 both quote as configured.
-        public int MarkupIndex(decimal markup)
-        {
-            var key = Unsafe.BitCast<decimal, Int128>(markup);
-            if ((_markupIndexes ?? source.MarkupIndexes).TryGetValue(key, out var index))
-            {
-                return index;
-            }
-
-            _markups ??= [.. source.Markups];
-            _markupIndexes ??= new(source.MarkupIndexes);
-            _markupIndexes[key] = _markups.Count;
-            _markups.Add(markup);
-            return _markups.Count - 1;
-        }
-
+        // Keyed by the decimals' bits, not their values: 0.4 and 0.40 both quote as configured.
         public Entry[] Row(TenantPricingConfig config)
         {
             var key = (Unsafe.BitCast<decimal, Int128>(config.ExternalDefaultMarkup), Unsafe.BitCast<decimal, Int128>(config.SelfHostedDefaultMarkup));
@@ -279,13 +259,11 @@ public sealed partial class PricingSnapshot
                 return row;
             }
 
-            var external = MarkupIndex(config.ExternalDefaultMarkup);
-            var selfHosted = MarkupIndex(config.SelfHostedDefaultMarkup);
             row = new Entry[source.Prices.Length];
             for (var m = 0; m < row.Length; m++)
             {
                 var model = source.Prices[m];
-                row[m] = new Entry(model.Input, model.Output, config.DefaultMarkupFor(model.SelfHosted), model.SelfHosted ? selfHosted : external, overrideApplied: false);
+                row[m] = new Entry(model.Input, model.Output, config.DefaultMarkupFor(model.SelfHosted), overrideApplied: false);
             }
 
             _rows ??= new(source.Rows);
@@ -293,9 +271,6 @@ public sealed partial class PricingSnapshot
             return row;
         }
 
-        public Catalog Build() =>
-            _markups is null && _rows is null
-                ? source
-                : source with { Markups = _markups?.ToArray() ?? source.Markups, MarkupIndexes = _markupIndexes ?? source.MarkupIndexes, Rows = _rows ?? source.Rows };
+        public Catalog Build() => _rows is null ? source : source with { Rows = _rows };
     }
 }

@@ -141,7 +141,7 @@ public sealed partial class PricingSnapshot
         var baseCost = ((UInt128)(ulong)inputTokens * (ulong)e.BaseInputMicros) + ((UInt128)(ulong)outputTokens * (ulong)e.BaseOutputMicros);
         quote = new PriceQuote(
             baseCost,
-            _catalog.Markups[e.MarkupIndex],
+            e.PackedMarkup,
             e.UserInputMicros,
             e.UserOutputMicros,
             ChargeMicros(in e, inputTokens, outputTokens, tenant.MinimumChargeMicros),
@@ -228,8 +228,8 @@ public sealed partial class PricingSnapshot
 
     /// <summary>
     /// A price as the quote path reads it: 32 bytes, two per cache line. Base prices (&lt; 2^40 micro-dollars) share
-    /// their words with the markup's index in <see cref="Catalog.Markups"/> and the override flag; user prices (at most
-    /// ~11 M dollars) are whole dollars and the micro-dollar remainder.
+    /// their words with the markup itself (packed in 20 bits, see <see cref="PriceQuote.TryPackMarkup"/>) and the
+    /// override flag; user prices (at most ~11 M dollars) are whole dollars and the micro-dollar remainder.
     /// </summary>
     internal readonly struct Entry
     {
@@ -238,11 +238,16 @@ public sealed partial class PricingSnapshot
         private readonly long _baseInputAndMarkup;
         private readonly long _baseOutputAndOverride;
 
-        public Entry(decimal baseInput, decimal baseOutput, decimal markup, int markupIndex, bool overrideApplied)
+        public Entry(decimal baseInput, decimal baseOutput, decimal markup, bool overrideApplied)
         {
+            if (!PriceQuote.TryPackMarkup(markup, out var packedMarkup))
+            {
+                throw new ArgumentOutOfRangeException(nameof(markup), markup, $"A markup is 0 to {PricingRules.MaxMarkup} with at most 4 decimals.");
+            }
+
             var userInput = ToMicros(PricingRules.UserPrice(baseInput, markup));
             var userOutput = ToMicros(PricingRules.UserPrice(baseOutput, markup));
-            _baseInputAndMarkup = ToMicros(baseInput) | ((long)markupIndex << PriceBits);
+            _baseInputAndMarkup = ToMicros(baseInput) | ((long)packedMarkup << PriceBits);
             _baseOutputAndOverride = ToMicros(baseOutput) | (overrideApplied ? 1L << PriceBits : 0);
             UserInputWhole = (int)(userInput / MicrosPerUnit);
             UserInputFraction = (int)(userInput % MicrosPerUnit);
@@ -262,7 +267,7 @@ public sealed partial class PricingSnapshot
 
         public long BaseOutputMicros => _baseOutputAndOverride & PriceMask;
 
-        public int MarkupIndex => (int)(_baseInputAndMarkup >> PriceBits);
+        public uint PackedMarkup => (uint)((ulong)_baseInputAndMarkup >> PriceBits);
 
         public bool OverrideApplied => (_baseOutputAndOverride >> PriceBits) != 0;
 

@@ -53,9 +53,9 @@ public sealed class PricingSnapshotBuilder
     internal static ModelPriceOverride CheckOverride(ModelPriceOverride priceOverride)
     {
         ArgumentNullException.ThrowIfNull(priceOverride);
-        if (priceOverride.Markup is { } markup && (markup < 0 || markup > PricingRules.MaxMarkup))
+        if (priceOverride.Markup is { } markup && (markup < 0 || markup > PricingRules.MaxMarkup || markup.Scale > 4))
         {
-            throw new ArgumentOutOfRangeException(nameof(priceOverride), $"Markup {markup} is outside 0..{PricingRules.MaxMarkup}.");
+            throw new ArgumentOutOfRangeException(nameof(priceOverride), $"Markup {markup} is outside 0..{PricingRules.MaxMarkup} or has more than 4 decimals.");
         }
 
         if (priceOverride.InputPricePer1M is { } input)

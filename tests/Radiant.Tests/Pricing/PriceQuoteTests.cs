@@ -51,4 +51,40 @@ public sealed class PriceQuoteTests
             () => new PriceQuote((decimal)baseCost, 0m, (decimal)userInput, (decimal)userOutput, (decimal)charge, false));
         Assert.Equal(field, error.ParamName);
     }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("0.40")]
+    [InlineData("0.4")]
+    [InlineData("0.3333")]
+    [InlineData("1.0000")]
+    [InlineData("9.9999")]
+    public void A_markup_reads_back_with_its_own_digits_and_scale(string text)
+    {
+        var markup = decimal.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        var quote = new PriceQuote(0m, markup, 0m, 0m, 0m, false);
+
+        Assert.Equal(text, quote.EffectiveMarkup.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        // And so does the engine's, for a tenant configured with it.
+        var tenant = Guid.NewGuid();
+        var snapshot = new PricingSnapshotBuilder().AddModel("m", 1m, 1m).AddTenant(tenant, new TenantPricingConfig { ExternalDefaultMarkup = markup }).Build();
+        Assert.Equal(text, snapshot.Quote(tenant, "m", 1, 1, DateTimeOffset.UnixEpoch).EffectiveMarkup.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Theory]
+    [InlineData("-0.0001")]
+    [InlineData("10")]
+    [InlineData("0.12345")]
+    [InlineData("1.00000")]
+    public void A_markup_outside_0_to_9_9999_or_with_more_than_4_decimals_is_refused(string text)
+    {
+        var markup = decimal.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new PriceQuote(0m, markup, 0m, 0m, 0m, false));
+        Assert.Equal("effectiveMarkup", error.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(
+            () => new PricingSnapshotBuilder().AddModel("m", 1m, 1m).AddTenant(Guid.Empty)
+                .AddOverride(Guid.Empty, new ModelPriceOverride("m", markup, null, null, DateTimeOffset.UnixEpoch, null)));
+    }
 }
