@@ -109,12 +109,12 @@ public readonly struct PriceQuote : IEquatable<PriceQuote>
 
     /// <summary>
     /// A markup as the quote path carries it: its digits and its scale (0.40 stays 0.40), which fit 20 bits because a
-    /// markup is 0 to 9.9999 with at most 4 decimals. False for any other value.
+    /// markup is 0 to 9.9999 with at most 4 decimals (<see cref="PricingRules.IsMarkup"/>). False for any other value.
     /// </summary>
     internal static bool TryPackMarkup(decimal markup, out uint packed)
     {
         packed = 0;
-        if (markup < 0 || markup > PricingRules.MaxMarkup || markup.Scale > 4)
+        if (!PricingRules.IsMarkup(markup))
         {
             return false;
         }

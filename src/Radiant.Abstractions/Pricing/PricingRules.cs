@@ -42,10 +42,13 @@ public static class PricingRules
         return new PriceQuote(baseCost, markup, userInput, userOutput, charge, overrideApplied);
     }
 
-    /// <summary>Records an error unless <paramref name="markup"/> is a fraction between 0 and <see cref="MaxMarkup"/> with at most 4 decimals.</summary>
+    /// <summary>True when <paramref name="markup"/> is a fraction between 0 and <see cref="MaxMarkup"/> with at most 4 decimals (the columns' <c>numeric(5, 4)</c>).</summary>
+    internal static bool IsMarkup(decimal markup) => markup >= 0 && markup <= MaxMarkup && markup.Scale <= 4;
+
+    /// <summary>Records an error unless <paramref name="markup"/> is a markup (<see cref="IsMarkup"/>).</summary>
     internal static void ValidateMarkup(ValidationErrors errors, string field, decimal markup)
     {
-        if (markup < 0 || markup > MaxMarkup || markup.Scale > 4)
+        if (!IsMarkup(markup))
         {
             errors.Add(field, $"'{field}' is a fraction (0.40 = 40 %) between 0 and {MaxMarkup} with at most 4 decimals.");
         }

@@ -53,7 +53,7 @@ public sealed class PricingSnapshotBuilder
     internal static ModelPriceOverride CheckOverride(ModelPriceOverride priceOverride)
     {
         ArgumentNullException.ThrowIfNull(priceOverride);
-        if (priceOverride.Markup is { } markup && (markup < 0 || markup > PricingRules.MaxMarkup || markup.Scale > 4))
+        if (priceOverride.Markup is { } markup && !PricingRules.IsMarkup(markup))
         {
             throw new ArgumentOutOfRangeException(nameof(priceOverride), $"Markup {markup} is outside 0..{PricingRules.MaxMarkup} or has more than 4 decimals.");
         }
