@@ -33,7 +33,7 @@ public class QuoteBenchmarks
     private NpgsqlBatch? _batch;
 
     /// <summary>In-memory setup: the snapshot, the baseline, and a check that both agree on every field of every quote.</summary>
-    [GlobalSetup(Targets = [nameof(Straightforward), nameof(Engine), nameof(EngineSameRequest), nameof(EngineClockNow), nameof(EngineQuoteClockNow)])]
+    [GlobalSetup(Targets = [nameof(Straightforward), nameof(Engine), nameof(EngineCharge), nameof(EngineSameRequest), nameof(EngineClockNow), nameof(EngineQuoteClockNow)])]
     public void SetupInMemory()
     {
         _dataset = PricingDataset.Create();
@@ -124,6 +124,14 @@ public class QuoteBenchmarks
     {
         var r = _requests[_next++ & (RequestCount - 1)];
         return _snapshot.Quote(r.TenantId, r.ModelId, r.InputTokens, r.OutputTokens, PricingDataset.At);
+    }
+
+    /// <summary><see cref="Engine"/> and the charge read from the quote, as a caller that bills the request does.</summary>
+    [Benchmark]
+    public long EngineCharge()
+    {
+        var r = _requests[_next++ & (RequestCount - 1)];
+        return _snapshot.Quote(r.TenantId, r.ModelId, r.InputTokens, r.OutputTokens, PricingDataset.At).ChargeMicros;
     }
 
     /// <summary>The engine on one request for a popular built-in model, repeated (everything in L1: the best case).</summary>

@@ -6,10 +6,10 @@ namespace Radiant.Pricing;
 /// The price of one request. All amounts in dollars; see <see cref="PricingRules"/> for the arithmetic.
 /// </summary>
 /// <remarks>
-/// A quote holds its amounts as integers — the base cost in pico-dollars (it is exact to 12 decimals), user prices and
-/// the charge in micro-dollars, the markup as its digits and scale — and builds a <see cref="decimal"/> only when a
-/// property is read, so quoting costs no decimal arithmetic. Two quotes are equal when every amount is equal in value
-/// (1.50 equals 1.5).
+/// A quote holds integers, never a <see cref="decimal"/> until a property is read. The engine's quote keeps what it
+/// was computed from — the snapshot's prices for the tenant and model (whole micro-dollars), the token counts and the
+/// tenant's minimum charge — and works out each amount when it is read (a few integer operations), so quoting is a
+/// lookup and a copy. Two quotes are equal when every amount is equal in value (1.50 equals 1.5).
 /// </remarks>
 public readonly struct PriceQuote : IEquatable<PriceQuote>
 {
@@ -19,71 +19,98 @@ public readonly struct PriceQuote : IEquatable<PriceQuote>
     /// <summary>Bits of a packed markup that hold its scale (0–4); the digits (at most 99,999) are above them.</summary>
     internal const int MarkupScaleBits = 3;
 
-    private readonly UInt128 _baseCostPicos;
-    private readonly long _userInputMicros;
-    private readonly long _userOutputMicros;
-    private readonly long _chargeMicros;
-    private readonly uint _markup; // TryPackMarkup's digits and scale
-    private readonly bool _overrideApplied;
+    // A quote built from amounts (the public constructor) has no token counts: it is marked by an input count of -1,
+    // keeps its base cost in the entry's two base-price fields (the low and high 40 bits of the pico-dollars) and its
+    // charge where an engine quote keeps the minimum.
+    private const int FromAmounts = -1;
+
+    // What the entry's fields hold: a base cost below 2^80 pico-dollars (two 40-bit fields), user prices whose whole
+    // dollars fit an int.
+    private static readonly decimal MaxBaseCostDollars = (((decimal)(1UL << PricingSnapshot.Entry.BasePriceBits) * (1UL << PricingSnapshot.Entry.BasePriceBits)) - 1) / PicosPerDollar;
+
+    private static readonly decimal MaxUserPriceDollars = int.MaxValue + 0.999999m;
+
+    private readonly PricingSnapshot.Entry _prices;
+    private readonly int _inputTokens;
+    private readonly int _outputTokens;
+    private readonly long _minimumOrChargeMicros;
 
     /// <summary>Creates a quote from dollar amounts (for a quote computed elsewhere, e.g. by the database's <c>quote_price</c>).</summary>
-    /// <param name="baseCost">Provider cost before markup: 0 or more, at most 12 decimals.</param>
+    /// <param name="baseCost">Provider cost before markup: 0 or more, below 2^80 pico-dollars (~1.2 trillion dollars), at most 12 decimals.</param>
     /// <param name="effectiveMarkup">The markup applied, as a fraction: 0 to <see cref="PricingRules.MaxMarkup"/>, at most 4 decimals.</param>
-    /// <param name="userInputPricePer1M">What the user pays per 1M input tokens: 0 or more, at most 6 decimals.</param>
-    /// <param name="userOutputPricePer1M">What the user pays per 1M output tokens: 0 or more, at most 6 decimals.</param>
+    /// <param name="userInputPricePer1M">What the user pays per 1M input tokens: 0 to 2,147,483,647.999999, at most 6 decimals.</param>
+    /// <param name="userOutputPricePer1M">What the user pays per 1M output tokens: 0 to 2,147,483,647.999999, at most 6 decimals.</param>
     /// <param name="charge">What the request costs the user: 0 or more, at most 6 decimals.</param>
     /// <param name="overrideApplied">True when a tenant override set the price or markup.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An amount is negative or finer than its unit.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An amount is negative, too large or finer than its unit.</exception>
     public PriceQuote(decimal baseCost, decimal effectiveMarkup, decimal userInputPricePer1M, decimal userOutputPricePer1M, decimal charge, bool overrideApplied)
     {
-        _baseCostPicos = (UInt128)Whole(baseCost, PicosPerDollar, 12, decimal.MaxValue / PicosPerDollar, nameof(baseCost));
-        _markup = TryPackMarkup(effectiveMarkup, out var markup)
-            ? markup
+        var picos = (UInt128)Whole(baseCost, PicosPerDollar, 12, MaxBaseCostDollars, nameof(baseCost));
+        var markup = TryPackMarkup(effectiveMarkup, out var packed)
+            ? packed
             : throw new ArgumentOutOfRangeException(nameof(effectiveMarkup), effectiveMarkup, $"'{nameof(effectiveMarkup)}' is a fraction between 0 and {PricingRules.MaxMarkup} with at most 4 decimals.");
-        _userInputMicros = (long)Whole(userInputPricePer1M, MicrosPerDollar, 6, long.MaxValue / MicrosPerDollar, nameof(userInputPricePer1M));
-        _userOutputMicros = (long)Whole(userOutputPricePer1M, MicrosPerDollar, 6, long.MaxValue / MicrosPerDollar, nameof(userOutputPricePer1M));
-        _chargeMicros = (long)Whole(charge, MicrosPerDollar, 6, long.MaxValue / MicrosPerDollar, nameof(charge));
-        _overrideApplied = overrideApplied;
+        _prices = new PricingSnapshot.Entry(
+            (long)(ulong)(picos & PricingSnapshot.Entry.MaxBasePriceMicros),
+            (long)(ulong)(picos >> PricingSnapshot.Entry.BasePriceBits),
+            markup,
+            overrideApplied,
+            (long)Whole(userInputPricePer1M, MicrosPerDollar, 6, MaxUserPriceDollars, nameof(userInputPricePer1M)),
+            (long)Whole(userOutputPricePer1M, MicrosPerDollar, 6, MaxUserPriceDollars, nameof(userOutputPricePer1M)));
+        _inputTokens = FromAmounts;
+        _minimumOrChargeMicros = (long)Whole(charge, MicrosPerDollar, 6, long.MaxValue / MicrosPerDollar, nameof(charge));
     }
 
+    /// <summary>The engine's quote: the entry it priced with, the token counts (0 or more) and the tenant's minimum charge.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal PriceQuote(UInt128 baseCostPicos, uint packedMarkup, long userInputMicros, long userOutputMicros, long chargeMicros, bool overrideApplied)
+    internal PriceQuote(in PricingSnapshot.Entry prices, int inputTokens, int outputTokens, long minimumChargeMicros)
     {
-        _baseCostPicos = baseCostPicos;
-        _markup = packedMarkup;
-        _userInputMicros = userInputMicros;
-        _userOutputMicros = userOutputMicros;
-        _chargeMicros = chargeMicros;
-        _overrideApplied = overrideApplied;
+        _prices = prices;
+        _inputTokens = inputTokens;
+        _outputTokens = outputTokens;
+        _minimumOrChargeMicros = minimumChargeMicros;
     }
+
+    /// <summary>Provider cost before markup in pico-dollars: exact, below 2^72 for any engine quote.</summary>
+    internal UInt128 BaseCostPicos => _inputTokens == FromAmounts
+        ? ((UInt128)(ulong)_prices.BaseOutputMicros << PricingSnapshot.Entry.BasePriceBits) | (ulong)_prices.BaseInputMicros
+        : ((UInt128)(uint)_inputTokens * (ulong)_prices.BaseInputMicros) + ((UInt128)(uint)_outputTokens * (ulong)_prices.BaseOutputMicros);
 
     /// <summary>Provider cost before markup, exact (12 decimals).</summary>
     public decimal BaseCost
     {
         get
         {
-            var picos = _baseCostPicos;
+            var picos = BaseCostPicos;
             return new decimal((int)(uint)picos, (int)(uint)(picos >> 32), (int)(uint)(picos >> 64), false, 12);
         }
     }
 
     /// <summary>The markup applied, as a fraction.</summary>
-    public decimal EffectiveMarkup => new((int)(_markup >> MarkupScaleBits), 0, 0, false, (byte)(_markup & ((1 << MarkupScaleBits) - 1)));
+    public decimal EffectiveMarkup
+    {
+        get
+        {
+            var markup = _prices.PackedMarkup;
+            return new((int)(markup >> MarkupScaleBits), 0, 0, false, (byte)(markup & ((1 << MarkupScaleBits) - 1)));
+        }
+    }
 
     /// <summary>What the user pays per 1M input tokens (6 decimals).</summary>
-    public decimal UserInputPricePer1M => PricingSnapshot.MicrosToDollars(_userInputMicros);
+    public decimal UserInputPricePer1M => PricingSnapshot.MicrosToDollars(_prices.UserInputMicros);
 
     /// <summary>What the user pays per 1M output tokens (6 decimals).</summary>
-    public decimal UserOutputPricePer1M => PricingSnapshot.MicrosToDollars(_userOutputMicros);
+    public decimal UserOutputPricePer1M => PricingSnapshot.MicrosToDollars(_prices.UserOutputMicros);
 
     /// <summary>What the request costs the user: rounded to the micro-dollar, at least the minimum charge.</summary>
-    public decimal Charge => PricingSnapshot.MicrosToDollars(_chargeMicros);
+    public decimal Charge => PricingSnapshot.MicrosToDollars(ChargeMicros);
 
     /// <summary><see cref="Charge"/> in whole micro-dollars (1 = $0.000001), as <see cref="PricingSnapshot.QuoteBatch"/> writes it.</summary>
-    public long ChargeMicros => _chargeMicros;
+    public long ChargeMicros => _inputTokens == FromAmounts
+        ? _minimumOrChargeMicros
+        : PricingSnapshot.ChargeMicros(in _prices, _inputTokens, _outputTokens, _minimumOrChargeMicros);
 
     /// <summary>True when a tenant override set the price or markup.</summary>
-    public bool OverrideApplied => _overrideApplied;
+    public bool OverrideApplied => _prices.OverrideApplied;
 
     /// <summary>Equality.</summary>
     public static bool operator ==(PriceQuote left, PriceQuote right) => left.Equals(right);
@@ -93,14 +120,14 @@ public readonly struct PriceQuote : IEquatable<PriceQuote>
 
     /// <inheritdoc />
     public bool Equals(PriceQuote other) =>
-        _baseCostPicos == other._baseCostPicos && EffectiveMarkup == other.EffectiveMarkup && _userInputMicros == other._userInputMicros
-        && _userOutputMicros == other._userOutputMicros && _chargeMicros == other._chargeMicros && _overrideApplied == other._overrideApplied;
+        BaseCostPicos == other.BaseCostPicos && EffectiveMarkup == other.EffectiveMarkup && _prices.UserInputMicros == other._prices.UserInputMicros
+        && _prices.UserOutputMicros == other._prices.UserOutputMicros && ChargeMicros == other.ChargeMicros && OverrideApplied == other.OverrideApplied;
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is PriceQuote other && Equals(other);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(_baseCostPicos, EffectiveMarkup, _userInputMicros, _userOutputMicros, _chargeMicros, _overrideApplied);
+    public override int GetHashCode() => HashCode.Combine(BaseCostPicos, EffectiveMarkup, _prices.UserInputMicros, _prices.UserOutputMicros, ChargeMicros, OverrideApplied);
 
     /// <inheritdoc />
     public override string ToString() =>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
@@ -137,20 +138,14 @@ public sealed partial class PricingSnapshot
             return false;
         }
 
-        ref readonly var e = ref tenant.EntryAt(model, utcTicks);
-        var baseCost = ((UInt128)(ulong)inputTokens * (ulong)e.BaseInputMicros) + ((UInt128)(ulong)outputTokens * (ulong)e.BaseOutputMicros);
-        quote = new PriceQuote(
-            baseCost,
-            e.PackedMarkup,
-            e.UserInputMicros,
-            e.UserOutputMicros,
-            ChargeMicros(in e, inputTokens, outputTokens, tenant.MinimumChargeMicros),
-            e.OverrideApplied);
+        // The quote copies the entry and computes its amounts when they are read.
+        quote = new PriceQuote(in tenant.EntryAt(model, utcTicks), inputTokens, outputTokens, tenant.MinimumChargeMicros);
         return true;
     }
 
+    /// <summary>The charge of an entry's prices, in whole micro-dollars: the one place the rounding is written in integers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static long ChargeMicros(in Entry e, int input, int output, long minimumMicros)
+    internal static long ChargeMicros(in Entry e, int input, int output, long minimumMicros)
     {
         // (input × userIn + output × userOut) / 1e6 in micro-dollars, rounded half up (all terms are non-negative).
         // userX = wholeX × 1e6 + fracX keeps every product inside 64 bits for any int token count.
@@ -233,26 +228,39 @@ public sealed partial class PricingSnapshot
     /// </summary>
     internal readonly struct Entry
     {
-        private const int PriceBits = 40;
-        private const long PriceMask = (1L << PriceBits) - 1;
+        /// <summary>Bits of a base price (micro-dollars per 1M tokens; at most <see cref="PricingRules.MaxPricePer1M"/> needs 40).</summary>
+        public const int BasePriceBits = 40;
+
+        /// <summary>The largest base price an entry holds, in micro-dollars per 1M tokens (also the mask of its bits).</summary>
+        public const long MaxBasePriceMicros = (1L << BasePriceBits) - 1;
+
         private readonly long _baseInputAndMarkup;
         private readonly long _baseOutputAndOverride;
 
         public Entry(decimal baseInput, decimal baseOutput, decimal markup, bool overrideApplied)
+            : this(
+                ToMicros(baseInput),
+                ToMicros(baseOutput),
+                PriceQuote.TryPackMarkup(markup, out var packedMarkup)
+                    ? packedMarkup
+                    : throw new ArgumentOutOfRangeException(nameof(markup), markup, $"A markup is 0 to {PricingRules.MaxMarkup} with at most 4 decimals."),
+                overrideApplied,
+                ToMicros(PricingRules.UserPrice(baseInput, markup)),
+                ToMicros(PricingRules.UserPrice(baseOutput, markup)))
         {
-            if (!PriceQuote.TryPackMarkup(markup, out var packedMarkup))
-            {
-                throw new ArgumentOutOfRangeException(nameof(markup), markup, $"A markup is 0 to {PricingRules.MaxMarkup} with at most 4 decimals.");
-            }
+        }
 
-            var userInput = ToMicros(PricingRules.UserPrice(baseInput, markup));
-            var userOutput = ToMicros(PricingRules.UserPrice(baseOutput, markup));
-            _baseInputAndMarkup = ToMicros(baseInput) | ((long)packedMarkup << PriceBits);
-            _baseOutputAndOverride = ToMicros(baseOutput) | (overrideApplied ? 1L << PriceBits : 0);
-            UserInputWhole = (int)(userInput / MicrosPerUnit);
-            UserInputFraction = (int)(userInput % MicrosPerUnit);
-            UserOutputWhole = (int)(userOutput / MicrosPerUnit);
-            UserOutputFraction = (int)(userOutput % MicrosPerUnit);
+        /// <summary>An entry from whole micro-dollars: base prices up to <see cref="MaxBasePriceMicros"/>, user prices whose whole dollars fit an int.</summary>
+        public Entry(long baseInputMicros, long baseOutputMicros, uint packedMarkup, bool overrideApplied, long userInputMicros, long userOutputMicros)
+        {
+            Debug.Assert((ulong)baseInputMicros <= MaxBasePriceMicros && (ulong)baseOutputMicros <= MaxBasePriceMicros);
+            Debug.Assert(userInputMicros >= 0 && userInputMicros / MicrosPerUnit <= int.MaxValue && userOutputMicros >= 0 && userOutputMicros / MicrosPerUnit <= int.MaxValue);
+            _baseInputAndMarkup = baseInputMicros | ((long)packedMarkup << BasePriceBits);
+            _baseOutputAndOverride = baseOutputMicros | (overrideApplied ? 1L << BasePriceBits : 0);
+            UserInputWhole = (int)(userInputMicros / MicrosPerUnit);
+            UserInputFraction = (int)(userInputMicros % MicrosPerUnit);
+            UserOutputWhole = (int)(userOutputMicros / MicrosPerUnit);
+            UserOutputFraction = (int)(userOutputMicros % MicrosPerUnit);
         }
 
         public int UserInputWhole { get; }
@@ -263,13 +271,13 @@ public sealed partial class PricingSnapshot
 
         public int UserOutputFraction { get; }
 
-        public long BaseInputMicros => _baseInputAndMarkup & PriceMask;
+        public long BaseInputMicros => _baseInputAndMarkup & MaxBasePriceMicros;
 
-        public long BaseOutputMicros => _baseOutputAndOverride & PriceMask;
+        public long BaseOutputMicros => _baseOutputAndOverride & MaxBasePriceMicros;
 
-        public uint PackedMarkup => (uint)((ulong)_baseInputAndMarkup >> PriceBits);
+        public uint PackedMarkup => (uint)((ulong)_baseInputAndMarkup >> BasePriceBits);
 
-        public bool OverrideApplied => (_baseOutputAndOverride >> PriceBits) != 0;
+        public bool OverrideApplied => (_baseOutputAndOverride >> BasePriceBits) != 0;
 
         public long UserInputMicros => (UserInputWhole * MicrosPerUnit) + UserInputFraction;
 

@@ -39,6 +39,41 @@ public sealed class PriceQuoteTests
         Assert.Equal(2m * int.MaxValue * PricingRules.MaxPricePer1M / 1_000_000m, quote.BaseCost);
     }
 
+    [Fact]
+    public void The_largest_amounts_a_quote_built_from_amounts_holds_read_back_exactly()
+    {
+        var baseCost = (((decimal)(1UL << 40) * (1UL << 40)) - 1) / 1_000_000_000_000m; // 2^80 - 1 pico-dollars
+        baseCost = decimal.Round(baseCost, 12, MidpointRounding.ToZero);
+        var userPrice = int.MaxValue + 0.999999m;
+        var charge = long.MaxValue / 1_000_000m;
+        charge = decimal.Round(charge, 6, MidpointRounding.ToZero);
+
+        var quote = new PriceQuote(baseCost, 9.9999m, userPrice, userPrice, charge, true);
+
+        Assert.Equal((baseCost, 9.9999m, userPrice, userPrice, charge, true), (quote.BaseCost, quote.EffectiveMarkup, quote.UserInputPricePer1M, quote.UserOutputPricePer1M, quote.Charge, quote.OverrideApplied));
+        Assert.Throws<ArgumentOutOfRangeException>("baseCost", () => new PriceQuote(baseCost + 0.000000000001m, 0m, 0m, 0m, 0m, false));
+        Assert.Throws<ArgumentOutOfRangeException>("userInputPricePer1M", () => new PriceQuote(0m, 0m, userPrice + 0.000001m, 0m, 0m, false));
+        Assert.Throws<ArgumentOutOfRangeException>("userOutputPricePer1M", () => new PriceQuote(0m, 0m, 0m, userPrice + 0.000001m, 0m, false));
+    }
+
+    [Fact]
+    public void An_engine_quote_and_the_same_amounts_built_by_hand_are_equal_and_default_is_all_zero()
+    {
+        var tenant = Guid.NewGuid();
+        var snapshot = new PricingSnapshotBuilder().AddModel("m", 2.5m, 10m)
+            .AddTenant(tenant, new TenantPricingConfig { ExternalDefaultMarkup = 0.40m, MinimumChargePerRequest = 0.01m }).Build();
+
+        var quote = snapshot.Quote(tenant, "m", 1_000, 500, DateTimeOffset.UnixEpoch);
+        var byHand = new PriceQuote(0.0075m, 0.40m, 3.5m, 14m, 0.0105m, false);
+
+        Assert.Equal(byHand, quote);
+        Assert.Equal(byHand.GetHashCode(), quote.GetHashCode());
+        Assert.Equal(10_500, quote.ChargeMicros);
+        // Below the minimum, the charge is the minimum, and a hand-built quote says the same.
+        Assert.Equal(new PriceQuote(0.0000025m, 0.40m, 3.5m, 14m, 0.01m, false), snapshot.Quote(tenant, "m", 1, 0, DateTimeOffset.UnixEpoch));
+        Assert.Equal((0m, 0m, 0m, 0m, 0m, 0L, false), (default(PriceQuote).BaseCost, default(PriceQuote).EffectiveMarkup, default(PriceQuote).UserInputPricePer1M, default(PriceQuote).UserOutputPricePer1M, default(PriceQuote).Charge, default(PriceQuote).ChargeMicros, default(PriceQuote).OverrideApplied));
+    }
+
     [Theory]
     [InlineData(-0.000001, 0, 0, 0, "baseCost")]
     [InlineData(0.0000000000001, 0, 0, 0, "baseCost")]
