@@ -66,8 +66,9 @@ internal sealed class ModelIdIndex
     }
 
     /// <summary>
-    /// Ordinal equality, inlined for ids of 8 to 64 characters (two or four overlapping vector windows cover every
-    /// character); other lengths, or a machine without 256-bit vectors, take the ordinal <see cref="string.Equals(string, string, StringComparison)"/>.
+    /// Ordinal equality, inlined for every length with overlapping windows of 2 to 32 bytes (no call, so the quote
+    /// path that inlines it keeps its values in registers); a machine without 256-bit vectors takes the ordinal
+    /// <see cref="string.Equals(string, string, StringComparison)"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool SameChars(string stored, string id)
@@ -84,29 +85,51 @@ internal sealed class ModelIdIndex
             return false;
         }
 
+        if (!Vector256.IsHardwareAccelerated)
+        {
+            return string.Equals(stored, id, StringComparison.Ordinal);
+        }
+
         ref var a = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetReference(stored.AsSpan()));
         ref var b = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetReference(id.AsSpan()));
         var bytes = (nuint)length * sizeof(char);
-        if (Vector256.IsHardwareAccelerated && bytes is >= 16 and <= 128)
+        if (bytes >= 32)
         {
-            if (bytes < 32)
-            {
-                return Vector128.LoadUnsafe(ref a) == Vector128.LoadUnsafe(ref b)
-                    && Vector128.LoadUnsafe(ref a, bytes - 16) == Vector128.LoadUnsafe(ref b, bytes - 16);
-            }
-
-            var head = Vector256.Equals(Vector256.LoadUnsafe(ref a), Vector256.LoadUnsafe(ref b))
+            // Two windows cover 16-32 characters, four cover up to 64; a longer id compares the middle too.
+            var same = Vector256.Equals(Vector256.LoadUnsafe(ref a), Vector256.LoadUnsafe(ref b))
                 & Vector256.Equals(Vector256.LoadUnsafe(ref a, bytes - 32), Vector256.LoadUnsafe(ref b, bytes - 32));
             if (bytes > 64)
             {
-                head &= Vector256.Equals(Vector256.LoadUnsafe(ref a, 32), Vector256.LoadUnsafe(ref b, 32))
+                same &= Vector256.Equals(Vector256.LoadUnsafe(ref a, 32), Vector256.LoadUnsafe(ref b, 32))
                     & Vector256.Equals(Vector256.LoadUnsafe(ref a, bytes - 64), Vector256.LoadUnsafe(ref b, bytes - 64));
+                for (nuint i = 64; i < bytes - 64; i += 32)
+                {
+                    same &= Vector256.Equals(Vector256.LoadUnsafe(ref a, i), Vector256.LoadUnsafe(ref b, i));
+                }
             }
 
-            return head == Vector256<byte>.AllBitsSet;
+            return same == Vector256<byte>.AllBitsSet;
         }
 
-        return string.Equals(stored, id, StringComparison.Ordinal);
+        if (bytes >= 16)
+        {
+            return Vector128.LoadUnsafe(ref a) == Vector128.LoadUnsafe(ref b)
+                && Vector128.LoadUnsafe(ref a, bytes - 16) == Vector128.LoadUnsafe(ref b, bytes - 16);
+        }
+
+        if (bytes >= 8)
+        {
+            return Unsafe.ReadUnaligned<ulong>(ref a) == Unsafe.ReadUnaligned<ulong>(ref b)
+                && Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref a, bytes - 8)) == Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, bytes - 8));
+        }
+
+        if (bytes >= 4)
+        {
+            return Unsafe.ReadUnaligned<uint>(ref a) == Unsafe.ReadUnaligned<uint>(ref b)
+                && Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref a, bytes - 4)) == Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref b, bytes - 4));
+        }
+
+        return bytes == 0 || Unsafe.ReadUnaligned<ushort>(ref a) == Unsafe.ReadUnaligned<ushort>(ref b);
     }
 
     // The 32 bits a slot keeps to skip most compares with other ids.
