@@ -122,26 +122,52 @@ public sealed partial class PricingSnapshot
     }
 
     /// <summary><see cref="Quote"/> at an instant in UTC ticks.</summary>
-    internal PriceQuote QuoteAt(Guid tenantId, string modelId, int inputTokens, int outputTokens, long utcTicks) =>
-        TryQuoteAt(tenantId, modelId, inputTokens, outputTokens, utcTicks, out var quote)
-            ? quote
-            : throw new PricingException(Explain(tenantId, modelId, inputTokens, outputTokens));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal PriceQuote QuoteAt(Guid tenantId, string modelId, int inputTokens, int outputTokens, long utcTicks)
+    {
+        // Built in the return value itself, not in a local that is then copied out.
+        ref readonly var prices = ref PricesAt(tenantId, modelId, inputTokens, outputTokens, utcTicks, out var minimumChargeMicros);
+        if (Unsafe.IsNullRef(in prices))
+        {
+            ThrowUnpriced(tenantId, modelId, inputTokens, outputTokens);
+        }
+
+        return new PriceQuote(in prices, inputTokens, outputTokens, minimumChargeMicros);
+    }
 
     /// <summary><see cref="TryQuote"/> at an instant in UTC ticks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool TryQuoteAt(Guid tenantId, string modelId, int inputTokens, int outputTokens, long utcTicks, out PriceQuote quote)
     {
-        if ((inputTokens | outputTokens) < 0 || modelId is null || _tenants.Find(tenantId) is not { } tenant
-            || _catalog.Models.IndexOf(modelId) is var model && model < 0)
+        ref readonly var prices = ref PricesAt(tenantId, modelId, inputTokens, outputTokens, utcTicks, out var minimumChargeMicros);
+        if (Unsafe.IsNullRef(in prices))
         {
             quote = default;
             return false;
         }
 
-        // The quote copies the entry and computes its amounts when they are read.
-        quote = new PriceQuote(in tenant.EntryAt(model, utcTicks), inputTokens, outputTokens, tenant.MinimumChargeMicros);
+        quote = new PriceQuote(in prices, inputTokens, outputTokens, minimumChargeMicros);
         return true;
     }
+
+    /// <summary>The entry a quote copies (its amounts are computed when read), or a null reference when the request cannot be priced.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref readonly Entry PricesAt(Guid tenantId, string modelId, int inputTokens, int outputTokens, long utcTicks, out long minimumChargeMicros)
+    {
+        if ((inputTokens | outputTokens) < 0 || modelId is null || _tenants.Find(tenantId) is not { } tenant
+            || _catalog.Models.IndexOf(modelId) is var model && model < 0)
+        {
+            minimumChargeMicros = 0;
+            return ref Unsafe.NullRef<Entry>();
+        }
+
+        minimumChargeMicros = tenant.MinimumChargeMicros;
+        return ref tenant.EntryAt(model, utcTicks);
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowUnpriced(Guid tenantId, string modelId, int inputTokens, int outputTokens) =>
+        throw new PricingException(Explain(tenantId, modelId, inputTokens, outputTokens));
 
     /// <summary>The charge of an entry's prices, in whole micro-dollars: the one place the rounding is written in integers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
