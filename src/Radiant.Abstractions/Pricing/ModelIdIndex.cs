@@ -48,11 +48,14 @@ internal sealed class ModelIdIndex
     {
         var hash = Hash(id);
         var check = Check(hash);
+        // The slot count is a power of two, the first index is the hash's top bits and the next ones are masked, so
+        // the reads need no bounds checks.
         var slots = _slots;
         var mask = slots.Length - 1;
+        ref var first = ref MemoryMarshal.GetArrayDataReference(slots);
         for (var i = (int)(hash >> _shift); ; i = (i + 1) & mask)
         {
-            ref readonly var slot = ref slots[i];
+            ref readonly var slot = ref Unsafe.Add(ref first, (uint)i);
             if (slot.Id is null)
             {
                 return -1;

@@ -38,11 +38,13 @@ internal sealed class TenantTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public PricingSnapshot.TenantState? Find(Guid id)
     {
+        // The slot count is a power of two and every index is masked, so the reads need no bounds checks.
         var slots = _slots;
         var mask = slots.Length - 1;
+        ref var first = ref MemoryMarshal.GetArrayDataReference(slots);
         for (var i = Home(id, mask); ; i = (i + 1) & mask)
         {
-            ref readonly var slot = ref slots[i];
+            ref readonly var slot = ref Unsafe.Add(ref first, (uint)i);
             if (slot.State is null || slot.Id == id)
             {
                 return slot.State;
