@@ -46,7 +46,8 @@ public sealed partial class DashboardFixture(PostgresServer server) : IAsyncLife
             // A reply streams for about 2 s, so a test can watch it grow and stop it even on a loaded machine.
             .UseSetting("Sample:OfflineChunkDelayMs", "150")
             .UseSetting("Logging:LogLevel:Default", "Warning")
-            .UseSetting("Logging:LogLevel:Microsoft.AspNetCore.HttpLogging", "Warning")
+            // The sample sets the middleware's own category to Information, which a shorter prefix would not override.
+            .UseSetting("Logging:LogLevel:Microsoft.AspNetCore.HttpLogging.HttpLoggingMiddleware", "Warning")
             .UseSetting("Sample:MailDirectory", Path.Combine(Path.GetTempPath(), "radiant-dashboard-mail-" + Guid.NewGuid().ToString("N"))));
         // A port of the system's choosing on loopback: test runs side by side never collide (Kestrel's default is 5000).
         _factory.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
