@@ -71,7 +71,8 @@ public sealed class PriceQuoteTests
         Assert.Equal(10_500, quote.ChargeMicros);
         // Below the minimum, the charge is the minimum, and a hand-built quote says the same.
         Assert.Equal(new PriceQuote(0.0000025m, 0.40m, 3.5m, 14m, 0.01m, false), snapshot.Quote(tenant, "m", 1, 0, DateTimeOffset.UnixEpoch));
-        Assert.Equal((0m, 0m, 0m, 0m, 0m, 0L, false), (default(PriceQuote).BaseCost, default(PriceQuote).EffectiveMarkup, default(PriceQuote).UserInputPricePer1M, default(PriceQuote).UserOutputPricePer1M, default(PriceQuote).Charge, default(PriceQuote).ChargeMicros, default(PriceQuote).OverrideApplied));
+        var none = default(PriceQuote);
+        Assert.Equal((0m, 0m, 0m, 0m, 0m, 0L, false), (none.BaseCost, none.EffectiveMarkup, none.UserInputPricePer1M, none.UserOutputPricePer1M, none.Charge, none.ChargeMicros, none.OverrideApplied));
     }
 
     [Theory]
